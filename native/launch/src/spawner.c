@@ -1,0 +1,876 @@
+/*
+ * pegasus-ts-spawner: a small process that launches tasks for a Node process.
+ *
+ * Why a separate process: wait4's ru_maxrss of a child counts the memory high-water mark of the
+ * process it was spawned from (Linux keeps it across exec), so a task spawned straight from a
+ * 100 MB Node process reports >= 100 MB. Tasks spawned from this small C process report their
+ * own memory. It is also faster than Node's child_process (posix_spawn, no JS per task).
+ *
+ * fd 3 is a stream socket to the Node side (launch.node). Requests and results are binary frames
+ * (wire.h, README.md). Tasks are launched with posix_spawn (fork+exec only when a request needs
+ * memory limits or CPU affinity), each in its own process group, and reaped with wait4 through a
+ * signalfd. When fd 3 reaches EOF (the Node process closed it or died) every running task's
+ * process group is killed and the spawner exits: no orphan tasks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+extern char **environ;
+
+#define CHAN 3
+
+/* ---------------------------------------------------------------- growable byte buffer */
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+} buf_t;
+
+static void die(const char *what) {
+  fprintf(stderr, "pegasus-ts-spawner: %s: %s\n", what, strerror(errno));
+  _exit(70);
+}
+
+static void buf_reserve(buf_t *b, size_t extra) {
+  if (b->len + extra <= b->cap) return;
+  size_t cap = b->cap ? b->cap : 65536;
+  while (cap < b->len + extra) cap *= 2;
+  char *p = realloc(b->p, cap);
+  if (!p) die("out of memory");
+  b->p = p;
+  b->cap = cap;
+}
+
+static void buf_put(buf_t *b, const void *data, size_t n) {
+  buf_reserve(b, n);
+  memcpy(b->p + b->len, data, n);
+  b->len += n;
+}
+
+static void put_u32(buf_t *b, uint32_t v) { buf_put(b, &v, 4); }
+static void put_i32(buf_t *b, int32_t v) { buf_put(b, &v, 4); }
+static void put_f64(buf_t *b, double v) { buf_put(b, &v, 8); }
+
+/* ---------------------------------------------------------------- request cursor */
+
+typedef struct {
+  char *p, *end;
+  int bad;
+} cur_t;
+
+static uint32_t get_u32(cur_t *c) {
+  uint32_t v = 0;
+  if (c->end - c->p < 4) {
+    c->bad = 1;
+    return 0;
+  }
+  memcpy(&v, c->p, 4);
+  c->p += 4;
+  return v;
+}
+
+static double get_f64(cur_t *c) {
+  double v = 0;
+  if (c->end - c->p < 8) {
+    c->bad = 1;
+    return 0;
+  }
+  memcpy(&v, c->p, 8);
+  c->p += 8;
+  return v;
+}
+
+/* Returns a pointer into the request buffer (NUL-terminated by the format). */
+static char *get_str(cur_t *c) {
+  uint32_t n = get_u32(c);
+  if (c->bad || (size_t)(c->end - c->p) < (size_t)n + 1 || c->p[n] != '\0') {
+    c->bad = 1;
+    return NULL;
+  }
+  char *s = c->p;
+  c->p += n + 1;
+  return s;
+}
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct {
+  int fd;
+  uint32_t max;
+  uint32_t slot;
+} cap_t;
+
+typedef struct {
+  uint32_t id;
+  pid_t pid;
+  int phase; /* 0: no deadline, 1: TERM at deadline, 2: KILL at deadline, 3: KILL sent */
+  int timed_out;
+  double deadline, grace;
+  struct timespec start;
+  int ncap;
+  cap_t caps[2 + WIRE_MAX_EXTRA];
+  char *exec_path;
+} task_t;
+
+static task_t *tasks;
+static size_t ntasks, tasks_cap;
+static size_t ntimed;
+
+static buf_t inbuf, outbuf;
+static char **base_env;
+static char *spool_dir;
+static int devnull = -1;
+static posix_spawnattr_t spawn_attr;
+
+/* per-launch scratch */
+static char **envp_scratch;
+static size_t envp_cap;
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------- results */
+
+static void put_result_head(size_t *frame_start, uint32_t id, pid_t pid, int raw, int err, uint32_t stage,
+                            uint32_t flags, const struct timespec *start, const struct timespec *end) {
+  *frame_start = outbuf.len;
+  put_u32(&outbuf, 0); /* length, patched by end_frame */
+  put_u32(&outbuf, WIRE_RES_RESULT);
+  put_u32(&outbuf, id);
+  put_i32(&outbuf, pid);
+  put_i32(&outbuf, raw);
+  put_i32(&outbuf, err);
+  put_u32(&outbuf, stage);
+  put_u32(&outbuf, flags);
+  put_u32(&outbuf, (uint32_t)start->tv_sec);
+  put_u32(&outbuf, (uint32_t)start->tv_nsec);
+  put_u32(&outbuf, (uint32_t)end->tv_sec);
+  put_u32(&outbuf, (uint32_t)end->tv_nsec);
+}
+
+static void put_usage(const struct rusage *ru) {
+  double v[13];
+  v[0] = (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6;
+  v[1] = (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+  v[2] = (double)ru->ru_maxrss;
+  v[3] = (double)ru->ru_minflt;
+  v[4] = (double)ru->ru_majflt;
+  v[5] = (double)ru->ru_nswap;
+  v[6] = (double)ru->ru_inblock;
+  v[7] = (double)ru->ru_oublock;
+  v[8] = (double)ru->ru_msgsnd;
+  v[9] = (double)ru->ru_msgrcv;
+  v[10] = (double)ru->ru_nsignals;
+  v[11] = (double)ru->ru_nvcsw;
+  v[12] = (double)ru->ru_nivcsw;
+  buf_put(&outbuf, v, sizeof v);
+}
+
+static void put_str(const char *s) {
+  uint32_t n = s ? (uint32_t)strlen(s) : 0;
+  put_u32(&outbuf, n);
+  if (n) buf_put(&outbuf, s, n);
+  buf_put(&outbuf, "", 1);
+}
+
+static void end_frame(size_t frame_start) {
+  uint32_t n = (uint32_t)(outbuf.len - frame_start);
+  memcpy(outbuf.p + frame_start, &n, 4);
+}
+
+/* A launch that never ran: raw -1, errno and the stage that failed. */
+static void report_failure(uint32_t id, int err, uint32_t stage, const char *exec_path) {
+  struct timespec now;
+  struct rusage ru;
+  size_t fs;
+  clock_gettime(CLOCK_REALTIME, &now);
+  memset(&ru, 0, sizeof ru);
+  put_result_head(&fs, id, 0, -1, err ? err : EINVAL, stage, 0, &now, &now);
+  put_usage(&ru);
+  put_str(exec_path);
+  put_u32(&outbuf, 0);
+  end_frame(fs);
+}
+
+/* Append the tail (at most cap->max bytes) of a capture file, then close it. */
+static void put_capture(cap_t *cap) {
+  struct stat st;
+  uint64_t size = 0;
+  uint32_t n = 0;
+  if (fstat(cap->fd, &st) == 0 && st.st_size > 0) size = (uint64_t)st.st_size;
+  if (size > 0) n = size > cap->max ? cap->max : (uint32_t)size;
+  put_u32(&outbuf, cap->slot);
+  put_f64(&outbuf, (double)size);
+  put_u32(&outbuf, size > n ? 1u : 0u);
+  size_t len_at = outbuf.len;
+  put_u32(&outbuf, n);
+  if (n > 0) {
+    buf_reserve(&outbuf, n);
+    uint32_t got = 0;
+    off_t off = (off_t)(size - n);
+    while (got < n) {
+      ssize_t r = pread(cap->fd, outbuf.p + outbuf.len + got, n - got, off + got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break; /* file shrank (truncated by the task): keep what we have */
+      got += (uint32_t)r;
+    }
+    outbuf.len += got;
+    memcpy(outbuf.p + len_at, &got, 4);
+  }
+  close(cap->fd);
+  cap->fd = -1;
+}
+
+static void close_caps(cap_t *caps, int n) {
+  for (int i = 0; i < n; i++)
+    if (caps[i].fd >= 0) close(caps[i].fd);
+}
+
+static void finish_task(size_t idx, int status, const struct rusage *ru) {
+  task_t *t = &tasks[idx];
+  struct timespec end;
+  size_t fs;
+  clock_gettime(CLOCK_REALTIME, &end);
+  put_result_head(&fs, t->id, t->pid, status, 0, WIRE_STAGE_NONE, t->timed_out ? WIRE_RESULT_TIMED_OUT : 0,
+                  &t->start, &end);
+  put_usage(ru);
+  put_str(t->exec_path);
+  put_u32(&outbuf, (uint32_t)t->ncap);
+  for (int i = 0; i < t->ncap; i++) put_capture(&t->caps[i]);
+  end_frame(fs);
+  free(t->exec_path);
+  if (t->phase == 1 || t->phase == 2) ntimed--;
+  tasks[idx] = tasks[--ntasks];
+}
+
+static task_t *find_task(uint32_t id) {
+  for (size_t i = 0; i < ntasks; i++)
+    if (tasks[i].id == id) return &tasks[i];
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- launching */
+
+static int key_eq(const char *a, const char *b) {
+  /* compare "K=..." keys */
+  while (*a && *a != '=' && *a == *b) {
+    a++;
+    b++;
+  }
+  return (*a == '=' || *a == '\0') && (*b == '=' || *b == '\0');
+}
+
+static void envp_push(size_t *n, char *s) {
+  if (*n + 1 >= envp_cap) {
+    envp_cap = envp_cap ? envp_cap * 2 : 256;
+    envp_scratch = realloc(envp_scratch, envp_cap * sizeof(char *));
+    if (!envp_scratch) die("out of memory");
+  }
+  envp_scratch[(*n)++] = s;
+  envp_scratch[*n] = NULL;
+}
+
+static char **build_env(int clear, char **adds, size_t nadds) {
+  if (nadds == 0 && !clear) return base_env;
+  size_t n = 0;
+  envp_push(&n, NULL);
+  n = 0;
+  if (!clear) {
+    for (char **e = base_env; *e; e++) {
+      int overridden = 0;
+      for (size_t i = 0; i < nadds && !overridden; i++) overridden = key_eq(*e, adds[i]);
+      if (!overridden) envp_push(&n, *e);
+    }
+  }
+  for (size_t i = 0; i < nadds; i++) {
+    int later = 0;
+    for (size_t j = i + 1; j < nadds && !later; j++) later = key_eq(adds[i], adds[j]);
+    if (!later) envp_push(&n, adds[i]);
+  }
+  return envp_scratch;
+}
+
+static const char *env_get(char **envp, const char *key) {
+  size_t kl = strlen(key);
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, key, kl) == 0 && (*e)[kl] == '=') return *e + kl + 1;
+  return NULL;
+}
+
+static int is_executable_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/*
+ * PMC's resolution: a name with a '/' is used as is (relative to the task's cwd); otherwise
+ * ./name when it is an executable file in the cwd, else the first executable PATH entry, else the
+ * name unchanged (the exec then fails with ENOENT). Returns a malloc'd path.
+ */
+static char *resolve_exec(const char *name, const char *cwd, char **envp) {
+  char buf[4096];
+  if (strchr(name, '/')) {
+    if (name[0] != '/' && cwd[0]) {
+      snprintf(buf, sizeof buf, "%s/%s", cwd, name);
+      return strdup(buf);
+    }
+    return strdup(name);
+  }
+  if (name[0] == '\0') return strdup(name);
+  snprintf(buf, sizeof buf, "%s/%s", cwd[0] ? cwd : ".", name);
+  if (is_executable_file(buf)) return strdup(buf);
+  const char *path = env_get(envp, "PATH");
+  if (!path) path = env_get(base_env, "PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  while (*path) {
+    const char *colon = strchr(path, ':');
+    size_t dl = colon ? (size_t)(colon - path) : strlen(path);
+    if (dl == 0)
+      snprintf(buf, sizeof buf, "%s/%s", cwd[0] ? cwd : ".", name);
+    else if (path[0] == '/' || !cwd[0])
+      snprintf(buf, sizeof buf, "%.*s/%s", (int)dl, path, name);
+    else
+      snprintf(buf, sizeof buf, "%s/%.*s/%s", cwd, (int)dl, path, name);
+    if (is_executable_file(buf)) return strdup(buf);
+    if (!colon) break;
+    path = colon + 1;
+  }
+  return strdup(name);
+}
+
+static int make_capture(void) {
+  if (spool_dir) {
+    int fd = open(spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+  }
+  return memfd_create("pegasus-ts-capture", MFD_CLOEXEC);
+}
+
+static int open_rel(const char *cwd, const char *path, int flags) {
+  if (path[0] == '/' || !cwd[0]) return open(path, flags | O_CLOEXEC, 0666);
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s/%s", cwd, path);
+  return open(buf, flags | O_CLOEXEC, 0666);
+}
+
+typedef struct {
+  uint32_t kind, max;
+  char *path;
+} stdio_req_t;
+
+/* Report from a forked child to the parent through the CLOEXEC pipe, then exit. */
+static void child_fail(int pfd, uint32_t stage) {
+  int32_t msg[2] = {(int32_t)stage, errno};
+  ssize_t r = write(pfd, msg, sizeof msg);
+  (void)r;
+  _exit(127);
+}
+
+__attribute__((noreturn)) static void bad_request(void) {
+  fprintf(stderr, "pegasus-ts-spawner: malformed request\n");
+  _exit(65);
+}
+
+static int limit(int res, rlim_t v) {
+  struct rlimit rl;
+  if (getrlimit(res, &rl) != 0) return -1;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v) v = rl.rlim_max;
+  rl.rlim_cur = rl.rlim_max = v;
+  return setrlimit(res, &rl);
+}
+
+static void parse_launch(cur_t *c) {
+  uint32_t id = get_u32(c);
+  uint32_t flags = get_u32(c);
+  double timeout = get_f64(c);
+  double grace = get_f64(c);
+  uint32_t mem_mb = get_u32(c);
+  uint32_t ncpus = get_u32(c);
+  if (c->bad || ncpus > 4096) bad_request();
+  uint32_t cpus[ncpus ? ncpus : 1];
+  for (uint32_t i = 0; i < ncpus; i++) cpus[i] = get_u32(c);
+  uint32_t argc = get_u32(c);
+  if (c->bad || argc == 0 || argc > (uint32_t)(c->end - c->p)) bad_request();
+  char *argv[argc + 1];
+  for (uint32_t i = 0; i < argc; i++) argv[i] = get_str(c);
+  argv[argc] = NULL;
+  char *cwd = get_str(c);
+  uint32_t nenv = get_u32(c);
+  if (c->bad || nenv > (uint32_t)(c->end - c->p)) bad_request();
+  char *adds[nenv + WIRE_MAX_EXTRA + 1];
+  for (uint32_t i = 0; i < nenv; i++) adds[i] = get_str(c);
+  stdio_req_t sio[3];
+  for (int i = 0; i < 3; i++) {
+    sio[i].kind = get_u32(c);
+    sio[i].max = get_u32(c);
+    sio[i].path = get_str(c);
+  }
+  uint32_t nextra = get_u32(c);
+  if (c->bad) bad_request();
+  if (nextra > WIRE_MAX_EXTRA) {
+    report_failure(id, E2BIG, WIRE_STAGE_REQUEST, NULL);
+    return;
+  }
+  uint32_t xfd[WIRE_MAX_EXTRA], xmax[WIRE_MAX_EXTRA];
+  char *xvar[WIRE_MAX_EXTRA];
+  for (uint32_t i = 0; i < nextra; i++) {
+    xfd[i] = get_u32(c);
+    xmax[i] = get_u32(c);
+    xvar[i] = get_str(c);
+  }
+  if (c->bad) bad_request();
+
+  int target_max = 2;
+  for (uint32_t i = 0; i < nextra; i++) {
+    if (xfd[i] < 3 || xfd[i] > 1023) {
+      report_failure(id, EBADF, WIRE_STAGE_REQUEST, NULL);
+      return;
+    }
+    if ((int)xfd[i] > target_max) target_max = (int)xfd[i];
+  }
+
+  /* stdio: opened here, so a failure is told apart from an exec failure (kickstart: 126). */
+  int fds[3] = {-1, -1, -1};
+  int owned[3] = {0, 0, 0};
+  cap_t caps[2 + WIRE_MAX_EXTRA];
+  int ncap = 0;
+  for (int i = 0; i < 3; i++) {
+    switch (sio[i].kind) {
+    case WIRE_STDIO_INHERIT:
+      break;
+    case WIRE_STDIO_NULL:
+      fds[i] = devnull;
+      break;
+    case WIRE_STDIO_FILE:
+    case WIRE_STDIO_APPEND: {
+      int fl = i == 0 ? O_RDONLY
+                      : O_WRONLY | O_CREAT | (sio[i].kind == WIRE_STDIO_APPEND ? O_APPEND : O_TRUNC);
+      fds[i] = open_rel(cwd, sio[i].path, fl);
+      if (fds[i] < 0) {
+        int e = errno;
+        for (int j = 0; j < i; j++)
+          if (owned[j]) close(fds[j]);
+        close_caps(caps, ncap);
+        report_failure(id, e, WIRE_STAGE_STDIO, NULL);
+        return;
+      }
+      owned[i] = 1;
+      break;
+    }
+    case WIRE_STDIO_CAPTURE:
+      if (i == 0) bad_request();
+      fds[i] = make_capture();
+      if (fds[i] < 0) {
+        int e = errno;
+        for (int j = 0; j < i; j++)
+          if (owned[j]) close(fds[j]);
+        close_caps(caps, ncap);
+        report_failure(id, e, WIRE_STAGE_CAPTURE, NULL);
+        return;
+      }
+      caps[ncap].fd = fds[i];
+      caps[ncap].max = sio[i].max;
+      caps[ncap].slot = i == 1 ? WIRE_SLOT_STDOUT : WIRE_SLOT_STDERR;
+      ncap++;
+      break;
+    default:
+      bad_request();
+    }
+  }
+  /* Extra captures: their own fds sit above every target fd, so no dup2 clobbers a source. */
+  char xenv[WIRE_MAX_EXTRA][300];
+  for (uint32_t i = 0; i < nextra; i++) {
+    int fd = make_capture();
+    int hi = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, target_max + 1) : -1;
+    int e = errno;
+    if (fd >= 0) close(fd);
+    if (hi < 0) {
+      for (int j = 0; j < 3; j++)
+        if (owned[j]) close(fds[j]);
+      close_caps(caps, ncap);
+      report_failure(id, e, WIRE_STAGE_CAPTURE, NULL);
+      return;
+    }
+    caps[ncap].fd = hi;
+    caps[ncap].max = xmax[i];
+    caps[ncap].slot = 2 + i;
+    ncap++;
+    snprintf(xenv[i], sizeof xenv[i], "%s=%u", xvar[i], xfd[i]);
+    adds[nenv + i] = xenv[i];
+  }
+  int first_extra_cap = ncap - (int)nextra;
+
+  char **envp = build_env(flags & WIRE_LAUNCH_CLEAR_ENV, adds, nenv + nextra);
+  char *exec_path = resolve_exec(argv[0], cwd, envp);
+
+  struct timespec start;
+  pid_t pid = -1;
+  int err = 0;
+  uint32_t stage = WIRE_STAGE_NONE;
+
+  if (mem_mb == 0 && ncpus == 0) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (cwd[0]) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    for (int i = 0; i < 3; i++)
+      if (fds[i] >= 0) posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+    for (uint32_t i = 0; i < nextra; i++)
+      posix_spawn_file_actions_adddup2(&fa, caps[first_extra_cap + (int)i].fd, (int)xfd[i]);
+    clock_gettime(CLOCK_REALTIME, &start);
+    err = posix_spawn(&pid, exec_path, &fa, &spawn_attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err) {
+      struct stat st;
+      stage = WIRE_STAGE_EXEC;
+      if (cwd[0] && (stat(cwd, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        stage = WIRE_STAGE_CWD;
+        if (stat(cwd, &st) == 0) err = ENOTDIR;
+      }
+    }
+  } else {
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+      err = errno;
+      stage = WIRE_STAGE_SPAWN;
+    } else {
+      clock_gettime(CLOCK_REALTIME, &start);
+      pid = fork();
+      if (pid == 0) {
+        sigset_t none;
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setpgid(0, 0);
+        if (cwd[0] && chdir(cwd) != 0) child_fail(pfd[1], WIRE_STAGE_CWD);
+        for (int i = 0; i < 3; i++)
+          if (fds[i] >= 0 && dup2(fds[i], i) < 0) child_fail(pfd[1], WIRE_STAGE_STDIO);
+        for (uint32_t i = 0; i < nextra; i++)
+          if (dup2(caps[first_extra_cap + (int)i].fd, (int)xfd[i]) < 0) child_fail(pfd[1], WIRE_STAGE_STDIO);
+        if (mem_mb > 0) {
+          rlim_t v = (rlim_t)mem_mb * 1024 * 1024;
+          if (limit(RLIMIT_AS, v) != 0 || limit(RLIMIT_DATA, v) != 0 || limit(RLIMIT_RSS, v) != 0 ||
+              limit(RLIMIT_STACK, v) != 0)
+            child_fail(pfd[1], WIRE_STAGE_LIMITS);
+        }
+        if (ncpus > 0) {
+          cpu_set_t set;
+          CPU_ZERO(&set);
+          for (uint32_t i = 0; i < ncpus; i++)
+            if (cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+          if (sched_setaffinity(0, sizeof set, &set) != 0) child_fail(pfd[1], WIRE_STAGE_LIMITS);
+        }
+        execve(exec_path, argv, envp);
+        child_fail(pfd[1], WIRE_STAGE_EXEC);
+      }
+      close(pfd[1]);
+      if (pid < 0) {
+        err = errno;
+        stage = WIRE_STAGE_SPAWN;
+      } else {
+        int32_t msg[2];
+        ssize_t r;
+        do r = read(pfd[0], msg, sizeof msg);
+        while (r < 0 && errno == EINTR);
+        if (r == (ssize_t)sizeof msg) {
+          int st;
+          stage = (uint32_t)msg[0];
+          err = msg[1] ? msg[1] : EINVAL;
+          while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+          }
+          pid = -1;
+        } else {
+          setpgid(pid, pid); /* also from the parent: no race with an early kill(-pid) */
+        }
+      }
+      close(pfd[0]);
+    }
+  }
+
+  for (int i = 0; i < 3; i++)
+    if (owned[i]) close(fds[i]);
+
+  if (err) {
+    close_caps(caps, ncap);
+    report_failure(id, err, stage, exec_path);
+    free(exec_path);
+    return;
+  }
+
+  if (ntasks == tasks_cap) {
+    tasks_cap = tasks_cap ? tasks_cap * 2 : 64;
+    tasks = realloc(tasks, tasks_cap * sizeof(task_t));
+    if (!tasks) die("out of memory");
+  }
+  task_t *t = &tasks[ntasks++];
+  t->id = id;
+  t->pid = pid;
+  t->timed_out = 0;
+  t->start = start;
+  t->grace = grace > 0 ? grace : 0;
+  t->exec_path = exec_path;
+  t->ncap = ncap;
+  memcpy(t->caps, caps, sizeof(cap_t) * (size_t)ncap);
+  if (timeout > 0) {
+    t->phase = 1;
+    t->deadline = mono_now() + timeout;
+    ntimed++;
+  } else {
+    t->phase = 0;
+  }
+}
+
+static void parse_setup(cur_t *c) {
+  char *spool = get_str(c);
+  uint32_t flags = get_u32(c);
+  uint32_t n = get_u32(c);
+  if (c->bad || n > (uint32_t)(c->end - c->p)) bad_request();
+  free(spool_dir);
+  spool_dir = spool[0] ? strdup(spool) : NULL;
+  if (flags & 1u) {
+    char **env = calloc((size_t)n + 1, sizeof(char *));
+    if (!env) die("out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+      char *s = get_str(c);
+      if (c->bad) bad_request();
+      env[i] = strdup(s);
+    }
+    base_env = env; /* the previous one is leaked on purpose: setup is sent once per session */
+  }
+}
+
+static void parse_signal(cur_t *c) {
+  uint32_t id = get_u32(c);
+  int32_t sig = (int32_t)get_u32(c);
+  if (c->bad) {
+    fprintf(stderr, "pegasus-ts-spawner: malformed signal request\n");
+    _exit(65);
+  }
+  task_t *t = find_task(id);
+  if (t) kill(-t->pid, sig);
+}
+
+/* Parse every complete frame in inbuf. */
+static void handle_requests(void) {
+  size_t off = 0;
+  while (inbuf.len - off >= 8) {
+    uint32_t len, type;
+    memcpy(&len, inbuf.p + off, 4);
+    memcpy(&type, inbuf.p + off + 4, 4);
+    if (len < 8 || len > WIRE_MAX_FRAME) {
+      fprintf(stderr, "pegasus-ts-spawner: bad frame length %u\n", len);
+      _exit(65);
+    }
+    if (inbuf.len - off < len) break;
+    cur_t c = {inbuf.p + off + 8, inbuf.p + off + len, 0};
+    switch (type) {
+    case WIRE_REQ_LAUNCH:
+      parse_launch(&c);
+      break;
+    case WIRE_REQ_SIGNAL:
+      parse_signal(&c);
+      break;
+    case WIRE_REQ_SETUP:
+      parse_setup(&c);
+      break;
+    default:
+      fprintf(stderr, "pegasus-ts-spawner: unknown request type %u\n", type);
+      _exit(65);
+    }
+    off += len;
+  }
+  if (off) {
+    memmove(inbuf.p, inbuf.p + off, inbuf.len - off);
+    inbuf.len -= off;
+  }
+}
+
+/* ---------------------------------------------------------------- main loop */
+
+static void kill_all_and_exit(int code) {
+  for (size_t i = 0; i < ntasks; i++) {
+    kill(-tasks[i].pid, SIGKILL);
+    kill(tasks[i].pid, SIGKILL);
+  }
+  _exit(code);
+}
+
+static void reap(void) {
+  for (;;) {
+    int status;
+    struct rusage ru;
+    pid_t p = wait4(-1, &status, WNOHANG, &ru);
+    if (p < 0 && errno == EINTR) continue;
+    if (p <= 0) return;
+    for (size_t i = 0; i < ntasks; i++) {
+      if (tasks[i].pid == p) {
+        finish_task(i, status, &ru);
+        break;
+      }
+    }
+  }
+}
+
+static void check_deadlines(void) {
+  if (ntimed == 0) return;
+  double now = mono_now();
+  for (size_t i = 0; i < ntasks; i++) {
+    task_t *t = &tasks[i];
+    if ((t->phase == 1 || t->phase == 2) && now >= t->deadline) {
+      if (t->phase == 1) {
+        t->timed_out = 1;
+        kill(-t->pid, SIGTERM);
+        t->phase = 2;
+        t->deadline = now + t->grace;
+      } else {
+        kill(-t->pid, SIGKILL);
+        kill(t->pid, SIGKILL);
+        t->phase = 3;
+        ntimed--;
+      }
+    }
+  }
+}
+
+static int poll_timeout(void) {
+  if (ntimed == 0) return -1;
+  double now = mono_now(), best = -1;
+  for (size_t i = 0; i < ntasks; i++) {
+    task_t *t = &tasks[i];
+    if (t->phase == 1 || t->phase == 2) {
+      double d = t->deadline - now;
+      if (best < 0 || d < best) best = d;
+    }
+  }
+  if (best <= 0) return 0;
+  double ms = ceil(best * 1000.0);
+  return ms > 3600000.0 ? 3600000 : (int)ms;
+}
+
+/* Returns 0 when the channel is gone. */
+static int flush_out(void) {
+  size_t off = 0;
+  while (off < outbuf.len) {
+    ssize_t w = write(CHAN, outbuf.p + off, outbuf.len - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      return 0;
+    }
+    off += (size_t)w;
+  }
+  if (off) {
+    memmove(outbuf.p, outbuf.p + off, outbuf.len - off);
+    outbuf.len -= off;
+  }
+  return 1;
+}
+
+/* Returns 0 at EOF or on an error of the channel. */
+static int read_requests(void) {
+  for (;;) {
+    buf_reserve(&inbuf, 65536);
+    ssize_t r = read(CHAN, inbuf.p + inbuf.len, inbuf.cap - inbuf.len);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return 1;
+      return 0;
+    }
+    if (r == 0) return 0;
+    inbuf.len += (size_t)r;
+    handle_requests();
+  }
+}
+
+int main(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  if (fcntl(CHAN, F_GETFD) < 0) {
+    fprintf(stderr, "pegasus-ts-spawner: fd 3 must be the request channel (started by launch.node)\n");
+    return 64;
+  }
+  close_range(4, ~0U, 0); /* nothing of the Node process leaks into tasks */
+  /* keep 0, 1, 2 open so no capture or file ever lands on them */
+  devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0) die("/dev/null");
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0) dup2(devnull, fd);
+  if (devnull < 3) devnull = fcntl(devnull, F_DUPFD_CLOEXEC, 4);
+  fcntl(CHAN, F_SETFD, FD_CLOEXEC);
+  fcntl(CHAN, F_SETFL, fcntl(CHAN, F_GETFL) | O_NONBLOCK);
+
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGINT, SIG_IGN); /* the terminal's ^C is for the Node side, which forwards it */
+  signal(SIGQUIT, SIG_IGN);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) die("signalfd");
+
+  /* tasks get an empty signal mask and default dispositions, in their own process group */
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_init(&spawn_attr);
+  posix_spawnattr_setflags(&spawn_attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&spawn_attr, 0);
+  posix_spawnattr_setsigmask(&spawn_attr, &none);
+  posix_spawnattr_setsigdefault(&spawn_attr, &all);
+
+  base_env = environ;
+
+  struct pollfd pfds[2];
+  for (;;) {
+    pfds[0].fd = CHAN;
+    pfds[0].events = POLLIN | (outbuf.len ? POLLOUT : 0);
+    pfds[1].fd = sfd;
+    pfds[1].events = POLLIN;
+    int n = poll(pfds, 2, poll_timeout());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (pfds[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      int stop = 0;
+      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) stop = 1;
+      if (stop) kill_all_and_exit(0);
+      reap();
+    }
+    if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      if (!read_requests()) kill_all_and_exit(0);
+    }
+    check_deadlines();
+    /* a task that exits right after its launch: pick it up before sleeping in poll */
+    if (!flush_out()) kill_all_and_exit(0);
+  }
+}

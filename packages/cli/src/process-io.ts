@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import type { CliIo } from './io.js';
+
+async function readVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The real io: this process's stdout/stderr/env and the real package functions. */
+export async function processIo(): Promise<CliIo> {
+  const [kickstart, cluster, version] = await Promise.all([
+    import('@pegasus-ts/kickstart'),
+    import('@pegasus-ts/cluster'),
+    readVersion(),
+  ]);
+  return {
+    version,
+    env: process.env,
+    stdout: (text) => {
+      process.stdout.write(text);
+    },
+    stderr: (text) => {
+      process.stderr.write(text);
+    },
+    deps: {
+      runKickstart: kickstart.runKickstart,
+      clusterOptionHelp: cluster.clusterOptionHelp,
+      resolveClusterOptions: cluster.resolveClusterOptions,
+      runCluster: cluster.runCluster,
+    },
+  };
+}

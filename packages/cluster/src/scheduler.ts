@@ -1,0 +1,465 @@
+import type { Dag } from './dag.js';
+import { TaskQueue } from './task-queue.js';
+
+/** CPUs and memory (MB). */
+export interface Resources {
+  cpus: number;
+  memory: number;
+}
+
+export interface SchedulerOptions {
+  /** Stop releasing tasks after this many tasks failed for good (0 = unlimited). */
+  maxFailures: number;
+  /** Overrides every host's CPU count (--host-cpus). */
+  hostCpus?: number;
+  /** Overrides every host's memory in MB (--host-memory). */
+  hostMemory?: number;
+  /** Epoch ms after which no task may still be running (--max-wall-time). */
+  deadline?: number;
+  /** Seconds of work kept queued at each worker beyond what it runs (prefetch). Default 0.05. */
+  targetQueuedSeconds?: number;
+  /** Upper bound on tasks queued ahead at one worker. Default 64. */
+  maxPrefetch?: number;
+  /** Called when a task enters the ready queue (first time and every retry). */
+  onQueued?: (id: number) => void;
+}
+
+/** What to send to one worker: resources added to its holding, and tasks to run. */
+export interface Dispatch {
+  rank: number;
+  grant: Resources;
+  tasks: number[];
+}
+
+export interface Completion {
+  id: number;
+  ok: boolean;
+  /** Seconds the attempt ran. */
+  duration: number;
+}
+
+export interface CompletionOutcome {
+  /** Tasks that succeeded in this batch (record them DONE before dispatching children). */
+  done: number[];
+  /** Tasks that failed and will be tried again. */
+  retried: number[];
+  /** Tasks that failed for good. */
+  failed: number[];
+}
+
+export interface HostState {
+  readonly name: string;
+  readonly cpus: number;
+  readonly memory: number;
+  freeCpus: number;
+  freeMemory: number;
+  readonly workers: WorkerState[];
+}
+
+export interface WorkerState {
+  readonly rank: number;
+  readonly host: HostState;
+  readonly hostRank: number;
+  ready: boolean;
+  alive: boolean;
+  heldCpus: number;
+  heldMemory: number;
+  /** Tasks sent and not yet reported back (running or queued at the worker). */
+  readonly outstanding: Set<number>;
+}
+
+const WAITING = 0;
+const READY = 1;
+const ASSIGNED = 2;
+const DONE = 3;
+const FAILED = 4;
+
+/** Consecutive tasks that fit nowhere before a scheduling pass gives up (bounds a pass's cost). */
+const MAX_MISFITS = 64;
+
+/**
+ * The master's scheduling logic, free of I/O: dependencies, a priority queue of ready tasks,
+ * per-host resources, per-worker holdings, retries, max failures and the wall-time gate.
+ *
+ * Resources follow a lease model. A host's CPUs and memory are either free or held by one of
+ * its workers. A task is sent either with a grant of new resources taken from its host's free
+ * pool (it starts at once), or, as prefetch, without a grant to a worker whose holding already
+ * covers it (it starts when the worker's running tasks free enough). A worker releases what it
+ * holds beyond its running tasks once its local queue is empty; a prefetched task that no longer
+ * fits the worker's holding (the release crossed the task on the wire) is returned and requeued.
+ * So a host never runs more than it has, and a worker keeps running back to back without a
+ * round trip to the master between tasks, which is what limits pegasus-mpi-cluster.
+ */
+export class Scheduler {
+  readonly hosts = new Map<string, HostState>();
+  readonly workers = new Map<number, WorkerState>();
+
+  private readonly state: Uint8Array;
+  private readonly pendingParents: Int32Array;
+  private readonly failures: Int32Array;
+  private readonly queue: TaskQueue;
+  private readonly runtimeByExecutable = new Map<string, number>();
+  private meanRuntime = 0.01;
+  private runtimeSamples = 0;
+  private releasing = true;
+  private stopped = false;
+  private outstandingTotal = 0;
+
+  /** Task sends, retries included (PMC's `submitted`). */
+  submitted = 0;
+  succeededAttempts = 0;
+  failedAttempts = 0;
+  /** Tasks that failed for good. */
+  permanentFailures = 0;
+  /** Tasks done, those recorded in the rescue log included. */
+  doneCount = 0;
+  /** Sum of the runtimes of every attempt, in seconds. */
+  totalRuntime = 0;
+
+  constructor(
+    readonly dag: Dag,
+    done: Uint8Array,
+    private readonly options: SchedulerOptions,
+  ) {
+    const n = dag.size;
+    this.state = new Uint8Array(n);
+    this.pendingParents = Int32Array.from(dag.parentCount);
+    this.failures = new Int32Array(n);
+    this.queue = new TaskQueue(dag.priority, Math.min(n, 1 << 16));
+    for (let i = 0; i < n; i++) {
+      if (!done[i]) continue;
+      this.state[i] = DONE;
+      this.doneCount++;
+      const children = dag.children(i);
+      for (let k = 0; k < children.length; k++) this.pendingParents[children[k]]--;
+    }
+    for (let i = 0; i < n; i++) {
+      if (this.state[i] === WAITING && this.pendingParents[i] <= 0) this.enqueue(i);
+    }
+  }
+
+  /** Registers a worker; returns its host rank (0 for the first worker on a host). */
+  addWorker(rank: number, info: { hostname: string; cpus: number; memory: number }): number {
+    let host = this.hosts.get(info.hostname);
+    if (!host) {
+      const cpus = this.options.hostCpus ?? info.cpus;
+      const memory = this.options.hostMemory ?? info.memory;
+      host = { name: info.hostname, cpus, memory, freeCpus: cpus, freeMemory: memory, workers: [] };
+      this.hosts.set(info.hostname, host);
+    }
+    const hostRank = host.workers.length;
+    const worker: WorkerState = {
+      rank,
+      host,
+      hostRank,
+      ready: false,
+      alive: true,
+      heldCpus: 0,
+      heldMemory: 0,
+      outstanding: new Set(),
+    };
+    host.workers.push(worker);
+    this.workers.set(rank, worker);
+    return hostRank;
+  }
+
+  /** The worker has run its host script (if any) and may receive tasks. */
+  setReady(rank: number): void {
+    const w = this.workers.get(rank);
+    if (w?.alive) w.ready = true;
+  }
+
+  /** The name of a task that fits no known host even when the host is empty, or undefined. */
+  findInfeasible(): string | undefined {
+    const hosts = [...this.hosts.values()];
+    if (hosts.length === 0) return undefined;
+    const { cpus, memory, names } = this.dag;
+    let maxCpus = 0;
+    let maxMemory = 0;
+    for (const h of hosts) {
+      maxCpus = Math.max(maxCpus, h.cpus);
+      maxMemory = Math.max(maxMemory, h.memory);
+    }
+    for (let i = 0; i < this.dag.size; i++) {
+      if (cpus[i] <= maxCpus && memory[i] <= maxMemory && this.fitsSomeHost(hosts, cpus[i], memory[i])) continue;
+      return names[i];
+    }
+    return undefined;
+  }
+
+  /** Decides what to send now. */
+  dispatch(now = Date.now()): Dispatch[] {
+    if (this.stopped || this.queue.size === 0) return [];
+    const out = new Map<number, Dispatch>();
+    const deferred: number[] = [];
+    let misfits = 0;
+    const { cpus, memory } = this.dag;
+    while (this.queue.size > 0 && misfits < MAX_MISFITS) {
+      const id = this.queue.pop();
+      if (!this.canFinishInTime(id, now)) {
+        deferred.push(id);
+        misfits++;
+        continue;
+      }
+      const c = cpus[id];
+      const m = memory[id];
+      let worker = this.allocate(c, m);
+      let granted = worker !== undefined;
+      if (!worker) worker = this.prefetchTarget(c, m);
+      if (!worker) {
+        deferred.push(id);
+        misfits++;
+        if (!this.anyWorkerHasRoom()) break;
+        continue;
+      }
+      misfits = 0;
+      let d = out.get(worker.rank);
+      if (!d) {
+        d = { rank: worker.rank, grant: { cpus: 0, memory: 0 }, tasks: [] };
+        out.set(worker.rank, d);
+      }
+      if (granted) {
+        d.grant.cpus += c;
+        d.grant.memory += m;
+        granted = false;
+      }
+      d.tasks.push(id);
+      worker.outstanding.add(id);
+      this.outstandingTotal++;
+      this.state[id] = ASSIGNED;
+      this.submitted++;
+    }
+    for (let i = 0; i < deferred.length; i++) this.queue.push(deferred[i]);
+    return [...out.values()];
+  }
+
+  /** Applies a worker's report. Stale reports (unknown or lost worker, unknown task) are ignored. */
+  complete(rank: number, completions: Completion[], released: Resources, rejected: number[]): CompletionOutcome {
+    const outcome: CompletionOutcome = { done: [], retried: [], failed: [] };
+    const w = this.workers.get(rank);
+    if (!w || !w.alive) return outcome;
+    const rc = Math.min(released.cpus, w.heldCpus);
+    const rm = Math.min(released.memory, w.heldMemory);
+    w.heldCpus -= rc;
+    w.heldMemory -= rm;
+    w.host.freeCpus += rc;
+    w.host.freeMemory += rm;
+    for (const id of rejected) {
+      if (!w.outstanding.delete(id)) continue;
+      this.outstandingTotal--;
+      this.submitted--;
+      this.state[id] = READY;
+      this.queue.push(id);
+    }
+    for (const c of completions) {
+      if (!w.outstanding.delete(c.id)) continue;
+      this.outstandingTotal--;
+      this.noteRuntime(c.id, c.duration);
+      if (c.ok) {
+        this.succeededAttempts++;
+        this.state[c.id] = DONE;
+        this.doneCount++;
+        outcome.done.push(c.id);
+        this.releaseChildren(c.id);
+      } else {
+        this.failedAttempts++;
+        const failures = ++this.failures[c.id];
+        if (failures < Math.max(1, this.dag.tries[c.id]) && this.releasing && !this.stopped) {
+          outcome.retried.push(c.id);
+          this.enqueue(c.id);
+        } else {
+          this.state[c.id] = FAILED;
+          this.permanentFailures++;
+          outcome.failed.push(c.id);
+          const max = this.options.maxFailures;
+          if (max > 0 && this.permanentFailures >= max) this.stopReleasing();
+        }
+      }
+    }
+    return outcome;
+  }
+
+  /** A worker is gone: its tasks go back to the queue (not counted as failures). */
+  workerLost(rank: number): number[] {
+    const w = this.workers.get(rank);
+    if (!w || !w.alive) return [];
+    w.alive = false;
+    w.ready = false;
+    w.host.freeCpus += w.heldCpus;
+    w.host.freeMemory += w.heldMemory;
+    w.heldCpus = 0;
+    w.heldMemory = 0;
+    const requeued = [...w.outstanding];
+    w.outstanding.clear();
+    this.outstandingTotal -= requeued.length;
+    for (const id of requeued) {
+      this.submitted--;
+      if (this.stopped || !this.releasing) this.state[id] = WAITING;
+      else {
+        this.state[id] = READY;
+        this.queue.push(id);
+      }
+    }
+    const i = w.host.workers.indexOf(w);
+    if (i >= 0) w.host.workers.splice(i, 1);
+    return requeued;
+  }
+
+  /** No more dispatch (signal, wall time): the run ends when the outstanding tasks report. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** True once max-failures was reached. */
+  get releaseStopped(): boolean {
+    return !this.releasing;
+  }
+
+  /** Tasks sent and not reported yet, over all workers. */
+  get outstanding(): number {
+    return this.outstandingTotal;
+  }
+
+  get readyCount(): number {
+    return this.queue.size;
+  }
+
+  liveWorkers(): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (w.alive) n++;
+    return n;
+  }
+
+  /** Nothing runs and nothing more will be started. */
+  get finished(): boolean {
+    if (this.outstandingTotal > 0) return false;
+    return this.queue.size === 0 || this.stopped;
+  }
+
+  /**
+   * Nothing runs and every ready task is held back because it cannot finish before the
+   * deadline: the run must end and be resumed later.
+   */
+  blockedByDeadline(now = Date.now()): boolean {
+    if (this.options.deadline === undefined || this.outstandingTotal > 0 || this.queue.size === 0) return false;
+    const top = this.queue.peek();
+    if (this.canFinishInTime(top, now)) return false;
+    // Check every ready task: a lower-priority one may be short enough.
+    const all = this.queue.drain();
+    const blocked = all.every((id) => !this.canFinishInTime(id, now));
+    for (const id of all) this.queue.push(id);
+    return blocked;
+  }
+
+  get succeeded(): boolean {
+    return this.doneCount === this.dag.size;
+  }
+
+  isDone(id: number): boolean {
+    return this.state[id] === DONE;
+  }
+
+  /** Attempts made so far for a task, failed ones. */
+  failuresOf(id: number): number {
+    return this.failures[id];
+  }
+
+  /** Runtime estimate in seconds for the wall-time gate. */
+  estimate(id: number): number {
+    return this.runtimeByExecutable.get(this.dag.argv[id][0]) ?? (this.runtimeSamples > 0 ? this.meanRuntime : 0);
+  }
+
+  private enqueue(id: number): void {
+    this.state[id] = READY;
+    this.queue.push(id);
+    this.options.onQueued?.(id);
+  }
+
+  private releaseChildren(id: number): void {
+    const children = this.dag.children(id);
+    for (let k = 0; k < children.length; k++) {
+      const child = children[k];
+      if (--this.pendingParents[child] === 0 && this.state[child] === WAITING && this.releasing) {
+        this.enqueue(child);
+      }
+    }
+  }
+
+  private stopReleasing(): void {
+    this.releasing = false;
+    for (const id of this.queue.drain()) this.state[id] = WAITING;
+  }
+
+  private noteRuntime(id: number, duration: number): void {
+    const d = Number.isFinite(duration) && duration > 0 ? duration : 0;
+    this.totalRuntime += d;
+    this.runtimeSamples++;
+    this.meanRuntime = this.runtimeSamples === 1 ? d : this.meanRuntime * 0.9 + d * 0.1;
+    const exe = this.dag.argv[id][0];
+    const prev = this.runtimeByExecutable.get(exe);
+    if (prev === undefined || d > prev) this.runtimeByExecutable.set(exe, d);
+  }
+
+  private canFinishInTime(id: number, now: number): boolean {
+    const deadline = this.options.deadline;
+    if (deadline === undefined) return true;
+    return now + this.estimate(id) * 1000 <= deadline;
+  }
+
+  private prefetchDepth(): number {
+    const target = this.options.targetQueuedSeconds ?? 0.05;
+    const max = this.options.maxPrefetch ?? 64;
+    const depth = Math.round(target / Math.max(this.meanRuntime, 1e-4));
+    return Math.max(1, Math.min(max, depth));
+  }
+
+  private limit(w: WorkerState, extraCpus: number): number {
+    return Math.max(1, w.heldCpus + extraCpus) + this.prefetchDepth();
+  }
+
+  /** A ready worker on a host with the resources free now, the least loaded first. */
+  private allocate(c: number, m: number): WorkerState | undefined {
+    let best: WorkerState | undefined;
+    for (const host of this.hosts.values()) {
+      if (host.freeCpus < c || host.freeMemory < m) continue;
+      for (const w of host.workers) {
+        if (!w.ready || w.outstanding.size >= this.limit(w, c)) continue;
+        if (!best || w.outstanding.size < best.outstanding.size) best = w;
+      }
+    }
+    if (best) {
+      best.host.freeCpus -= c;
+      best.host.freeMemory -= m;
+      best.heldCpus += c;
+      best.heldMemory += m;
+    }
+    return best;
+  }
+
+  /** A ready worker whose holding covers the task and whose queue has room. */
+  private prefetchTarget(c: number, m: number): WorkerState | undefined {
+    let best: WorkerState | undefined;
+    for (const w of this.workers.values()) {
+      if (!w.ready || w.heldCpus < c || w.heldMemory < m) continue;
+      if (w.outstanding.size >= this.limit(w, 0)) continue;
+      if (!best || w.outstanding.size < best.outstanding.size) best = w;
+    }
+    return best;
+  }
+
+  private anyWorkerHasRoom(): boolean {
+    for (const w of this.workers.values()) {
+      if (w.ready && w.outstanding.size < this.limit(w, 0)) return true;
+    }
+    return false;
+  }
+
+  private fitsSomeHost(hosts: HostState[], c: number, m: number): boolean {
+    for (const h of hosts) if (h.cpus >= c && h.memory >= m) return true;
+    return false;
+  }
+}

@@ -1,0 +1,289 @@
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { LaunchHandle, LaunchResult, LaunchSpec, Launcher } from '@pegasus-ts/kickstart';
+import { createLauncher } from '@pegasus-ts/kickstart';
+import type { WorkerCommunicator } from './communicator.js';
+import { taskRecordYaml } from './task-record.js';
+import type { Logger } from './log.js';
+import type { MasterMessage, TaskCommand, TaskResult, WorkerConfig } from './protocol.js';
+import { WorkerQueue } from './worker-queue.js';
+
+/** Largest -F file forwarded (PMC's limit). */
+const MAX_FILE_FORWARD = 1024 * 1024;
+/** Seconds between TERM and KILL when the master stops the run. */
+const STOP_GRACE_SECONDS = 5;
+/** Host scripts must finish within this many seconds (PMC's limit). */
+const HOST_SCRIPT_TIMEOUT = 60;
+
+interface Running {
+  task: TaskCommand;
+  handle: LaunchHandle | undefined;
+}
+
+/**
+ * A worker: receives batches of tasks, runs as many at once as what it holds allows, and
+ * reports results in batches (one message per event-loop turn at most). Tasks run through
+ * kickstart's launcher; each result carries the task's invocation record and, unless per-task
+ * stdio is on, its captured stdout and stderr for the master to merge.
+ */
+export class Worker {
+  private readonly queue = new WorkerQueue();
+  private readonly running = new Map<number, Running>();
+  private pending: TaskResult[] = [];
+  private rejected: number[] = [];
+  private flushScheduled = false;
+  private launcher: Launcher | undefined;
+  private rank = -1;
+  private hostRank = -1;
+  private config: WorkerConfig | undefined;
+  private hostname: string;
+  private stopping = false;
+
+  constructor(
+    private readonly comm: WorkerCommunicator,
+    private readonly log: Logger,
+    hostname: string,
+  ) {
+    this.hostname = hostname;
+  }
+
+  /** Runs until the master says shutdown or is gone. Returns the process exit code. */
+  async run(): Promise<number> {
+    try {
+      while (true) {
+        const batch = await this.comm.receive();
+        if (batch === null) {
+          this.log.warn(`worker ${this.rank}: master gone; killing ${this.running.size} running task(s)`);
+          this.killAll('SIGKILL');
+          return 1;
+        }
+        for (const m of batch) {
+          if (m.type === 'shutdown') {
+            this.killAll('SIGKILL');
+            return 0;
+          }
+          await this.handle(m);
+        }
+      }
+    } finally {
+      await this.launcher?.close();
+      await this.comm.close();
+    }
+  }
+
+  private async handle(m: MasterMessage): Promise<void> {
+    switch (m.type) {
+      case 'welcome': {
+        this.rank = m.rank;
+        this.hostRank = m.hostRank;
+        this.config = m.config;
+        if (!m.config.noop) {
+          this.launcher = createLauncher({ baseEnv: { ...(process.env as Record<string, string>), ...m.config.env } });
+        }
+        if (m.config.hostScript && m.hostRank === 0) {
+          const error = await this.runHostScript(m.config.hostScript);
+          if (error) {
+            this.comm.send({ type: 'fatal', message: error });
+            return;
+          }
+        }
+        this.comm.send({ type: 'ready' });
+        return;
+      }
+      case 'tasks': {
+        if (this.stopping) {
+          for (const t of m.tasks) this.rejected.push(t.id);
+          this.queue.accept(m.grant, []);
+        } else {
+          const rejected = this.queue.accept(m.grant, m.tasks);
+          for (const id of rejected) this.rejected.push(id);
+          this.pump();
+        }
+        this.scheduleFlush();
+        return;
+      }
+      case 'stop': {
+        this.stopping = true;
+        for (const t of this.queue.drainWaiting()) this.rejected.push(t.id);
+        if (m.signal === 'KILL') this.killAll('SIGKILL');
+        else {
+          this.killAll('SIGTERM');
+          setTimeout(() => this.killAll('SIGKILL'), STOP_GRACE_SECONDS * 1000).unref();
+        }
+        this.scheduleFlush();
+        return;
+      }
+      case 'heartbeat':
+      case 'shutdown':
+        return;
+    }
+  }
+
+  private pump(): void {
+    for (let t = this.queue.next(); t !== undefined; t = this.queue.next()) this.start(t);
+  }
+
+  private start(t: TaskCommand): void {
+    const cfg = this.config!;
+    const entry: Running = { task: t, handle: undefined };
+    this.running.set(t.id, entry);
+    if (cfg.noop) {
+      const now = Date.now();
+      this.finished(t, { id: t.id, attempt: t.attempt, raw: 0, exitCode: 0, signal: null, start: now, duration: 0 });
+      return;
+    }
+    const spec = this.spec(t, cfg);
+    const handle = this.launcher!.launch(spec);
+    entry.handle = handle;
+    handle.result.then(
+      (res) => this.afterLaunch(t, spec, res),
+      (err: Error) =>
+        this.finished(t, {
+          id: t.id,
+          attempt: t.attempt,
+          raw: -1,
+          exitCode: null,
+          signal: null,
+          start: Date.now(),
+          duration: 0,
+          error: `launcher failed: ${err.message}`,
+        }),
+    );
+  }
+
+  private spec(t: TaskCommand, cfg: WorkerConfig): LaunchSpec {
+    const env: Record<string, string> = {
+      PMC_TASK: t.name,
+      PMC_RANK: String(this.rank),
+      PMC_HOST_RANK: String(this.hostRank),
+      PMC_CPUS: String(t.cpus),
+      PMC_MEMORY: String(t.memory),
+    };
+    if (t.affinity && t.affinity.length > 0) env.PMC_AFFINITY = t.affinity.join(',');
+    const spec: LaunchSpec = { argv: t.argv, env };
+    if (cfg.perTaskStdio) {
+      const [out, err] = perTaskStdioPaths(cfg.dagDir, t.name);
+      spec.stdout = { file: out };
+      spec.stderr = { file: err };
+    } else {
+      spec.stdout = { capture: cfg.captureLimit };
+      spec.stderr = { capture: cfg.captureLimit };
+    }
+    if (t.pipeForwards && t.pipeForwards.length > 0) {
+      spec.extraCaptures = t.pipeForwards.map(([envVar], i) => ({ fd: 20 + i, envVar, maxBytes: cfg.captureLimit }));
+    }
+    if (cfg.strictLimits && t.memory > 0) spec.memoryLimitMb = t.memory;
+    if (cfg.setAffinity && t.affinity && t.affinity.length > 0) spec.cpuAffinity = t.affinity;
+    return spec;
+  }
+
+  private async afterLaunch(t: TaskCommand, spec: LaunchSpec, res: LaunchResult): Promise<void> {
+    const result: TaskResult = {
+      id: t.id,
+      attempt: t.attempt,
+      raw: res.raw,
+      exitCode: res.status.kind === 'exit' ? res.status.code : null,
+      signal: res.status.kind === 'signal' ? res.status.signal : null,
+      start: res.start,
+      duration: res.duration,
+    };
+    if (res.status.kind === 'launch-failure') {
+      result.error = `launch failure: ${res.status.message}`;
+      result.raw = 256;
+    }
+    if (res.stdout && res.stdout.size > 0) result.stdout = res.stdout.data;
+    if (res.stderr && res.stderr.size > 0) result.stderr = res.stderr.data;
+    let ok = result.raw === 0 && result.error === undefined;
+    const forwards: [string, Buffer][] = [];
+    if (ok && t.pipeForwards && res.captures) {
+      t.pipeForwards.forEach(([, dest], i) => {
+        const c = res.captures?.[i];
+        if (c && c.size > 0) forwards.push([dest, c.data]);
+      });
+    }
+    if (t.fileForwards && t.fileForwards.length > 0) {
+      const error = await this.fileForwards(t, ok, forwards);
+      if (error) {
+        result.error = error;
+        result.raw = 256;
+        ok = false;
+      }
+    }
+    if (ok && forwards.length > 0) result.forwards = forwards;
+    result.record = taskRecordYaml(t, spec, res, this.hostname, this.rank);
+    this.finished(t, result);
+  }
+
+  /** Reads -F sources (on success), always unlinks them; returns an error text on failure. */
+  private async fileForwards(t: TaskCommand, ok: boolean, out: [string, Buffer][]): Promise<string | undefined> {
+    let error: string | undefined;
+    for (const [src, dest] of t.fileForwards ?? []) {
+      if (ok && error === undefined) {
+        try {
+          const st = await fsp.stat(src);
+          if (!st.isFile()) error = `${src} is not a file`;
+          else if (st.size > MAX_FILE_FORWARD) error = `${src} is larger than 1 MiB`;
+          else out.push([dest, await fsp.readFile(src)]);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') error = `cannot read ${src}: ${(e as Error).message}`;
+        }
+      }
+      await fsp.rm(src, { force: true }).catch(() => {});
+    }
+    return error;
+  }
+
+  private finished(t: TaskCommand, r: TaskResult): void {
+    this.running.delete(t.id);
+    this.queue.finish(t);
+    this.pending.push(r);
+    if (!this.stopping) this.pump();
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const released = this.queue.release();
+      if (this.pending.length === 0 && this.rejected.length === 0 && released.cpus === 0 && released.memory === 0) {
+        return;
+      }
+      this.comm.send({ type: 'results', results: this.pending, released, rejected: this.rejected });
+      this.pending = [];
+      this.rejected = [];
+    });
+  }
+
+  private killAll(sig: NodeJS.Signals): void {
+    for (const r of this.running.values()) r.handle?.signal(sig);
+  }
+
+  private async runHostScript(script: string): Promise<string | undefined> {
+    const launcher = this.launcher ?? createLauncher();
+    const handle = launcher.launch({
+      argv: [script],
+      stdout: 'inherit',
+      stderr: 'inherit',
+      timeout: HOST_SCRIPT_TIMEOUT,
+      killGrace: 0.01,
+    });
+    const res = await handle.result;
+    if (launcher !== this.launcher) await launcher.close();
+    if (res.timedOut) return `Host script timed out after ${HOST_SCRIPT_TIMEOUT} seconds`;
+    if (res.status.kind === 'launch-failure') return `Host script ${script} could not start: ${res.status.message}`;
+    if (res.raw !== 0) return `Host script failed with status ${res.raw}`;
+    this.log.debug(`Host script exited with status 0`);
+    return undefined;
+  }
+}
+
+/** `<dagDir>/<task>.out.NNN` and `.err.NNN` with the lowest NNN (from 000) not taken yet. */
+export function perTaskStdioPaths(dagDir: string, name: string): [string, string] {
+  for (let n = 0; ; n++) {
+    const suffix = String(n).padStart(3, '0');
+    const out = path.join(dagDir, `${name}.out.${suffix}`);
+    if (!existsSync(out)) return [out, path.join(dagDir, `${name}.err.${suffix}`)];
+  }
+}
