@@ -36,6 +36,8 @@ const r = spawnSync(process.execPath, [cli, 'compile', '--directory', here], {
 const out = join(here, 'build', 'Release');
 if (r.status !== 0 || !existsSync(join(out, 'launch.node')) || !existsSync(join(out, 'pegasus-ts-spawner'))) {
   if (quiet && r.stderr) process.stderr.write(r.stderr.split('\n').slice(-15).join('\n') + '\n');
-  skip(`cmake-js failed${r.status === null ? '' : ` with exit ${r.status}`}; run "node native/launch/build.mjs --verbose"`);
+  skip(
+    `cmake-js failed${r.status === null ? '' : ` with exit ${r.status}`}; run "node native/launch/build.mjs --verbose"`,
+  );
 }
 console.log(`native/launch: built ${join(out, 'launch.node')} and pegasus-ts-spawner`);

@@ -57,7 +57,8 @@ export class RequestEncoder {
   }
 
   str(s) {
-    if (s.includes('\0')) throw new TypeError(`a string sent to the spawner contains a NUL byte: ${JSON.stringify(s)}`);
+    if (s.includes('\0'))
+      throw new TypeError(`a string sent to the spawner contains a NUL byte: ${JSON.stringify(s)}`);
     const max = s.length * 3;
     this.ensure(max + 5);
     const n = this.buf.write(s, this.len + 4, 'utf8');

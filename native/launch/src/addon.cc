@@ -50,22 +50,55 @@ struct State {
   bool writing = false;
   bool stop = false;
   bool broken = false;
-  bool ended = false;  // JS thread only: the TSFN was released, no more Ref/Unref
+  bool ended = false;    // JS thread only: the TSFN was released, no more Ref/Unref
+  bool env_gone = false; // the Node environment is being torn down: never touch the TSFN again
+  std::shared_ptr<State> *hook = nullptr;  // JS thread only: registered env cleanup hook
   Napi::ThreadSafeFunction tsfn;
   ~State() {
     if (fd >= 0) close(fd);
   }
 };
 
+// Runs on the JS thread when the environment shuts down (process exit, worker termination)
+// before the TSFN is torn down: the reader thread must not call into it afterwards.
+void EnvCleanup(void *arg) {
+  auto *holder = static_cast<std::shared_ptr<State> *>(arg);
+  std::shared_ptr<State> st = *holder;
+  {
+    std::lock_guard<std::mutex> lock(st->mu);
+    st->env_gone = true;
+    st->stop = true;
+  }
+  st->cv.notify_all();
+  shutdown(st->fd, SHUT_WR);  // the spawner kills its tasks and exits
+  st->hook = nullptr;
+  delete holder;
+}
+
 void CallJs(Napi::Env env, Napi::Function cb, Event *ev) {
   std::unique_ptr<Event> owned(ev);
+  if (ev->end && ev->state->hook) {
+    napi_remove_env_cleanup_hook(env, EnvCleanup, ev->state->hook);
+    delete ev->state->hook;
+    ev->state->hook = nullptr;
+  }
   if (env == nullptr || cb.IsEmpty()) return;
+  napi_value args[3];
+  size_t argc;
   if (ev->end) {
     ev->state->ended = true;
-    cb.Call({env.Null(), Napi::Number::New(env, ev->status), Napi::Number::New(env, ev->err)});
+    args[0] = env.Null();
+    args[1] = Napi::Number::New(env, ev->status);
+    args[2] = Napi::Number::New(env, ev->err);
+    argc = 3;
   } else {
-    cb.Call({Napi::Buffer<char>::Copy(env, ev->data.data(), ev->data.size())});
+    args[0] = Napi::Buffer<char>::Copy(env, ev->data.data(), ev->data.size());
+    argc = 1;
   }
+  napi_value result;
+  // plain napi call: a failure here (the environment is shutting down, or the callback threw and
+  // Node reports it as uncaught) must not become a C++ exception on this path
+  napi_call_function(env, env.Undefined(), cb, argc, args, &result);
 }
 
 // Writes all of data; returns false when the channel is broken.
@@ -100,6 +133,11 @@ void ReaderLoop(std::shared_ptr<State> st) {
     }
     auto *ev = new Event();
     ev->data.assign(buf.data(), buf.data() + r);
+    std::lock_guard<std::mutex> lock(st->mu);
+    if (st->env_gone) {
+      delete ev;
+      return;
+    }
     if (st->tsfn.BlockingCall(ev, CallJs) != napi_ok) delete ev;
   }
   {
@@ -116,6 +154,11 @@ void ReaderLoop(std::shared_ptr<State> st) {
   ev->status = status;
   ev->err = err;
   ev->state = st;
+  std::lock_guard<std::mutex> lock(st->mu);
+  if (st->env_gone) {
+    delete ev;
+    return;
+  }
   if (st->tsfn.BlockingCall(ev, CallJs) != napi_ok) delete ev;
   st->tsfn.Release();
 }
@@ -203,6 +246,8 @@ class Spawner : public Napi::ObjectWrap<Spawner> {
     state_->tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "pegasus-ts-launch", 0, 1);
     state_->tsfn.Unref(env);
     referenced_ = false;
+    state_->hook = new std::shared_ptr<State>(state_);
+    napi_add_env_cleanup_hook(env, EnvCleanup, state_->hook);
     reader_ = std::thread(ReaderLoop, state_);
     writer_ = std::thread(WriterLoop, state_);
   }

@@ -716,6 +716,17 @@ static void kill_all_and_exit(int code) {
     kill(-tasks[i].pid, SIGKILL);
     kill(tasks[i].pid, SIGKILL);
   }
+  /* reap them (no zombies left for init), but never hang on a task stuck in the kernel */
+  signal(SIGALRM, SIG_DFL);
+  alarm(2);
+  size_t left = ntasks;
+  while (left > 0) {
+    pid_t p = waitpid(-1, NULL, 0);
+    if (p < 0 && errno == EINTR) continue;
+    if (p < 0) break;
+    for (size_t i = 0; i < ntasks; i++)
+      if (tasks[i].pid == p) left--;
+  }
   _exit(code);
 }
 

@@ -1,5 +1,5 @@
-import { type Command, Option } from 'commander';
 import type { RawClusterOptions } from '@pegasus-ts/cluster';
+import { type Command, Option } from 'commander';
 import type { ClusterOptionSpec } from './io.js';
 import type { CommandContext } from './program.js';
 
@@ -11,7 +11,10 @@ const increment = (_value: string, previous: number): number => previous + 1;
  * Counted flags (-v, -q) give the number of times they were given (-vv = 2).
  */
 export function clusterOption(spec: ClusterOptionSpec): Option {
-  const description = spec.defaultValue === undefined ? spec.description : `${spec.description} (default: ${spec.defaultValue})`;
+  const description =
+    spec.defaultValue === undefined
+      ? spec.description
+      : `${spec.description} (default: ${spec.defaultValue})`;
   const option = new Option(spec.flags, description);
   if (spec.count) option.argParser(increment).default(0);
   return option;
@@ -23,7 +26,7 @@ export function addClusterCommand(program: Command, ctx: CommandContext): Comman
     .summary('run a DAG of tasks on a master and workers (pegasus-mpi-cluster)')
     .description(
       'Run the tasks of a PMC-format DAG file on a master and workers, in dependency order, and\n' +
-        "append a DONE record to the rescue log for each task that succeeds (a rerun resumes).\n" +
+        'append a DONE record to the rescue log for each task that succeeds (a rerun resumes).\n' +
         'Local mode (--workers N) starts the workers on this machine; under mpirun/srun or with\n' +
         '--worker --connect URL the processes find each other across machines.',
     )

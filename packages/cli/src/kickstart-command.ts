@@ -63,11 +63,25 @@ export function addKickstartCommand(program: Command, ctx: CommandContext): Comm
     .option('-o, --stdout <file>', "send the application's stdout to file ('!file' appends, '-' shares ours)")
     .option('-e, --stderr <file>', "send the application's stderr to file ('!file' appends, '-' shares ours)")
     .option('-l, --log <file>', 'append the invocation record to file instead of printing it on stdout')
-    .option('-S, --stat-before <lfn=pfn>', "stat a file before the job ('@file' lists lfn=pfn lines; repeatable)", collect, [])
-    .option('-s, --stat-after <lfn=pfn>', "stat an output after the job, with sha256 ('@file' works too; repeatable)", collect, [])
+    .option(
+      '-S, --stat-before <lfn=pfn>',
+      "stat a file before the job ('@file' lists lfn=pfn lines; repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      '-s, --stat-after <lfn=pfn>',
+      "stat an output after the job, with sha256 ('@file' works too; repeatable)",
+      collect,
+      [],
+    )
     .option('-w, --workdir <dir>', 'change into dir before starting the application')
     .option('-W, --create-workdir <dir>', 'create dir (with parents), then change into it')
-    .option('-B, --tail-bytes <n|all>', 'bytes of stdout/stderr tail embedded in the record (default 262144)', tailBytes)
+    .option(
+      '-B, --tail-bytes <n|all>',
+      'bytes of stdout/stderr tail embedded in the record (default 262144)',
+      tailBytes,
+    )
     .option('-f, --full', 'full record (environment, limits) even on success; implied on failure')
     .option('-q, --quiet', 'omit the stdout/stderr data when the job succeeded')
     .option('-k, --kill-after <s>', 'send SIGTERM to the application after s seconds (0 = never)', seconds)

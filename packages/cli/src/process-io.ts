@@ -27,7 +27,15 @@ export async function processIo(): Promise<CliIo> {
       process.stderr.write(text);
     },
     deps: {
-      runKickstart: kickstart.runKickstart,
+      runKickstart: async (options) => {
+        try {
+          return (await kickstart.runKickstart(options)).exitCode;
+        } finally {
+          // Release the launcher's spawner and the hash threads so that the process can exit.
+          await kickstart.defaultLauncher().close();
+          await kickstart.closeHashPool();
+        }
+      },
       clusterOptionHelp: cluster.clusterOptionHelp,
       resolveClusterOptions: cluster.resolveClusterOptions,
       runCluster: cluster.runCluster,

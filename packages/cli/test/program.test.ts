@@ -50,12 +50,40 @@ describe('pegasus-ts program', () => {
   it('documents every option of each subcommand', async () => {
     const io = fakeIo();
     expect(await runProgram(['kickstart', '--help'], io)).toBe(0);
-    for (const flag of ['-n,', '-N,', '-R,', '-L,', '-T,', '-H,', '-i,', '-o,', '-e,', '-l,', '-S,', '-s,', '-w,', '-W,', '-B,', '-f,', '-q,', '-k,', '-K,']) {
+    for (const flag of [
+      '-n,',
+      '-N,',
+      '-R,',
+      '-L,',
+      '-T,',
+      '-H,',
+      '-i,',
+      '-o,',
+      '-e,',
+      '-l,',
+      '-S,',
+      '-s,',
+      '-w,',
+      '-W,',
+      '-B,',
+      '-f,',
+      '-q,',
+      '-k,',
+      '-K,',
+    ]) {
       expect(io.out).toContain(flag);
     }
     const io2 = fakeIo();
     expect(await runProgram(['mpi-cluster', '--help'], io2)).toBe(0);
-    for (const flag of ['--stdout', '--rescue', '--no-resource-log', '--workers', '--verbose', '--quiet', '(default: stdout)']) {
+    for (const flag of [
+      '--stdout',
+      '--rescue',
+      '--no-resource-log',
+      '--workers',
+      '--verbose',
+      '--quiet',
+      '(default: stdout)',
+    ]) {
       expect(io2.out).toContain(flag);
     }
   });
@@ -65,7 +93,34 @@ describe('pegasus-ts kickstart', () => {
   it('maps the options and the application argv, and returns the kickstart exit code', async () => {
     const io = fakeIo({ kickstart: async () => 42 });
     const code = await runProgram(
-      ['kickstart', '-n', 'demo::tr:1.0', '-N', 'ID01', '-R', 'local', '-H', '-l', 'rec.yml', '-S', 'a=/x/a', '-S', 'b=/x/b', '-s', 'c=/x/c', '-B', 'all', '-k', '5', '-K', '2', '--', '/bin/echo', '-n', 'hi'],
+      [
+        'kickstart',
+        '-n',
+        'demo::tr:1.0',
+        '-N',
+        'ID01',
+        '-R',
+        'local',
+        '-H',
+        '-l',
+        'rec.yml',
+        '-S',
+        'a=/x/a',
+        '-S',
+        'b=/x/b',
+        '-s',
+        'c=/x/c',
+        '-B',
+        'all',
+        '-k',
+        '5',
+        '-K',
+        '2',
+        '--',
+        '/bin/echo',
+        '-n',
+        'hi',
+      ],
       io,
     );
     expect(code).toBe(42);
@@ -101,7 +156,10 @@ describe('pegasus-ts kickstart', () => {
 describe('pegasus-ts mpi-cluster', () => {
   it('passes the DAG file and options to resolveClusterOptions, then runs', async () => {
     const io = fakeIo({ cluster: async () => 1 });
-    const code = await runProgram(['mpi-cluster', '-vv', '-q', '--workers', '2', '--no-resource-log', 'x.dag', '-r', 'r.log'], io);
+    const code = await runProgram(
+      ['mpi-cluster', '-vv', '-q', '--workers', '2', '--no-resource-log', 'x.dag', '-r', 'r.log'],
+      io,
+    );
     expect(code).toBe(1);
     expect(io.clusterRaw).toEqual([
       { dagFile: 'x.dag', workers: '2', resourceLog: false, rescue: 'r.log', verbose: 2, quiet: 1 },
@@ -122,7 +180,9 @@ describe('pegasus-ts mpi-cluster', () => {
       },
     });
     expect(await runProgram(['mpi-cluster', 'x.dag'], io)).toBe(3);
-    expect(io.err).toBe('pegasus-ts mpi-cluster: x.dag:3: unknown task B (expected a TASK line before the EDGE)\n');
+    expect(io.err).toBe(
+      'pegasus-ts mpi-cluster: x.dag:3: unknown task B (expected a TASK line before the EDGE)\n',
+    );
   });
 
   it('gives exit code 2 to a UsageError without exitCode', async () => {

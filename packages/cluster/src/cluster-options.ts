@@ -100,36 +100,79 @@ export interface ClusterOptionHelp {
 /** Every option, for building the commander program. Defaults shown are informative only
  * (resolveClusterOptions applies them), so do not pass them to commander as values. */
 export const clusterOptionHelp: readonly ClusterOptionHelp[] = [
-  { flags: '-o, --stdout <path>', description: 'merged task stdout ("stdout" = this stdout)', defaultValue: 'stdout' },
-  { flags: '-e, --stderr <path>', description: 'merged task stderr ("stderr" = this stderr)', defaultValue: 'stderr' },
+  {
+    flags: '-o, --stdout <path>',
+    description: 'merged task stdout ("stdout" = this stdout)',
+    defaultValue: 'stdout',
+  },
+  {
+    flags: '-e, --stderr <path>',
+    description: 'merged task stderr ("stderr" = this stderr)',
+    defaultValue: 'stderr',
+  },
   { flags: '-s, --skip-rescue', description: 'do not read the rescue file (a new one is still written)' },
-  { flags: '-m, --max-failures <n>', description: 'stop releasing tasks after N tasks failed for good (0 = no limit)', defaultValue: '0' },
+  {
+    flags: '-m, --max-failures <n>',
+    description: 'stop releasing tasks after N tasks failed for good (0 = no limit)',
+    defaultValue: '0',
+  },
   { flags: '-t, --tries <n>', description: 'attempts for each task without its own -t', defaultValue: '1' },
   { flags: '-n, --nolock', description: 'do not lock the DAG file' },
   { flags: '-r, --rescue <path>', description: 'rescue log path', defaultValue: 'DAGFILE.rescue' },
-  { flags: '--host-script <path>', description: 'script run once per host before any task (env PMC_HOST_SCRIPT)' },
-  { flags: '--host-memory <mb>', description: 'memory of each host in MB (env PMC_HOST_MEMORY; default: physical RAM)' },
+  {
+    flags: '--host-script <path>',
+    description: 'script run once per host before any task (env PMC_HOST_SCRIPT)',
+  },
+  {
+    flags: '--host-memory <mb>',
+    description: 'memory of each host in MB (env PMC_HOST_MEMORY; default: physical RAM)',
+  },
   { flags: '--host-cpus <n>', description: 'CPUs of each host (env PMC_HOST_CPUS; default: detected)' },
-  { flags: '--strict-limits', description: 'enforce each task\'s -m with resource limits' },
-  { flags: '--max-wall-time <minutes>', description: 'wall time of the run in minutes (env PMC_MAX_WALL_TIME)' },
-  { flags: '--per-task-stdio', description: 'one TASK.out.NNN / TASK.err.NNN pair per attempt, beside the DAG' },
+  { flags: '--strict-limits', description: "enforce each task's -m with resource limits" },
+  {
+    flags: '--max-wall-time <minutes>',
+    description: 'wall time of the run in minutes (env PMC_MAX_WALL_TIME)',
+  },
+  {
+    flags: '--per-task-stdio',
+    description: 'one TASK.out.NNN / TASK.err.NNN pair per attempt, beside the DAG',
+  },
   { flags: '--jobstate-log', description: 'append task events to jobstate.log beside the DAG' },
-  { flags: '--monitord-hack', description: 'write DAGFILE.dagman.out for monitord (implies --per-task-stdio)' },
+  {
+    flags: '--monitord-hack',
+    description: 'write DAGFILE.dagman.out for monitord (implies --per-task-stdio)',
+  },
   { flags: '--no-resource-log', description: 'do not write DAGFILE.resource' },
   { flags: '--no-sleep-on-recv', description: 'accepted for PMC compatibility; no effect' },
-  { flags: '--maxfds <n>', description: 'open files kept for forwarded output', defaultValue: 'min(256, RLIMIT_NOFILE - 64)' },
+  {
+    flags: '--maxfds <n>',
+    description: 'open files kept for forwarded output',
+    defaultValue: 'min(256, RLIMIT_NOFILE - 64)',
+  },
   { flags: '--keep-affinity', description: 'keep the inherited CPU affinity' },
   { flags: '--set-affinity', description: 'pin multi-CPU tasks to the CPUs they were given' },
   { flags: '-v, --verbose', description: 'more log output (repeatable)', count: true },
   { flags: '-q, --quiet', description: 'less log output (repeatable)', count: true },
-  { flags: '--transport <kind>', description: 'zmq, mpi or auto (mpi when started by an MPI launcher)', defaultValue: 'auto' },
+  {
+    flags: '--transport <kind>',
+    description: 'zmq, mpi or auto (mpi when started by an MPI launcher)',
+    defaultValue: 'auto',
+  },
   { flags: '--workers <n>', description: 'number of worker processes to start (zmq transport)' },
   { flags: '--worker', description: 'run as a worker (needs --connect)' },
   { flags: '--connect <endpoint>', description: 'master endpoint a worker connects to' },
   { flags: '--bind <endpoint>', description: 'endpoint the master binds (zmq transport)' },
   { flags: '--secret-file <path>', description: 'shared secret authenticating workers (tcp endpoints)' },
-  { flags: '--invocations <path>', description: 'invocation records file', defaultValue: 'DAGFILE.invocations.yml' },
-  { flags: '--worker-timeout <seconds>', description: 'how long to wait for workers to register', defaultValue: '10' },
+  {
+    flags: '--invocations <path>',
+    description: 'invocation records file',
+    defaultValue: 'DAGFILE.invocations.yml',
+  },
+  {
+    flags: '--worker-timeout <seconds>',
+    description: 'how long to wait for workers to register',
+    defaultValue: '10',
+  },
   { flags: '--noop', description: 'do not run tasks; report each as succeeded (for measuring overhead)' },
   { flags: '--batch-size <n>', description: 'tasks sent to a worker per message (default: automatic)' },
 ];
@@ -143,7 +186,8 @@ const EXPECTED: Record<NumKind, string> = {
 };
 
 function parseNum(value: string, kind: NumKind, what: string, unit = ''): number {
-  const ok = kind === 'float>0' ? /^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) : /^\+?\d+$/.test(value);
+  const ok =
+    kind === 'float>0' ? /^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value) : /^\+?\d+$/.test(value);
   const x = Number(value);
   const valid =
     ok &&
@@ -151,7 +195,8 @@ function parseNum(value: string, kind: NumKind, what: string, unit = ''): number
     (kind === 'int>=0' ? x >= 0 : x > 0) &&
     (kind === 'float>0' || Number.isSafeInteger(x)) &&
     (kind === 'float>0' || x <= 0xffffffff);
-  if (!valid) throw new UsageError(`invalid value for ${what}: "${value}" (expected ${EXPECTED[kind]}${unit})`);
+  if (!valid)
+    throw new UsageError(`invalid value for ${what}: "${value}" (expected ${EXPECTED[kind]}${unit})`);
   return x;
 }
 
@@ -177,7 +222,8 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
 
   const worker = raw.worker ?? false;
   const dagFile = raw.dagFile ?? '';
-  if (!worker && dagFile === '') throw new UsageError('missing DAGFILE (expected: pegasus-ts cluster [options] DAGFILE)');
+  if (!worker && dagFile === '')
+    throw new UsageError('missing DAGFILE (expected: pegasus-ts cluster [options] DAGFILE)');
   if (worker && raw.connect === undefined) throw new UsageError('--worker requires --connect <endpoint>');
 
   const hostMemory = pick('--host-memory', raw.hostMemory, 'PMC_HOST_MEMORY', 'int>=1', ' of MB');
@@ -195,7 +241,9 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
   if (raw.maxfds !== undefined) {
     maxfds = parseNum(raw.maxfds, 'int>=1', '--maxfds');
     if (limit !== undefined && maxfds > limit) {
-      throw new UsageError(`invalid value for --maxfds: "${raw.maxfds}" (expected at most the open file limit ${limit})`);
+      throw new UsageError(
+        `invalid value for --maxfds: "${raw.maxfds}" (expected at most the open file limit ${limit})`,
+      );
     }
   } else {
     maxfds = limit === undefined ? 64 : Math.max(1, Math.min(256, limit - 64));
@@ -237,7 +285,10 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
     bind: raw.bind,
     secretFile: raw.secretFile,
     invocations: raw.invocations ?? `${dagFile}.invocations.yml`,
-    workerTimeout: raw.workerTimeout === undefined ? 10 : parseNum(raw.workerTimeout, 'float>0', '--worker-timeout', ' of seconds'),
+    workerTimeout:
+      raw.workerTimeout === undefined
+        ? 10
+        : parseNum(raw.workerTimeout, 'float>0', '--worker-timeout', ' of seconds'),
     noop: raw.noop ?? false,
     batchSize: raw.batchSize === undefined ? undefined : parseNum(raw.batchSize, 'int>=1', '--batch-size'),
   };

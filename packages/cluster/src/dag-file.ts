@@ -4,9 +4,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { Dag, DagBuilder, type Forward } from './dag.js';
+import { type Dag, DagBuilder, type Forward } from './dag.js';
 import { DagError, UserError } from './errors.js';
-import { isSpace, quoteArg, splitArgs } from './split-args.js';
+import { quoteArg, splitArgs } from './split-args.js';
 
 export interface ParseDagOptions {
   /** Attempts for tasks without `-t` (PMC's global `-t`, default 1). */
@@ -51,7 +51,10 @@ class DagParser {
     } else {
       const word = raw.slice(s, e).split(/[ \t]/, 1)[0];
       const shown = word.length > 40 ? `${word.slice(0, 40)}...` : word;
-      this.builder.issue(lineNo, `invalid record "${shown}" (expected TASK, EDGE, a #@ annotation or a # comment)`);
+      this.builder.issue(
+        lineNo,
+        `invalid record "${shown}" (expected TASK, EDGE, a #@ annotation or a # comment)`,
+      );
     }
   }
 
@@ -151,7 +154,8 @@ class DagParser {
     }
     if (!bad) {
       if (k >= args.length) err('no executable (expected TASK NAME [OPTIONS] EXECUTABLE [ARGS])');
-      else if (args[k].length === 0) err('empty executable name (expected EXECUTABLE [ARGS] after the options)');
+      else if (args[k].length === 0)
+        err('empty executable name (expected EXECUTABLE [ARGS] after the options)');
     }
     if (bad) {
       // Still reserve the name, so that EDGE lines using it do not pile up more errors.
@@ -315,9 +319,12 @@ export async function loadDag(path: string, opts: ParseDagOptions): Promise<Dag>
     eat(decoder.end());
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new UserError(`${path}: cannot read DAG file: ${err.code ?? ''} ${err.message}`.replace(/ {2}/, ' '), {
-      file: path,
-    });
+    throw new UserError(
+      `${path}: cannot read DAG file: ${err.code ?? ''} ${err.message}`.replace(/ {2}/, ' '),
+      {
+        file: path,
+      },
+    );
   }
   if (rest.length > 0) p.line(rest, ++lineNo);
   return p.finish();

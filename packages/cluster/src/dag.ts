@@ -189,7 +189,10 @@ export class DagBuilder {
   /** Adds an edge between two known task indexes (self edges are reported). */
   addEdgeIndex(parent: number, child: number, line = 0): void {
     if (parent === child) {
-      this.issue(line, `self edge ${this.names[parent]} -> ${this.names[parent]} (expected two different tasks)`);
+      this.issue(
+        line,
+        `self edge ${this.names[parent]} -> ${this.names[parent]} (expected two different tasks)`,
+      );
       return;
     }
     const e = this.ne;
@@ -318,7 +321,10 @@ export class DagBuilder {
       u = parentOf[u];
     } while (u !== v);
     cycle.reverse();
-    const shown = cycle.length > 12 ? [...cycle.slice(0, 12).map((i) => this.names[i]), '...'] : cycle.map((i) => this.names[i]);
+    const shown =
+      cycle.length > 12
+        ? [...cycle.slice(0, 12).map((i) => this.names[i]), '...']
+        : cycle.map((i) => this.names[i]);
     const text = [...shown, this.names[cycle[0]]].join(' -> ');
     const left = n - tail;
     this.issue(

@@ -121,7 +121,9 @@ export class DagmanLog {
   }
 
   finished(ok: boolean): void {
-    this.line(`**** condor_scheduniv_exec.0.0 (condor_DAGMAN) pid ${this.pid} EXITING WITH STATUS ${ok ? 0 : 1}`);
+    this.line(
+      `**** condor_scheduniv_exec.0.0 (condor_DAGMAN) pid ${this.pid} EXITING WITH STATUS ${ok ? 0 : 1}`,
+    );
   }
 
   flush(): void {

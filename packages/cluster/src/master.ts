@@ -106,7 +106,8 @@ export class Master {
         if (this.fatal) break;
         outputs.flush();
         if (this.waitingForWorkers) {
-          if (s.liveWorkers() < this.p.expectedWorkers) continue;
+          // Dispatch once every expected worker is ready, so that the first tasks spread over all.
+          if (s.readyWorkers() < this.p.expectedWorkers) continue;
           this.waitingForWorkers = false;
           const infeasible = s.findInfeasible();
           if (infeasible !== undefined) {
@@ -191,7 +192,7 @@ export class Master {
       const ok = r.raw === 0 && r.error === undefined;
       completions[i] = { id: r.id, ok, duration: r.duration };
       if (!w.outstanding.has(r.id)) continue;
-      outputs.taskFinished(dag, r, rank, ok);
+      outputs.taskFinished(dag, r, rank, ok, w.host.name);
       if (!ok) {
         const tries = Math.max(1, dag.tries[r.id]);
         const why = r.error ?? `exitcode ${r.raw}`;
@@ -235,6 +236,8 @@ export class Master {
       cpus: dag.cpus[id],
       memory: dag.memory[id],
     };
+    const latest = this.scheduler.latestStart(id);
+    if (latest !== undefined) t.latestStart = latest;
     const pid = dag.pegasusId(id);
     if (pid !== undefined) t.pegasusId = pid;
     const pf = dag.pipeForwards(id);

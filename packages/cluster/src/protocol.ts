@@ -24,6 +24,8 @@ export interface TaskCommand {
   pipeForwards?: [string, string][];
   fileForwards?: [string, string][];
   affinity?: number[];
+  /** Epoch ms after which the worker must not start the task (--max-wall-time); it returns it instead. */
+  latestStart?: number;
 }
 
 export interface TaskResult {
@@ -138,6 +140,7 @@ function taskTuple(t: TaskCommand): unknown[] {
     t.pipeForwards ?? null,
     t.fileForwards ?? null,
     t.affinity ?? null,
+    t.latestStart ?? null,
   ];
 }
 
@@ -299,7 +302,7 @@ function bare(frames: Buffer[], what: string): void {
 
 function decodeTask(v: unknown, i: number): TaskCommand {
   const what = `tasks[${i}]`;
-  const t = arr(v, what, 10);
+  const t = arr(v, what, 11);
   const affinity = t[9] === null ? undefined : arr(t[9], `${what}.affinity`);
   if (affinity !== undefined) {
     for (let k = 0; k < affinity.length; k++) int(affinity[k], `${what}.affinity[${k}]`, 0);
@@ -315,6 +318,7 @@ function decodeTask(v: unknown, i: number): TaskCommand {
     pipeForwards: pairs(t[7], `${what}.pipeForwards`),
     fileForwards: pairs(t[8], `${what}.fileForwards`),
     affinity: affinity as number[] | undefined,
+    latestStart: t[10] === null ? undefined : num(t[10], `${what}.latestStart`),
   };
 }
 
@@ -446,7 +450,10 @@ function decodeWorkerUnsafe(frames: Buffer[]): WorkerMessage {
       return {
         type: 'results',
         results,
-        released: { cpus: int(b[0], 'results.released.cpus', 0), memory: num(b[1], 'results.released.memory') },
+        released: {
+          cpus: int(b[0], 'results.released.cpus', 0),
+          memory: num(b[1], 'results.released.memory'),
+        },
         rejected: rejected as number[],
       };
     }

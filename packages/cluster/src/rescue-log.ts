@@ -93,7 +93,12 @@ export class RescueLog {
     private readonly sync: boolean,
   ) {}
 
-  static async open(path: string, dag: Dag, done: Uint8Array, opts: RescueLogOptions = {}): Promise<RescueLog> {
+  static async open(
+    path: string,
+    dag: Dag,
+    done: Uint8Array,
+    opts: RescueLogOptions = {},
+  ): Promise<RescueLog> {
     try {
       let regular = true;
       try {

@@ -53,6 +53,7 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
   let outputs: RunOutputs | undefined;
   let comm: MasterCommunicator | undefined;
   const children: ChildProcess[] = [];
+  let runOk: boolean | undefined;
   try {
     outputs = await RunOutputs.open(options, dag, done);
     const local = options.bind === undefined;
@@ -133,6 +134,7 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
       process.off('SIGINT', onSignal);
     });
     const { exitCode, scheduler: s } = await master.run();
+    runOk = exitCode === EXIT.ok;
     outputs.flush();
     const wall = (Date.now() - startedAt) / 1000;
     outputs.summary(
@@ -160,26 +162,30 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
     log.info(`Peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
     return exitCode;
   } finally {
-    outputs?.close();
+    outputs?.close(runOk);
     await comm?.close();
     await stopChildren(children);
     for (const c of cleanups.reverse()) c();
   }
 }
 
-/** Waits a little for local workers to exit after shutdown, then kills them. */
+/**
+ * Local workers leave by themselves once they get 'shutdown'. One that has not after 2 s has
+ * its stdin closed (it then kills its tasks and exits), and is killed 3 s later.
+ */
 async function stopChildren(children: ChildProcess[]): Promise<void> {
   await Promise.all(
     children.map(
       (c) =>
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+          const nudge = setTimeout(() => c.stdin?.end(), 2000);
+          const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
           c.once('exit', () => {
-            clearTimeout(t);
+            clearTimeout(nudge);
+            clearTimeout(kill);
             resolve();
           });
-          c.stdin?.end();
         }),
     ),
   );

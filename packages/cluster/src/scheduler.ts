@@ -328,6 +328,12 @@ export class Scheduler {
     return this.queue.size;
   }
 
+  readyWorkers(): number {
+    let n = 0;
+    for (const w of this.workers.values()) if (w.alive && w.ready) n++;
+    return n;
+  }
+
   liveWorkers(): number {
     let n = 0;
     for (const w of this.workers.values()) if (w.alive) n++;
@@ -371,6 +377,12 @@ export class Scheduler {
   /** Runtime estimate in seconds for the wall-time gate. */
   estimate(id: number): number {
     return this.runtimeByExecutable.get(this.dag.argv[id][0]) ?? (this.runtimeSamples > 0 ? this.meanRuntime : 0);
+  }
+
+  /** Epoch ms after which the task should not start (deadline minus its estimate), if any. */
+  latestStart(id: number): number | undefined {
+    const deadline = this.options.deadline;
+    return deadline === undefined ? undefined : deadline - this.estimate(id) * 1000;
   }
 
   private enqueue(id: number): void {

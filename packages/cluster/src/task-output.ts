@@ -24,6 +24,9 @@ export interface TaskOutputOptions {
   perTaskStdio?: boolean;
   /** Open files kept by appendForward (default 64). */
   maxfds?: number;
+  /** The fds used for the 'stdout' / 'stderr' targets (default 1 and 2; never closed). */
+  stdoutFd?: number;
+  stderrFd?: number;
   /** Append to target files instead of truncating them at open (default false, as PMC's -o/-e). */
   append?: boolean;
 }
@@ -49,9 +52,9 @@ export class TaskOutput {
       const so = opts.stdout ?? 'stdout';
       const se = opts.stderr ?? 'stderr';
       const open = (p: string) => (opts.append ? BufferedFile.append(p) : BufferedFile.truncate(p));
-      this.out = so === 'stdout' ? new BufferedFile(1, false) : open(so);
+      this.out = so === 'stdout' ? new BufferedFile(opts.stdoutFd ?? 1, false) : open(so);
       if (se === so) this.err = this.out;
-      else if (se === 'stderr') this.err = new BufferedFile(2, false);
+      else if (se === 'stderr') this.err = new BufferedFile(opts.stderrFd ?? 2, false);
       else {
         try {
           this.err = open(se);

@@ -1,15 +1,20 @@
-import { existsSync, promises as fsp } from 'node:fs';
-import path from 'node:path';
+import { closeSync, promises as fsp } from 'node:fs';
 import type { LaunchHandle, LaunchResult, LaunchSpec, Launcher } from '@pegasus-ts/kickstart';
 import { createLauncher } from '@pegasus-ts/kickstart';
+import { formatClusterTask } from './cluster-records.js';
 import type { WorkerCommunicator } from './communicator.js';
 import { taskRecordYaml } from './task-record.js';
 import type { Logger } from './log.js';
 import type { MasterMessage, TaskCommand, TaskResult, WorkerConfig } from './protocol.js';
+import { openPerTaskStdio } from './task-output.js';
 import { WorkerQueue } from './worker-queue.js';
 
 /** Largest -F file forwarded (PMC's limit). */
 const MAX_FILE_FORWARD = 1024 * 1024;
+/** Longest a result waits for companions while the worker has queued work (ms). */
+const RESULT_DELAY_MS = 4;
+/** Results that go out at once. */
+const RESULT_BATCH = 64;
 /** Seconds between TERM and KILL when the master stops the run. */
 const STOP_GRACE_SECONDS = 5;
 /** Host scripts must finish within this many seconds (PMC's limit). */
@@ -32,6 +37,7 @@ export class Worker {
   private pending: TaskResult[] = [];
   private rejected: number[] = [];
   private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
   private launcher: Launcher | undefined;
   private rank = -1;
   private hostRank = -1;
@@ -120,7 +126,16 @@ export class Worker {
   }
 
   private pump(): void {
-    for (let t = this.queue.next(); t !== undefined; t = this.queue.next()) this.start(t);
+    for (let t = this.queue.next(); t !== undefined; t = this.queue.next()) {
+      if (t.latestStart !== undefined && Date.now() > t.latestStart) {
+        // It could no longer finish before the wall time ends: back to the master, unstarted.
+        this.queue.finish(t);
+        this.rejected.push(t.id);
+        this.scheduleFlush();
+        continue;
+      }
+      this.start(t);
+    }
   }
 
   private start(t: TaskCommand): void {
@@ -162,9 +177,11 @@ export class Worker {
     if (t.affinity && t.affinity.length > 0) env.PMC_AFFINITY = t.affinity.join(',');
     const spec: LaunchSpec = { argv: t.argv, env };
     if (cfg.perTaskStdio) {
-      const [out, err] = perTaskStdioPaths(cfg.dagDir, t.name);
-      spec.stdout = { file: out };
-      spec.stderr = { file: err };
+      const files = openPerTaskStdio(cfg.dagDir, t.name);
+      closeSync(files.outFd);
+      closeSync(files.errFd);
+      spec.stdout = { file: files.out, append: true };
+      spec.stderr = { file: files.err, append: true };
     } else {
       spec.stdout = { capture: cfg.captureLimit };
       spec.stderr = { capture: cfg.captureLimit };
@@ -211,6 +228,24 @@ export class Worker {
     }
     if (ok && forwards.length > 0) result.forwards = forwards;
     result.record = taskRecordYaml(t, spec, res, this.hostname, this.rank);
+    if (spec.stdout && typeof spec.stdout === 'object' && 'file' in spec.stdout) {
+      // Per-task stdio: the cluster-task record follows the task's output in its .out file, as PMC does.
+      const line = formatClusterTask({
+        id: t.pegasusId,
+        name: t.name,
+        start: result.start,
+        duration: result.duration,
+        status: result.raw,
+        app: t.argv[0],
+        hostname: this.hostname,
+        slot: this.rank,
+        cpus: t.cpus,
+        memory: t.memory,
+      });
+      await fsp.appendFile(spec.stdout.file, `${line}\n`).catch((e: Error) => {
+        this.log.warn(`cannot append the cluster-task record to its .out file: ${e.message}`);
+      });
+    }
     this.finished(t, result);
   }
 
@@ -241,19 +276,40 @@ export class Worker {
     this.scheduleFlush();
   }
 
+  /**
+   * Results go out in batches: at once when this worker has nothing queued (the master needs
+   * them to release children or send more), else after at most RESULT_DELAY_MS or
+   * RESULT_BATCH results, which costs nothing while queued tasks keep the worker busy.
+   */
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const released = this.queue.release();
-      if (this.pending.length === 0 && this.rejected.length === 0 && released.cpus === 0 && released.memory === 0) {
-        return;
+    const urgent =
+      this.queue.waitingCount === 0 || this.pending.length >= RESULT_BATCH || this.rejected.length > 0 || this.stopping;
+    if (urgent) {
+      if (this.flushTimer) {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
       }
-      this.comm.send({ type: 'results', results: this.pending, released, rejected: this.rejected });
-      this.pending = [];
-      this.rejected = [];
-    });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    } else if (!this.flushTimer && !this.flushScheduled) {
+      this.flushTimer = setTimeout(() => this.flush(), RESULT_DELAY_MS);
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    const released = this.queue.release();
+    if (this.pending.length === 0 && this.rejected.length === 0 && released.cpus === 0 && released.memory === 0) {
+      return;
+    }
+    this.comm.send({ type: 'results', results: this.pending, released, rejected: this.rejected });
+    this.pending = [];
+    this.rejected = [];
   }
 
   private killAll(sig: NodeJS.Signals): void {
@@ -276,14 +332,5 @@ export class Worker {
     if (res.raw !== 0) return `Host script failed with status ${res.raw}`;
     this.log.debug(`Host script exited with status 0`);
     return undefined;
-  }
-}
-
-/** `<dagDir>/<task>.out.NNN` and `.err.NNN` with the lowest NNN (from 000) not taken yet. */
-export function perTaskStdioPaths(dagDir: string, name: string): [string, string] {
-  for (let n = 0; ; n++) {
-    const suffix = String(n).padStart(3, '0');
-    const out = path.join(dagDir, `${name}.out.${suffix}`);
-    if (!existsSync(out)) return [out, path.join(dagDir, `${name}.err.${suffix}`)];
   }
 }

@@ -12,16 +12,10 @@
  * holds (sync-resolved receives while `readable`), and hands the batch to receive().
  */
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { Dealer, Router } from 'zeromq';
-import {
-  AuthError,
-  MIN_SECRET_BYTES,
-  masterProof,
-  newNonce,
-  proofMatches,
-  workerProof,
-} from '../auth.js';
+import { AuthError, MIN_SECRET_BYTES, masterProof, newNonce, proofMatches, workerProof } from '../auth.js';
 import type {
   Envelope,
   MasterCommunicator,
@@ -98,7 +92,9 @@ const SHUTDOWN = encodeMaster({ type: 'shutdown' });
 
 function checkUrl(url: string): void {
   if (typeof url !== 'string' || !/^(ipc:\/\/.+|tcp:\/\/[^:]+:(\d+|\*))$/.test(url)) {
-    throw new TransportError(`bad transport URL ${JSON.stringify(url)}: expected ipc:///path or tcp://host:port`);
+    throw new TransportError(
+      `bad transport URL ${JSON.stringify(url)}: expected ipc:///path or tcp://host:port`,
+    );
   }
 }
 
@@ -233,7 +229,8 @@ class ZmqMaster implements ZmqMasterCommunicator {
         const first = await sock.receive();
         this.now = Date.now();
         this.handle(first);
-        for (let n = 0; n < DRAIN_MAX && !this.closed && sock.readable; n++) this.handle(await sock.receive());
+        for (let n = 0; n < DRAIN_MAX && !this.closed && sock.readable; n++)
+          this.handle(await sock.receive());
         this.inbox.flush();
       }
     } catch (e) {
@@ -251,7 +248,10 @@ class ZmqMaster implements ZmqMasterCommunicator {
       const peer = this.peers.get(key);
       if (peer !== undefined) {
         peer.lastSeen = this.now;
-        if (isControl(rest)) return this.peerControl(peer, rest);
+        if (isControl(rest)) {
+          this.peerControl(peer, rest);
+          return;
+        }
         let m: WorkerMessage;
         try {
           m = decodeWorker(rest);
@@ -291,12 +291,16 @@ class ZmqMaster implements ZmqMasterCommunicator {
   }
 
   private handshake(id: Buffer, key: string, frames: Buffer[]): void {
-    if (!isControl(frames)) return this.refuse(id, key, 'message before authentication');
+    if (!isControl(frames)) {
+      this.refuse(id, key, 'message before authentication');
+      return;
+    }
     let c: ControlFrame;
     try {
       c = decodeControl(frames);
     } catch (e) {
-      return this.refuse(id, key, errText(e));
+      this.refuse(id, key, errText(e));
+      return;
     }
     const hs = this.handshakes.get(key);
     if (c.type === HELLO && hs === undefined) {
@@ -309,15 +313,20 @@ class ZmqMaster implements ZmqMasterCommunicator {
       this.handshakes.delete(key);
       const expected = workerProof(this.secret, hs.workerNonce, hs.masterNonce, c.infoBytes);
       if (!proofMatches(expected, c.mac)) {
-        return this.refuse(id, key, 'bad proof (wrong secret?)', c.info);
+        this.refuse(id, key, 'bad proof (wrong secret?)', c.info);
+        return;
       }
       const rank = this.nextRank++;
       const peer: Peer = { rank, id, key, info: c.info, lastSeen: this.now, lastSent: this.now };
       this.peers.set(key, peer);
       this.byRank[rank] = peer;
-      post(this.sock, [id, ...encodeAccepted(rank, masterProof(this.secret, hs.masterNonce, hs.workerNonce, rank))], this.log);
+      post(
+        this.sock,
+        [id, ...encodeAccepted(rank, masterProof(this.secret, hs.masterNonce, hs.workerNonce, rank))],
+        this.log,
+      );
       const { hostname: host, pid, cpus, memory } = c.info;
-      this.log('info', `worker rank ${rank} joined: ${host} pid ${pid}, ${cpus} cpus, ${memory} MB`);
+      this.log('debug', `worker rank ${rank} joined: ${host} pid ${pid}, ${cpus} cpus, ${memory} MB`);
       this.inbox.push({ kind: 'joined', rank, info: c.info });
       return;
     }
@@ -349,7 +358,7 @@ class ZmqMaster implements ZmqMasterCommunicator {
     this.peers.delete(peer.key);
     this.byRank[peer.rank] = undefined;
     this.ignore(peer.key, 'lost');
-    this.log('info', `worker rank ${peer.rank} (${peer.info.hostname} pid ${peer.info.pid}) lost: ${reason}`);
+    this.log('debug', `worker rank ${peer.rank} (${peer.info.hostname} pid ${peer.info.pid}) lost: ${reason}`);
     this.inbox.push({ kind: 'lost', rank: peer.rank, reason });
   }
 
@@ -377,6 +386,18 @@ class ZmqMaster implements ZmqMasterCommunicator {
   }
 }
 
+/** True when something accepts connections on the Unix socket at `path` (libzmq would steal it). */
+function ipcInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect({ path });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
 /** Bind the master's ROUTER socket. */
 export async function bindMaster(opts: ZmqMasterOptions): Promise<ZmqMasterCommunicator> {
   const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
@@ -390,6 +411,9 @@ export async function bindMaster(opts: ZmqMasterOptions): Promise<ZmqMasterCommu
     receiveHighWaterMark: 0,
     sendTimeout: 0,
   });
+  if (opts.url.startsWith('ipc://') && (await ipcInUse(opts.url.slice('ipc://'.length)))) {
+    throw new TransportError(`cannot bind ${opts.url}: another process is listening there`);
+  }
   const url = opts.url.replace(/^(tcp:\/\/.+):0$/, '$1:*');
   try {
     await sock.bind(url);
@@ -400,7 +424,7 @@ export async function bindMaster(opts: ZmqMasterOptions): Promise<ZmqMasterCommu
   let endpoint = sock.lastEndpoint ?? opts.url;
   // A wildcard address is not something to connect to: name this host instead.
   endpoint = endpoint.replace(/^tcp:\/\/(0\.0\.0\.0|\[::\]|\*):/, `tcp://${hostname()}:`);
-  opts.log('info', `master listening on ${endpoint}`);
+  opts.log('debug', `master listening on ${endpoint}`);
   return new ZmqMaster(sock, endpoint, opts.secret, heartbeatMs, workerTimeoutMs, opts.log);
 }
 
@@ -465,7 +489,8 @@ class ZmqWorker implements WorkerCommunicator {
         const first = await sock.receive();
         this.now = Date.now();
         this.handle(first);
-        for (let n = 0; n < DRAIN_MAX && !this.closed && sock.readable; n++) this.handle(await sock.receive());
+        for (let n = 0; n < DRAIN_MAX && !this.closed && sock.readable; n++)
+          this.handle(await sock.receive());
         this.inbox.flush();
       }
     } catch (e) {
@@ -586,7 +611,7 @@ export async function connectWorker(opts: ZmqWorkerOptions): Promise<WorkerCommu
         return fail(new AuthError(`the master at ${opts.url} does not hold the cluster secret`));
       }
       clearTimeout(timer);
-      opts.log('info', `joined the master at ${opts.url} as rank ${c.rank}`);
+      opts.log('debug', `joined the master at ${opts.url} as rank ${c.rank}`);
       return new ZmqWorker(sock, c.rank, heartbeatMs, masterTimeoutMs, opts.log);
     } else if (c.type === REFUSED) {
       clearTimeout(timer);
@@ -594,7 +619,9 @@ export async function connectWorker(opts: ZmqWorkerOptions): Promise<WorkerCommu
       throw new AuthError(`the master at ${opts.url} refused this worker: ${c.reason}`);
     } else {
       return fail(
-        new AuthError(`handshake with the master at ${opts.url} failed: unexpected frame 0x${c.type.toString(16)}`),
+        new AuthError(
+          `handshake with the master at ${opts.url} failed: unexpected frame 0x${c.type.toString(16)}`,
+        ),
       );
     }
   }

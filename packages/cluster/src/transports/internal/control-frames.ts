@@ -76,9 +76,11 @@ function parseInfo(b: Buffer): WorkerInfo {
   if (typeof hostname !== 'string' || hostname.length === 0 || hostname.length > MAX_HOSTNAME) {
     fail('PROOF: bad hostname');
   }
-  if (typeof cpus !== 'number' || !Number.isInteger(cpus) || cpus < 0 || cpus > 1 << 20) fail('PROOF: bad cpus');
+  if (typeof cpus !== 'number' || !Number.isInteger(cpus) || cpus < 0 || cpus > 1 << 20)
+    fail('PROOF: bad cpus');
   if (typeof memory !== 'number' || !Number.isFinite(memory) || memory < 0) fail('PROOF: bad memory');
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0 || pid > 0x7fffffff) fail('PROOF: bad pid');
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0 || pid > 0x7fffffff)
+    fail('PROOF: bad pid');
   return { hostname, cpus, memory, pid };
 }
 
@@ -106,7 +108,12 @@ export function decodeControl(frames: Buffer[]): ControlFrame {
     case PROOF: {
       exact(frames, 2, 'PROOF');
       const infoBytes = h.subarray(2);
-      return { type: PROOF, infoBytes, info: parseInfo(infoBytes), mac: sized(frames[1], MAC_BYTES, 'PROOF mac') };
+      return {
+        type: PROOF,
+        infoBytes,
+        info: parseInfo(infoBytes),
+        mac: sized(frames[1], MAC_BYTES, 'PROOF mac'),
+      };
     }
     case ACCEPTED: {
       exact(frames, 3, 'ACCEPTED');

@@ -33,7 +33,8 @@ export class Inbox<T> {
       return Promise.resolve(out);
     }
     if (this.closedFlag) return Promise.resolve(null);
-    if (this.waiter !== null) return Promise.reject(new Error('receive(): another receive() is already pending'));
+    if (this.waiter !== null)
+      return Promise.reject(new Error('receive(): another receive() is already pending'));
     return new Promise((resolve) => {
       this.waiter = resolve;
     });

@@ -1,0 +1,133 @@
+import { createNativeLauncher } from './internal/native-launcher.js';
+import { createNodeLauncher } from './internal/node-launcher.js';
+
+/** Where a task's stdout or stderr goes. */
+export type StdioTarget =
+  | { file: string; append?: boolean }
+  /** capture into an unlinked temp file; keep at most this many bytes (the tail) */
+  | { capture: number }
+  | 'inherit'
+  | 'null';
+
+export interface LaunchSpec {
+  /** argv[0] is resolved like PMC: with a '/' as is (relative to cwd), else ./name, else PATH */
+  argv: string[];
+  /** working directory (default: process.cwd() at launch time); relative paths below resolve against it */
+  cwd?: string;
+  /** additions to the launcher's base environment */
+  env?: Record<string, string>;
+  /** start from an empty environment (only `env` is given to the task) */
+  clearEnv?: boolean;
+  /** stdin file (default /dev/null); '-' shares the launcher's stdin */
+  stdin?: string;
+  stdout?: StdioTarget;
+  stderr?: StdioTarget;
+  /** capture fd `fd` of the task like stdout; the task finds the number in env var `envVar` */
+  extraCaptures?: { fd: number; envVar: string; maxBytes: number }[];
+  /** seconds; TERM to the process group at the deadline, KILL killGrace s later; 0 = none */
+  timeout?: number;
+  /** seconds between TERM and KILL (default 5) */
+  killGrace?: number;
+  /** RLIMIT_AS/DATA/RSS/STACK in MiB (native launcher only) */
+  memoryLimitMb?: number;
+  /** CPUs to pin the task to (native launcher only) */
+  cpuAffinity?: number[];
+}
+
+export interface Rusage {
+  /** seconds */
+  utime: number;
+  /** seconds */
+  stime: number;
+  /** KiB */
+  maxrss: number;
+  minflt: number;
+  majflt: number;
+  nswap: number;
+  inblock: number;
+  outblock: number;
+  msgsnd: number;
+  msgrcv: number;
+  nsignals: number;
+  nvcsw: number;
+  nivcsw: number;
+}
+
+export interface Captured {
+  /** the last bytes (at most maxBytes) */
+  data: Buffer;
+  /** total bytes the task wrote */
+  size: number;
+  truncated: boolean;
+}
+
+/** What failed when a task could not start. */
+export type LaunchFailureStage = 'spawn' | 'exec' | 'cwd' | 'stdio' | 'capture' | 'limits' | 'request';
+
+export type LaunchStatus =
+  | { kind: 'exit'; code: number }
+  | { kind: 'signal'; signal: number; name: string; core: boolean }
+  | { kind: 'launch-failure'; errno: number; message: string; stage: LaunchFailureStage };
+
+export interface LaunchResult {
+  /** 0 when the task never started */
+  pid: number;
+  /** epoch ms (fractional) */
+  start: number;
+  /** seconds */
+  duration: number;
+  /** raw wait status; -1 for a launch failure */
+  raw: number;
+  status: LaunchStatus;
+  timedOut: boolean;
+  /** null when unavailable (the node launcher) */
+  usage: Rusage | null;
+  /** the resolved executable path */
+  executable: string;
+  stdout?: Captured;
+  stderr?: Captured;
+  /** in the order of spec.extraCaptures */
+  captures?: Captured[];
+}
+
+export interface LaunchHandle {
+  readonly result: Promise<LaunchResult>;
+  /** send a signal to the task's process group (ignored once it ended) */
+  signal(sig: NodeJS.Signals | number): void;
+}
+
+export interface Launcher {
+  readonly kind: 'native' | 'node';
+  /** false for the node launcher: LaunchResult.usage is null */
+  readonly rusageAvailable: boolean;
+  launch(spec: LaunchSpec): LaunchHandle;
+  /** kills running tasks (their launches reject) and releases the spawner */
+  close(): Promise<void>;
+}
+
+export interface LauncherOptions {
+  /** auto (default): native when launch.node loads, else node */
+  kind?: 'auto' | 'native' | 'node';
+  /** base environment of every task (default: process.env when the launcher is created) */
+  baseEnv?: Record<string, string>;
+  /** directory for capture temp files (default: memfd for native, os.tmpdir() for node) */
+  spoolDir?: string;
+}
+
+/** Thrown when kind 'native' is asked for and launch.node is not built. */
+export class NativeLauncherUnavailableError extends Error {
+  override name = 'NativeLauncherUnavailableError';
+}
+
+export function createLauncher(options: LauncherOptions = {}): Launcher {
+  const kind = options.kind ?? 'auto';
+  if (kind === 'node') return createNodeLauncher(options);
+  const native = createNativeLauncher(options);
+  if (native) return native;
+  if (kind === 'native') {
+    throw new NativeLauncherUnavailableError(
+      'the native launcher is not built (run "node native/launch/build.mjs"); use kind "node" or "auto"',
+    );
+  }
+  return createNodeLauncher(options);
+}

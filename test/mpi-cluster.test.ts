@@ -1,0 +1,319 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { alive, hasStackTrace, pt, start, tempDir, until } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir('pt-cluster-'));
+});
+afterEach(() => cleanup());
+
+const p = (name: string) => path.join(dir, name);
+const dagFile = (text: string, name = 'test.dag') => {
+  writeFileSync(p(name), text);
+  return p(name);
+};
+const lines = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
+/** A task that appends its name to runs.log, then runs `more` (shell). */
+const task = (name: string, opts = '', more = 'true') =>
+  `TASK ${name} ${opts} /bin/sh -c 'echo ${name} >> ${p('runs.log')}; ${more}'`.replace(/ +/g, ' ');
+
+const DIAMOND = [
+  task('A', '', 'echo out-A; echo err-A >&2'),
+  task('B'),
+  task('C'),
+  task('D'),
+  'EDGE A B',
+  'EDGE A C',
+  'EDGE B D',
+  'EDGE C D',
+].join('\n');
+
+describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
+  it('runs the diamond: outputs merged with cluster-task records, rescue log, invocation records', async () => {
+    const dag = dagFile(DIAMOND);
+    const r = await pt(['mpi-cluster', '--workers', '2', '-o', p('out.txt'), '-e', p('err.txt'), dag]);
+    expect(r.stderr).toContain('Workflow succeeded');
+    expect(r.code).toBe(0);
+    const runs = lines(p('runs.log'));
+    expect(runs[0]).toBe('A');
+    expect(runs[3]).toBe('D');
+    expect(runs.sort()).toEqual(['A', 'B', 'C', 'D']);
+    const rescue = readFileSync(`${dag}.rescue`, 'utf8');
+    expect(rescue.startsWith('\nDONE A')).toBe(true);
+    expect(rescue.endsWith('\nDONE D')).toBe(true);
+    expect(rescue.split('\n').slice(1).sort()).toEqual(['DONE A', 'DONE B', 'DONE C', 'DONE D']);
+    const out = readFileSync(p('out.txt'), 'utf8');
+    expect(out).toMatch(/^out-A\n\[cluster-task name=A, start="[^"]+", duration=\d+\.\d{3}, status=0, app="\/bin\/sh", hostname="[^"]+", slot=[12], cpus=1, memory=0\]\n/);
+    expect(out.match(/\[cluster-task /g)).toHaveLength(4);
+    expect(readFileSync(p('err.txt'), 'utf8')).toBe('err-A\n');
+    expect(r.stdout).toMatch(/\[cluster-summary stat="ok", tasks=4, submitted=4, succeeded=4, failed=0/);
+    const records = parse(readFileSync(`${dag}.invocations.yml`, 'utf8')) as Record<string, unknown>[];
+    expect(records).toHaveLength(4);
+    for (const rec of records) {
+      expect(rec.invocation).toBe(true);
+      const main = rec.mainjob as { status: { raw: number; regular_exitcode: number }; usage?: { maxrss: number } };
+      expect(main.status.raw).toBe(0);
+      expect(main.status.regular_exitcode).toBe(0);
+    }
+  });
+
+  it('resumes from the rescue log without rerunning finished tasks', async () => {
+    const dag = dagFile(DIAMOND);
+    writeFileSync(`${dag}.rescue`, '\nDONE A\nDONE B\nDONE C');
+    const r = await pt(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    expect(lines(p('runs.log'))).toEqual(['D']);
+    expect(readFileSync(`${dag}.rescue`, 'utf8')).toBe('\nDONE A\nDONE B\nDONE C\nDONE D');
+  });
+
+  it('survives kill -9 of the master at any moment: a resumed run reruns no finished task', async () => {
+    const n = 120;
+    const text = Array.from({ length: n }, (_, i) => task(`t${i}`, '', 'sleep 0.02')).join('\n');
+    const dag = dagFile(text);
+    for (let round = 0; round < 3; round++) {
+      const run = start(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+      await until(() => lines(p('runs.log')).length >= (round + 1) * 25, 20_000, 'some progress');
+      run.child.kill('SIGKILL');
+      await run.done;
+      // Its workers notice the master is gone and kill their tasks.
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const doneBefore = new Set(lines(`${dag}.rescue`).map((l) => l.replace('DONE ', '')));
+    const runsBefore = lines(p('runs.log')).length;
+    const r = await pt(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    const rerun = lines(p('runs.log')).slice(runsBefore);
+    for (const name of rerun) expect(doneBefore.has(name)).toBe(false);
+    expect(new Set(lines(p('runs.log'))).size).toBe(n);
+    expect(new Set(lines(`${dag}.rescue`)).size).toBe(n);
+  });
+
+  it('retries a failing task up to its tries and blocks its children when it fails for good', async () => {
+    const flaky = `n=$(cat ${p('count')} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${p('count')}; [ $n -ge 3 ]`;
+    const dag = dagFile(
+      [task('F', '-t 3', flaky), task('X', '-t 2', 'exit 3'), task('Y'), task('Z'), 'EDGE X Y', 'EDGE F Z'].join('\n'),
+    );
+    const r = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(1);
+    const runs = lines(p('runs.log'));
+    expect(runs.filter((x) => x === 'F')).toHaveLength(3);
+    expect(runs.filter((x) => x === 'X')).toHaveLength(2);
+    expect(runs).toContain('Z');
+    expect(runs).not.toContain('Y');
+    expect(r.stderr).toMatch(/Task X failed with exitcode 768 \(attempt 2 of 2\)/);
+    expect(r.stdout).toMatch(/stat="failed", tasks=4, submitted=6, succeeded=4, failed=4/);
+  });
+
+  it('dispatches by priority', async () => {
+    const dag = dagFile(
+      [
+        task('N', '-p -5'),
+        task('O', '-p -4'),
+        task('E', '-p 7'),
+        task('D', '-p 8 -c 2'),
+        task('I', '-p 9'),
+        task('G', '-p 10'),
+      ].join('\n'),
+    );
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    const runs = lines(p('runs.log'));
+    // G and I start together (2 cpus); D needs both; then E, O, N.
+    expect(runs.slice(0, 2).sort()).toEqual(['G', 'I']);
+    expect(runs.slice(2)).toEqual(['D', 'E', 'O', 'N']);
+  });
+
+  it('never runs more cpus at once than the host has', async () => {
+    const stamp = (name: string) =>
+      `echo "${name} start $(date +%s%N)" >> ${p('times.log')}; sleep 0.15; echo "${name} end $(date +%s%N)" >> ${p('times.log')}`;
+    const tasks = [
+      ...Array.from({ length: 4 }, (_, i) => task(`big${i}`, '-c 2', stamp(`big${i}`))),
+      ...Array.from({ length: 6 }, (_, i) => task(`one${i}`, '-c 1', stamp(`one${i}`))),
+    ];
+    const dag = dagFile(tasks.join('\n'));
+    const r = await pt(['mpi-cluster', '--workers', '3', '--host-cpus', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    const events = lines(p('times.log')).map((l) => {
+      const [name, what, t] = l.split(' ');
+      return { cpus: name.startsWith('big') ? 2 : 1, delta: what === 'start' ? 1 : -1, t: BigInt(t) };
+    });
+    events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.delta - b.delta));
+    let used = 0;
+    let peak = 0;
+    for (const e of events) {
+      used += e.delta * e.cpus;
+      peak = Math.max(peak, used);
+    }
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBe(2);
+  });
+
+  it('gives tasks PMC_TASK, PMC_RANK, PMC_HOST_RANK, PMC_CPUS and PMC_MEMORY', async () => {
+    const dag = dagFile(
+      `TASK foobar -c 3 -m 17 /bin/sh -c 'echo "$PMC_TASK $PMC_RANK $PMC_HOST_RANK $PMC_CPUS $PMC_MEMORY" > ${p('env.txt')}'\n`,
+    );
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '4', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(p('env.txt'), 'utf8').trim()).toBe('foobar 1 0 3 17');
+  });
+
+  it('writes per-task stdio files, a new NNN per attempt', async () => {
+    const dag = dagFile([task('A', '', 'echo hello; echo oops >&2'), task('B')].join('\n'));
+    for (const expected of ['000', '001']) {
+      const r = await pt(['mpi-cluster', '--workers', '1', '--per-task-stdio', '-s', dag]);
+      expect(r.code).toBe(0);
+      expect(readFileSync(p(`A.out.${expected}`), 'utf8')).toMatch(/^hello\n\[cluster-task name=A, /);
+      expect(readFileSync(p(`A.err.${expected}`), 'utf8')).toBe('oops\n');
+      expect(existsSync(p(`B.out.${expected}`))).toBe(true);
+    }
+  });
+
+  it('requeues the tasks of a worker that dies and finishes the run', async () => {
+    const dag = dagFile(Array.from({ length: 8 }, (_, i) => task(`s${i}`, '', 'sleep 0.5')).join('\n'));
+    const run = start(['mpi-cluster', '--workers', '2', '--worker-timeout', '3', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    await until(() => lines(p('runs.log')).length >= 2, 10_000, 'tasks to start');
+    const workers = execFileSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+    expect(workers.length).toBe(2);
+    process.kill(workers[0], 'SIGKILL');
+    const r = await run.done;
+    expect(r.stderr).toMatch(/Worker \d lost/);
+    expect(r.code).toBe(0);
+    expect(new Set(lines(p('runs.log'))).size).toBe(8);
+    expect(lines(`${dag}.rescue`)).toHaveLength(8);
+  });
+
+  it('on SIGTERM stops dispatch, ends running tasks, flushes the rescue log and exits non-zero', async () => {
+    const dag = dagFile(
+      [task('quick'), ...Array.from({ length: 4 }, (_, i) => task(`slow${i}`, '', `echo $$ >> ${p('pids')}; exec sleep 30`))].join('\n'),
+    );
+    const run = start(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    await until(() => lines(p('pids')).length >= 1 && lines(`${dag}.rescue`).length >= 1, 10_000, 'slow tasks to start');
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(r.code).toBe(143);
+    expect(r.stderr).toContain('Caught signal SIGTERM');
+    expect(lines(`${dag}.rescue`)).toEqual(['DONE quick']);
+    for (const pid of lines(p('pids')).map(Number)) expect(alive(pid)).toBe(false);
+  });
+
+  it('--max-wall-time stops starting tasks that cannot finish and exits so that a rerun resumes', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const edges = names.slice(1).map((n, i) => `EDGE ${names[i]} ${n}`);
+    const dag = dagFile([...names.map((n) => task(n, '', 'sleep 0.5')), ...edges].join('\n'));
+    const t0 = Date.now();
+    const r = await pt(['mpi-cluster', '--workers', '1', '--max-wall-time', '0.05', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(75);
+    expect(Date.now() - t0).toBeLessThan(4500);
+    const done = lines(`${dag}.rescue`).map((l) => l.replace('DONE ', ''));
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    expect(done.length).toBeLessThan(names.length);
+    expect(done).toEqual(names.slice(0, done.length));
+    // The chain stopped before a task that could not finish: nothing was killed half way.
+    expect(lines(p('runs.log'))).toEqual(done);
+    const again = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(again.code).toBe(0);
+    expect(lines(p('runs.log'))).toEqual(names);
+  });
+});
+
+describe('pegasus-ts mpi-cluster: bad input', () => {
+  it('reports every error of a malformed DAG with its line, no stack trace', async () => {
+    const dag = dagFile('TASK A echo a\nTASK A echo again\nEDGE A B\nTASK C -m\nFOO bar\nTASK D -c 2\n');
+    const r = await pt(['mpi-cluster', dag]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${dag}:2:`);
+    expect(r.stderr).toContain(`${dag}:3:`);
+    expect(r.stderr).toContain(`${dag}:5:`);
+    expect(r.stderr).toContain(`${dag}:6:`);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
+  it('rejects a cycle and a missing file in one clear line', async () => {
+    const dag = dagFile('TASK A t\nTASK B t\nEDGE A B\nEDGE B A\n');
+    const r = await pt(['mpi-cluster', dag]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cycle/i);
+    const missing = await pt(['mpi-cluster', p('nope.dag')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain('nope.dag');
+    expect(hasStackTrace(missing.stderr)).toBe(false);
+  });
+
+  it('rejects unknown options and bad values', async () => {
+    const dag = dagFile('TASK A t\n');
+    for (const args of [['--bogus'], ['--host-cpus', 'x'], ['-t', '0'], ['--max-wall-time', '-1']]) {
+      const r = await pt(['mpi-cluster', ...args, dag]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(hasStackTrace(r.stderr)).toBe(false);
+    }
+  });
+
+  it('fails a task whose executable does not exist, with a clear message', async () => {
+    const dag = dagFile('TASK A /no/such/program\n');
+    const r = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Task A failed with launch failure: .*(No such file|ENOENT)/i);
+  });
+
+  it('says which task no host can run', async () => {
+    const dag = dagFile('TASK big -c 64 /bin/true\n');
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No host is capable of running task big');
+  });
+});
+
+describe('pegasus-ts mpi-cluster over tcp', () => {
+  it('runs with a worker that holds the secret and refuses one that does not', async () => {
+    const dag = dagFile([task('A'), task('B'), 'EDGE A B'].join('\n'));
+    const secret = p('secret');
+    const master = start([
+      'mpi-cluster',
+      '--bind',
+      'tcp://127.0.0.1:0',
+      '--secret-file',
+      secret,
+      '--workers',
+      '1',
+      '-o',
+      '/dev/null',
+      '-e',
+      '/dev/null',
+      dag,
+    ]);
+    let url = '';
+    await until(() => {
+      const m = master.stderrSoFar().match(/--connect (tcp:\/\/\S+)/);
+      if (m) url = m[1];
+      return url !== '';
+    });
+    writeFileSync(p('wrong'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    const intruder = await pt(['mpi-cluster', '--worker', '--connect', url, '--secret-file', p('wrong')]);
+    expect(intruder.code).not.toBe(0);
+    expect(intruder.stderr).toMatch(/refused/i);
+    const worker = start(['mpi-cluster', '--worker', '--connect', url, '--secret-file', secret]);
+    const r = await master.done;
+    await worker.done;
+    expect(r.stderr).toMatch(/refused worker/);
+    expect(r.code).toBe(0);
+    expect(lines(p('runs.log'))).toEqual(['A', 'B']);
+    expect(readdirSync(dir)).toContain('test.dag.rescue');
+  });
+});
