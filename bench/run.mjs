@@ -15,7 +15,7 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'packages/cli/bin/pegasus-ts.js');
 const SECTIONS = ['throughput', 'efficiency', 'master', 'scale'];
 
-const USAGE = `usage: pnpm bench [-- options]   (or: node bench/run.mjs [options])
+const USAGE = `usage: pnpm bench [options]   (or: node bench/run.mjs [options])
 
   --only LIST           sections to run, comma separated: ${SECTIONS.join(',')} (default: all)
   --tasks N             tasks in the throughput DAG (default 20000)

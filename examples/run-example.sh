@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/diamond"
 here="$(pwd)"
 
-rm -rf outputs diamond.dag.rescue diamond.dag.resource
+rm -rf outputs diamond.dag.rescue diamond.dag.resource diamond.dag.invocations.yml
 mkdir -p outputs
 
 echo "[example] running diamond.dag with 2 workers" >&2
@@ -21,6 +21,8 @@ done
 echo "  outputs/tasks.out (merged task stdout):"
 sed 's/^/    /' outputs/tasks.out
 echo "  diamond.dag.rescue (rescue log):"
-sed '/^$/d; s/^/    /' diamond.dag.rescue
+grep -v '^$' diamond.dag.rescue | sed 's/^/    /'
+echo "  diamond.dag.invocations.yml: kickstart invocation records of the tasks"
+echo "  diamond.dag.resource: resource log"
 echo
 echo "Result: $(cat outputs/f.d)"

@@ -15,6 +15,11 @@ export const EXIT = {
   wallTime: 75,
 } as const;
 
+const WAKE = Symbol('wake');
+
+/** How long workers have to report their tasks ended after a stop request. */
+const STOP_TIMEOUT_MS = 60_000;
+
 /** Tasks per 'tasks' message. */
 const MAX_TASKS_PER_MESSAGE = 512;
 
@@ -53,6 +58,7 @@ export class Master {
   private waitingForWorkers = true;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private lastProgress = 0;
+  private wake: (() => void) | undefined;
   private readonly pidToRank = new Map<number, number>();
   /** Set once run() has returned: later worker exits are expected. */
   ended = false;
@@ -88,6 +94,19 @@ export class Master {
     this.scheduler.stop();
     comm.broadcast({ type: 'stop', signal: 'TERM' });
     this.stopSentAt = Date.now();
+    this.wake?.();
+    // Wake the loop to give up if workers never answer.
+    setTimeout(() => this.wake?.(), STOP_TIMEOUT_MS + 100).unref();
+  }
+
+  /** Resolves with WAKE when stop() is called while the loop waits for messages. */
+  private wakeUp(): Promise<typeof WAKE> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve(WAKE);
+      };
+    });
   }
 
   async run(): Promise<MasterOutcome> {
@@ -96,15 +115,20 @@ export class Master {
     if (dag.size === 0 || s.succeeded) {
       log.info(dag.size === 0 ? 'The DAG has no tasks' : 'Every task is already done (rescue log)');
     } else {
+      let pending: Promise<Array<Envelope<WorkerMessage> | TransportEvent> | null> | undefined;
       while (true) {
-        const batch = await comm.receive();
-        if (batch === null) {
-          this.fatal ??= 'communicator closed';
-          break;
+        pending ??= comm.receive();
+        const batch = await Promise.race([pending, this.wakeUp()]);
+        if (batch !== WAKE) {
+          pending = undefined;
+          if (batch === null) {
+            this.fatal ??= 'communicator closed';
+            break;
+          }
+          this.handleBatch(batch);
+          if (this.fatal) break;
+          outputs.flush();
         }
-        this.handleBatch(batch);
-        if (this.fatal) break;
-        outputs.flush();
         if (this.waitingForWorkers) {
           // Dispatch once every expected worker is ready, so that the first tasks spread over all.
           if (s.readyWorkers() < this.p.expectedWorkers) continue;
@@ -118,11 +142,11 @@ export class Master {
         this.dispatch();
         outputs.flush();
         this.progress();
-        if (s.finished) break;
         if (!this.interrupt && s.blockedByDeadline()) {
           this.stop({ wallTime: true, reason: 'No ready task can finish before the wall time ends' });
         }
-        if (this.interrupt && this.stopSentAt && Date.now() - this.stopSentAt > 60_000) {
+        if (s.finished) break;
+        if (this.interrupt && this.stopSentAt && Date.now() - this.stopSentAt > STOP_TIMEOUT_MS) {
           this.fatal = 'workers did not end their tasks within 60 s of the stop request';
           break;
         }

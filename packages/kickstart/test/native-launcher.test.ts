@@ -83,6 +83,34 @@ describe.skipIf(!built)('native launcher', () => {
     expect(await waitGone(pid, 2000)).toBe(true);
   });
 
+  it('lets a Node process exit cleanly without close(), and close() keeps it alive until done', async () => {
+    const script = `
+      import { loadLaunchAddon, RequestEncoder, ResultDecoder, STDIO_NULL } from ${JSON.stringify(nativeIndex)};
+      const a = loadLaunchAddon();
+      const dec = new ResultDecoder();
+      const sp = new a.Spawner(a.spawnerPath, (chunk) => {
+        if (chunk && dec.push(chunk).length) { sp.unref(); console.log('result'); }
+      });
+      sp.ref();
+      const e = new RequestEncoder();
+      const io = { kind: STDIO_NULL };
+      e.launch({ id: 1, argv: ['/bin/true'], cwd: '/', env: [], stdio: [io, io, io] });
+      sp.write(e.take());
+    `;
+    for (let i = 0; i < 5; i++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const code = await new Promise((r) => child.on('exit', (c, s) => r(s ?? c)));
+      expect(code).toBe(0);
+      expect(out).toBe('result\n');
+    }
+  });
+
   it('kills the tasks when the Node process dies', async () => {
     const pidFile = join(dir, 'task.pid');
     const script = `

@@ -475,7 +475,9 @@ class ZmqWorker implements WorkerCommunicator {
   private end(reason: string | null): void {
     if (this.closed) return;
     this.closed = true;
-    if (reason !== null) this.log('info', `rank ${this.rank}: master gone: ${reason}`);
+    if (reason !== null) {
+      this.log(reason === 'master closed' ? 'debug' : 'info', `rank ${this.rank}: master gone: ${reason}`);
+    }
     clearInterval(this.timer);
     this.sock.linger = reason === null ? Math.min(CLOSE_LINGER_MS, this.masterTimeoutMs) : 0;
     this.sock.close();
