@@ -84,10 +84,12 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     for (let round = 0; round < 3; round++) {
       const run = start(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
       await until(() => lines(p('runs.log')).length >= (round + 1) * 25, 20_000, 'some progress');
+      const workers = execFileSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
       run.child.kill('SIGKILL');
       await run.done;
-      // Its workers notice the master is gone and kill their tasks.
-      await new Promise((r) => setTimeout(r, 300));
+      // The master's death takes its workers, and their tasks, down.
+      await until(() => workers.every((w) => !alive(w)), 5000, 'workers to exit');
+      await new Promise((r) => setTimeout(r, 100));
     }
     const doneBefore = new Set(lines(`${dag}.rescue`).map((l) => l.replace('DONE ', '')));
     const runsBefore = lines(p('runs.log')).length;
@@ -229,6 +231,63 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     const again = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
     expect(again.code).toBe(0);
     expect(lines(p('runs.log'))).toEqual(names);
+  });
+});
+
+describe('pegasus-ts mpi-cluster: PMC features', () => {
+  it('runs the host script once per host before any task, and fails the run when it fails', async () => {
+    writeFileSync(p('host.sh'), `#!/bin/sh\necho ran >> ${p('host.log')}\n`, { mode: 0o755 });
+    const dag = dagFile(task('A', '', `test -f ${p('host.log')}`));
+    const r = await pt(['mpi-cluster', '--workers', '2', '--host-script', p('host.sh'), '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    expect(lines(p('host.log'))).toEqual(['ran']);
+    writeFileSync(p('bad.sh'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const bad = await pt(['mpi-cluster', '--workers', '1', '-s', '--host-script', p('bad.sh'), '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Host script failed with status 768');
+  });
+
+  it('enforces -m with --strict-limits', async () => {
+    const hog = `TASK hog -m 50 /usr/bin/python3 -c 'b = bytearray(300 * 1024 * 1024)'\n`;
+    const dag = dagFile(hog);
+    const loose = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(loose.code).toBe(0);
+    const strict = await pt(['mpi-cluster', '--workers', '1', '-s', '--strict-limits', '-o', '/dev/null', '-e', p('err.txt'), dag]);
+    expect(strict.code).toBe(1);
+    expect(readFileSync(p('err.txt'), 'utf8')).toMatch(/MemoryError/);
+  });
+
+  it('writes the jobstate log and the resource log', async () => {
+    const dag = dagFile(diamond());
+    const r = await pt(['mpi-cluster', '--workers', '1', '--jobstate-log', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    const js = lines(p('jobstate.log'));
+    expect(js[0]).toMatch(/^\d+\.\d{6} INTERNAL \*\*\* PMC_STARTED \*\*\*$/);
+    expect(js.at(-1)).toMatch(/INTERNAL \*\*\* PMC_FINISHED 0 \*\*\*$/);
+    for (const t of ['A', 'B', 'C', 'D']) {
+      for (const ev of ['SUBMIT', 'EXECUTE', 'JOB_TERMINATED', 'JOB_SUCCESS']) {
+        expect(js.some((l) => new RegExp(`^\\d+\\.\\d{6} ${t} ${ev} `).test(l))).toBe(true);
+      }
+    }
+    const res = lines(`${dag}.resource`);
+    expect(res.length).toBeGreaterThanOrEqual(2);
+    for (const l of res) expect(l).toMatch(/^\d+\.\d{6},\d+,\d+,\d+,\S+$/);
+  });
+
+  it('forwards -f pipe data and -F files to the master, appended to their destinations', async () => {
+    const dag = dagFile(
+      [
+        `TASK A -f OUT=${p('fwd/pipe.txt')} /bin/bash -c 'echo piped-A >&$OUT'`,
+        `TASK B -f OUT=${p('fwd/pipe.txt')} /bin/bash -c 'echo piped-B >&$OUT'`,
+        `TASK C -F ${p('c.tmp')}=${p('fwd/file.txt')} /bin/sh -c 'echo from-file > ${p('c.tmp')}'`,
+        'EDGE A B',
+      ].join('\n'),
+    );
+    const r = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(p('fwd/pipe.txt'), 'utf8')).toBe('piped-A\npiped-B\n');
+    expect(readFileSync(p('fwd/file.txt'), 'utf8')).toBe('from-file\n');
+    expect(existsSync(p('c.tmp'))).toBe(false);
   });
 });
 

@@ -152,7 +152,7 @@ function withBody(type: number, body: string, extra: Buffer[] = []): Buffer[] {
 }
 
 describe('protocol validation', () => {
-  const goodTask = JSON.stringify([7, 1, 'n', ['a'], null, 1, 10, null, null, null]);
+  const goodTask = JSON.stringify([7, 1, 'n', ['a'], null, 1, 10, null, null, null, null]);
   const goodResult = (over: Record<number, unknown> = {}) => {
     const r: unknown[] = [1, 1, 0, 0, null, 10, 0.5, null, null, null, null, null];
     for (const [k, v] of Object.entries(over)) r[Number(k)] = v;
