@@ -28,7 +28,7 @@ const USAGE = `usage: pnpm bench [options]   (or: node bench/run.mjs [options])
   --scale-runs N        runs per scale DAG (default 1)
   --parallel-tasks N    tasks given to GNU parallel (default: --tasks; it is slow)
   --no-parallel         skip the GNU parallel baseline
-  --cluster-arg ARG     extra argument for every 'pegasus-ts mpi-cluster' run (repeatable)
+  --cluster-arg=ARG     extra argument for every 'pegasus-ts mpi-cluster' run (repeatable)
   --keep                keep the generated DAGs (printed at the end)
   -h, --help            this text
 `;
@@ -182,21 +182,39 @@ class Bench {
     return r;
   }
 
-  /** Runs `fn` opts.runs times; returns the per-run results and the median wall time. */
-  async repeat(label, fn, runs = this.opts.runs) {
-    const all = [];
+  /**
+   * Runs each command `runs` times, round robin (a, b, c, a, b, c, ...) so that a change in the
+   * machine's load hits every command alike. Returns per label the runs and the median wall time.
+   */
+  async compare(commands, runs = this.opts.runs) {
+    const all = Object.fromEntries(Object.keys(commands).map((label) => [label, []]));
     for (let i = 0; i < runs; i++) {
-      const r = await fn();
-      const ok = r.code === 0;
-      log(
-        `  ${label} run ${i + 1}/${runs}: ${fmt(r.wallSeconds, 3)} s${ok ? '' : ` FAILED (exit ${r.code ?? r.signal})`}`,
-      );
-      if (!ok && r.stderrTail)
-        log(`    stderr tail: ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
-      all.push(r);
+      for (const [label, fn] of Object.entries(commands)) {
+        const r = await fn();
+        const ok = r.code === 0;
+        log(
+          `  ${label} run ${i + 1}/${runs}: ${fmt(r.wallSeconds, 3)} s${ok ? '' : ` FAILED (exit ${r.code ?? r.signal})`}`,
+        );
+        if (!ok && r.stderrTail)
+          log(`    stderr tail: ${r.stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
+        all[label].push(r);
+      }
     }
-    const okRuns = all.filter((r) => r.code === 0);
-    return { runs: all, ok: okRuns.length === all.length, wall: median(okRuns.map((r) => r.wallSeconds)) };
+    const out = {};
+    for (const [label, list] of Object.entries(all)) {
+      const okRuns = list.filter((r) => r.code === 0);
+      out[label] = {
+        runs: list,
+        ok: okRuns.length === list.length,
+        wall: median(okRuns.map((r) => r.wallSeconds)),
+      };
+    }
+    return out;
+  }
+
+  /** Runs one command `runs` times. */
+  async repeat(label, fn, runs = this.opts.runs) {
+    return (await this.compare({ [label]: fn }, runs))[label];
   }
 
   add(row) {
@@ -210,17 +228,15 @@ async function throughput(b) {
   log(`throughput: ${tasks} x /bin/true on ${workers} workers`);
   const dag = await b.dag(tasks, 'independent', '/bin/true');
   const args = await b.argList(Math.max(tasks, parallelTasks), 'x');
-  const xargs = await b.repeat('xargs', () =>
-    runCommand(['xargs', '-a', args, '-P', String(workers), '-n', '1', '/bin/true']),
-  );
-  const pts = await b.repeat('pegasus-ts', () => b.cluster(dag));
-  let par = null;
+  const commands = {
+    'pegasus-ts': () => b.cluster(dag),
+    xargs: () => runCommand(['xargs', '-a', args, '-P', String(workers), '-n', '1', '/bin/true']),
+  };
   if (b.opts.parallel) {
     const pargs = parallelTasks === tasks ? args : await b.argList(parallelTasks, 'x');
-    par = await b.repeat('parallel', () =>
-      runCommand(['parallel', '-j', String(workers), '/bin/true', '::::', pargs]),
-    );
+    commands.parallel = () => runCommand(['parallel', '-j', String(workers), '/bin/true', '::::', pargs]);
   }
+  const { 'pegasus-ts': pts, xargs, parallel: par = null } = await b.compare(commands);
   const rate = (n, r) => (r.ok ? n / r.wall : Number.NaN);
   const xr = rate(tasks, xargs);
   const pr = rate(tasks, pts);
@@ -266,10 +282,10 @@ async function efficiency(b) {
   log(`efficiency: ${n} x sleep ${s} on ${workers} workers (ideal ${fmt(ideal, 2)} s)`);
   const dag = await b.dag(n, 'independent', `/bin/sleep ${s}`);
   const args = await b.argList(n, String(s));
-  const pts = await b.repeat('pegasus-ts', () => b.cluster(dag));
-  const xargs = await b.repeat('xargs', () =>
-    runCommand(['xargs', '-a', args, '-P', String(workers), '-n', '1', '/bin/sleep']),
-  );
+  const { 'pegasus-ts': pts, xargs } = await b.compare({
+    'pegasus-ts': () => b.cluster(dag),
+    xargs: () => runCommand(['xargs', '-a', args, '-P', String(workers), '-n', '1', '/bin/sleep']),
+  });
   const eff = (r) => (r.ok ? (100 * ideal) / r.wall : Number.NaN);
   b.add({
     section: 'efficiency',

@@ -2,14 +2,16 @@
 # Run examples/diamond through the cluster runner (`pegasus-ts mpi-cluster`) in local mode:
 # one master and 2 workers on this machine. Repeatable: old outputs and rescue log go first.
 set -euo pipefail
-cd "$(dirname "$0")/diamond"
+cd "$(dirname "$0")/.."
+. scripts/pnpm-cmd.sh # PNPM: pnpm, or npx pnpm when set-up could not install it
+cd examples/diamond
 here="$(pwd)"
 
 rm -rf outputs diamond.dag.rescue diamond.dag.resource diamond.dag.invocations.yml
 mkdir -p outputs
 
 echo "[example] running diamond.dag with 2 workers" >&2
-pnpm exec pegasus-ts mpi-cluster --workers 2 \
+"${PNPM[@]}" exec pegasus-ts mpi-cluster --workers 2 \
   -o outputs/tasks.out -e outputs/tasks.err \
   diamond.dag
 

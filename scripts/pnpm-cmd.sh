@@ -6,6 +6,6 @@ if [ -n "${PNPM_CMD:-}" ]; then
 elif command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
   PNPM=(pnpm)
 else
-  PNPM=(npx -y "pnpm@$PNPM_VERSION")
+  PNPM=(npx --loglevel=error -y "pnpm@$PNPM_VERSION")
 fi
 export PNPM_CMD="${PNPM[*]}"

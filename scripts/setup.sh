@@ -13,8 +13,8 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
   step "installing pnpm $PNPM_VERSION"
   if ! npm i -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 \
     || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
-    step "global install impossible; using npx pnpm@$PNPM_VERSION"
-    PNPM=(npx -y "pnpm@$PNPM_VERSION")
+    step "cannot install pnpm globally (or another pnpm comes first on PATH); using npx pnpm@$PNPM_VERSION"
+    PNPM=(npx --loglevel=error -y "pnpm@$PNPM_VERSION")
   else
     PNPM=(pnpm)
   fi

@@ -2,18 +2,14 @@
 // examples/diamond. Needs the packages built (`bash scripts/build.sh`).
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'packages/cli/bin/pegasus-ts.js');
-// yaml is a dependency of the CLI package; resolve it from there.
-const { parse: parseYaml } = createRequire(join(ROOT, 'packages/cli/package.json'))('yaml') as {
-  parse(text: string): unknown;
-};
 
 interface Run {
   code: number;

@@ -15,7 +15,10 @@ export interface Run {
 }
 
 /** Starts `pegasus-ts ARGS` as a real process. */
-export function start(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): {
+export function start(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): {
   child: ChildProcess;
   done: Promise<Run>;
   stderrSoFar: () => string;

@@ -25,10 +25,10 @@ export function addClusterCommand(program: Command, ctx: CommandContext): Comman
     .command('mpi-cluster')
     .summary('run a DAG of tasks on a master and workers (pegasus-mpi-cluster)')
     .description(
-      'Run the tasks of a PMC-format DAG file on a master and workers, in dependency order, and\n' +
-        'append a DONE record to the rescue log for each task that succeeds (a rerun resumes).\n' +
-        'Local mode (--workers N) starts the workers on this machine; under mpirun/srun or with\n' +
-        '--worker --connect URL the processes find each other across machines.',
+      'Run the tasks of a PMC-format DAG file on a master and workers, in dependency order, and ' +
+        'append a DONE record to the rescue log for each task that succeeds (a rerun resumes). ' +
+        'Local mode (--workers N) starts the workers on this machine; with --bind on the master and ' +
+        '--worker --connect URL elsewhere (e.g. under srun), the processes find each other across machines.',
     )
     .argument('[dagfile]', 'the DAG file (TASK/EDGE lines, pegasus-mpi-cluster format)');
   for (const spec of ctx.io.deps.clusterOptionHelp) command.addOption(clusterOption(spec));

@@ -46,8 +46,8 @@ export function addKickstartCommand(program: Command, ctx: CommandContext): Comm
     .command('kickstart')
     .summary('launch one task and write its invocation record (pegasus-kickstart)')
     .description(
-      'Launch one application, wait for it, and write a YAML invocation record (Pegasus format,\n' +
-        'version 3.0) of what happened: status, timing, resource usage, files, stdout/stderr tails.\n' +
+      'Launch one application, wait for it, and write a YAML invocation record (Pegasus format, ' +
+        'version 3.0) of what happened: status, timing, resource usage, files, stdout/stderr tails. ' +
         'Exits with the application exit code (128+signal when killed, 127 when it cannot start).',
     )
     .usage('[options] [--] application [arguments...]')

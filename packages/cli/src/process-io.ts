@@ -10,8 +10,22 @@ async function readVersion(): Promise<string> {
   }
 }
 
+let pipeGuard = false;
+
+/** A reader that closed our stdout early (`pegasus-ts --help | head`) is not an error. */
+function ignoreClosedStdout(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') return;
+    process.stderr.write(`pegasus-ts: cannot write to stdout: ${err.message}\n`);
+    process.exitCode = 74;
+  });
+}
+
 /** The real io: this process's stdout/stderr/env and the real package functions. */
 export async function processIo(): Promise<CliIo> {
+  ignoreClosedStdout();
   const [kickstart, cluster, version] = await Promise.all([
     import('@pegasus-ts/kickstart'),
     import('@pegasus-ts/cluster'),

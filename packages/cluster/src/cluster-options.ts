@@ -149,8 +149,10 @@ export const clusterOptionHelp: readonly ClusterOptionHelp[] = [
     description: 'open files kept for forwarded output',
     defaultValue: 'min(256, RLIMIT_NOFILE - 64)',
   },
-  { flags: '--keep-affinity', description: 'keep the inherited CPU affinity' },
-  { flags: '--set-affinity', description: 'pin multi-CPU tasks to the CPUs they were given' },
+  {
+    flags: '--keep-affinity',
+    description: 'accepted for PMC compatibility: workers always keep the inherited CPU affinity',
+  },
   { flags: '-v, --verbose', description: 'more log output (repeatable)', count: true },
   { flags: '-q, --quiet', description: 'less log output (repeatable)', count: true },
   {
@@ -223,17 +225,18 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
   const worker = raw.worker ?? false;
   const dagFile = raw.dagFile ?? '';
   if (!worker && dagFile === '')
-    throw new UsageError('missing DAGFILE (expected: pegasus-ts cluster [options] DAGFILE)');
+    throw new UsageError('missing DAGFILE (expected: pegasus-ts mpi-cluster [options] DAGFILE)');
   if (worker && raw.connect === undefined) throw new UsageError('--worker requires --connect <endpoint>');
 
   const hostMemory = pick('--host-memory', raw.hostMemory, 'PMC_HOST_MEMORY', 'int>=1', ' of MB');
   const hostCpus = pick('--host-cpus', raw.hostCpus, 'PMC_HOST_CPUS', 'int>=1', ' of CPUs');
   const maxWallTime = pick('--max-wall-time', raw.maxWallTime, 'PMC_MAX_WALL_TIME', 'float>0', ' of minutes');
-  const setAffinity = raw.setAffinity ?? false;
-  if (hostCpus !== undefined && setAffinity) {
-    const from = raw.hostCpus !== undefined ? '--host-cpus' : 'PMC_HOST_CPUS';
-    throw new UsageError(`${from} is not compatible with --set-affinity`);
+  if (raw.setAffinity) {
+    throw new UsageError(
+      '--set-affinity is not supported: tasks are not pinned to CPUs (PMC_AFFINITY is not set)',
+    );
   }
+  const setAffinity = false;
   const hostScript = raw.hostScript ?? (env.PMC_HOST_SCRIPT || undefined);
 
   const limit = openFileLimit();

@@ -319,12 +319,9 @@ export async function loadDag(path: string, opts: ParseDagOptions): Promise<Dag>
     eat(decoder.end());
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new UserError(
-      `${path}: cannot read DAG file: ${err.code ?? ''} ${err.message}`.replace(/ {2}/, ' '),
-      {
-        file: path,
-      },
-    );
+    throw new UserError(`${path}: cannot read DAG file: ${describeFsError(err)}`, {
+      file: path,
+    });
   }
   if (rest.length > 0) p.line(rest, ++lineNo);
   return p.finish();
@@ -415,4 +412,10 @@ export function generateDag(opts: GenerateDagOptions): string {
       throw new RangeError(`generateDag: unknown shape ${String(opts.shape)}`);
   }
   return out.join('\n');
+}
+
+/** "no such file or directory" from "ENOENT: no such file or directory, open 'x'". */
+function describeFsError(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message);
+  return m ? m[1] : err.message;
 }

@@ -21,7 +21,8 @@ export class DagLock {
         return new DagLock(path);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw new UserError(`cannot create lock file ${path}: ${(e as Error).message}`);
+        if (code !== 'EEXIST')
+          throw new UserError(`cannot create lock file ${path}: ${(e as Error).message}`);
         const holder = readHolder(path);
         if (holder && (holder.host !== os.hostname() || isAlive(holder.pid))) {
           throw new UserError(

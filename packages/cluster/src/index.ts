@@ -7,18 +7,42 @@ export {
   type RawClusterOptions,
   resolveClusterOptions,
 } from './cluster-options.js';
-export { type ClusterSummaryRecord, type ClusterTaskRecord, formatClusterSummary, formatClusterTask } from './cluster-records.js';
-export type { Envelope, MasterCommunicator, TransportEvent, WorkerCommunicator, WorkerInfo } from './communicator.js';
+export {
+  type ClusterSummaryRecord,
+  type ClusterTaskRecord,
+  formatClusterSummary,
+  formatClusterTask,
+} from './cluster-records.js';
+export type {
+  Envelope,
+  MasterCommunicator,
+  TransportEvent,
+  WorkerCommunicator,
+  WorkerInfo,
+} from './communicator.js';
 export { Dag, DagBuilder, type Forward, type TaskSpec } from './dag.js';
-export { type DagShape, formatDag, type GenerateDagOptions, generateDag, loadDag, parseDag } from './dag-file.js';
+export {
+  type DagShape,
+  formatDag,
+  type GenerateDagOptions,
+  generateDag,
+  loadDag,
+  parseDag,
+} from './dag-file.js';
 export { DagError, type DagIssue, UsageError, UserError } from './errors.js';
 export { detectHost, type HostInfo } from './host-info.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export { EXIT } from './master.js';
 export * from './protocol.js';
-export { parseRescue, readRescue, RescueLog } from './rescue-log.js';
+export { parseRescue, RescueLog, readRescue } from './rescue-log.js';
 export { runCluster, runWorkerProcess } from './run-cluster.js';
-export { type Completion, type Dispatch, type Resources, Scheduler, type SchedulerOptions } from './scheduler.js';
+export {
+  type Completion,
+  type Dispatch,
+  type Resources,
+  Scheduler,
+  type SchedulerOptions,
+} from './scheduler.js';
 export { splitArgs } from './split-args.js';
 export { TaskQueue } from './task-queue.js';
 export { bindMaster, connectWorker } from './transports/zmq-communicator.js';

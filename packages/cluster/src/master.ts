@@ -3,8 +3,8 @@ import type { Envelope, MasterCommunicator, TransportEvent } from './communicato
 import type { Dag } from './dag.js';
 import type { Logger } from './log.js';
 import type { TaskCommand, TaskResult, WorkerConfig, WorkerMessage } from './protocol.js';
-import { type Completion, Scheduler } from './scheduler.js';
 import type { RunOutputs } from './run-outputs.js';
+import { type Completion, Scheduler } from './scheduler.js';
 
 /** Exit codes of the cluster runner. */
 export const EXIT = {
@@ -76,7 +76,10 @@ export class Master {
       onQueued: (id) => p.outputs.jobstate?.submit(p.dag.names[id], id),
     });
     if (deadline !== undefined) {
-      this.deadlineTimer = setTimeout(() => this.stop({ wallTime: true, reason: 'Workflow wall time exceeded' }), Math.max(0, deadline - Date.now()));
+      this.deadlineTimer = setTimeout(
+        () => this.stop({ wallTime: true, reason: 'Workflow wall time exceeded' }),
+        Math.max(0, deadline - Date.now()),
+      );
       this.deadlineTimer.unref();
     }
   }
@@ -109,10 +112,15 @@ export class Master {
     });
   }
 
+  /** False when the DAG is empty or every task is already done: no worker is needed. */
+  get hasWork(): boolean {
+    return this.p.dag.size > 0 && !this.scheduler.succeeded;
+  }
+
   async run(): Promise<MasterOutcome> {
     const { comm, log, dag, outputs } = this.p;
     const s = this.scheduler;
-    if (dag.size === 0 || s.succeeded) {
+    if (!this.hasWork) {
       log.info(dag.size === 0 ? 'The DAG has no tasks' : 'Every task is already done (rescue log)');
     } else {
       let pending: Promise<Array<Envelope<WorkerMessage> | TransportEvent> | null> | undefined;
@@ -209,7 +217,7 @@ export class Master {
     const { dag, outputs, log } = this.p;
     const s = this.scheduler;
     const w = s.workers.get(rank);
-    if (!w || !w.alive) return; // a late report from a worker declared lost: its tasks were requeued
+    if (!w?.alive) return; // a late report from a worker declared lost: its tasks were requeued
     const completions: Completion[] = new Array(results.length);
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
@@ -238,8 +246,9 @@ export class Master {
     const s = this.scheduler;
     for (const d of s.dispatch()) {
       let grant = d.grant;
-      for (let start = 0; start < d.tasks.length; start += MAX_TASKS_PER_MESSAGE) {
-        const ids = d.tasks.slice(start, start + MAX_TASKS_PER_MESSAGE);
+      const perMessage = this.p.options.batchSize ?? MAX_TASKS_PER_MESSAGE;
+      for (let start = 0; start < d.tasks.length; start += perMessage) {
+        const ids = d.tasks.slice(start, start + perMessage);
         const tasks: TaskCommand[] = ids.map((id) => this.command(id));
         comm.send(d.rank, { type: 'tasks', grant, tasks });
         grant = { cpus: 0, memory: 0 };

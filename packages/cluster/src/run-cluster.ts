@@ -37,7 +37,8 @@ export async function runCluster(options: ClusterOptions): Promise<number> {
       '--transport mpi: this build has no MPI transport (native/mpi); use --transport zmq or auto',
     );
   }
-  if (options.worker) return runWorkerProcess({ connect: options.connect!, secretFile: options.secretFile, log });
+  if (options.worker)
+    return runWorkerProcess({ connect: options.connect!, secretFile: options.secretFile, log });
   return runMaster(options, log);
 }
 
@@ -70,7 +71,9 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
         ? await loadOrCreateSecret(options.secretFile)
         : (secretFromEnv() ??
           (() => {
-            throw new UserError(`--bind needs --secret-file FILE (or ${SECRET_ENV}) so that workers can prove who they are`);
+            throw new UserError(
+              `--bind needs --secret-file FILE (or ${SECRET_ENV}) so that workers can prove who they are`,
+            );
           })());
     }
     comm = await bindMaster({
@@ -111,7 +114,7 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
       startedAt,
     });
     const masterComm = comm;
-    if (local) {
+    if (local && master.hasWork) {
       for (let i = 0; i < expectedWorkers; i++) {
         const child = spawn(process.execPath, [WORKER_MAIN, endpoint], {
           stdio: ['pipe', 'inherit', 'inherit'],
@@ -155,7 +158,9 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
     const runSeconds = Math.max(1e-9, wall - loadSeconds);
     const cpus = [...s.hosts.values()].reduce((a, h) => a + h.cpus, 0);
     log.info(`Total runtime of tasks: ${s.totalRuntime.toFixed(3)} s`);
-    log.info(`Resource utilisation: ${(s.totalRuntime / Math.max(1e-9, runSeconds * Math.max(1, cpus))).toFixed(3)}`);
+    log.info(
+      `Resource utilisation: ${(s.totalRuntime / Math.max(1e-9, runSeconds * Math.max(1, cpus))).toFixed(3)}`,
+    );
     log.info(`Wall time: ${wall.toFixed(3)} s`);
     log.info(`Load time: ${loadSeconds.toFixed(3)} s`);
     log.info(`Throughput: ${(s.succeededAttempts / runSeconds).toFixed(1)} tasks/s`);
@@ -202,7 +207,10 @@ export interface WorkerProcessOptions {
 /** Runs one worker until the master shuts it down or disappears. */
 export async function runWorkerProcess(o: WorkerProcessOptions): Promise<number> {
   const secret = o.secretFile ? await loadOrCreateSecret(o.secretFile) : secretFromEnv();
-  if (!secret) throw new UserError(`--worker needs --secret-file FILE (or ${SECRET_ENV}) to prove it belongs to the run`);
+  if (!secret)
+    throw new UserError(
+      `--worker needs --secret-file FILE (or ${SECRET_ENV}) to prove it belongs to the run`,
+    );
   const host = detectHost();
   const comm = await connectWorker({
     url: o.connect,

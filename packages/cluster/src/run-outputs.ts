@@ -1,6 +1,7 @@
 import type { ClusterOptions } from './cluster-options.js';
 import { formatClusterTask } from './cluster-records.js';
 import type { Dag } from './dag.js';
+import { UserError } from './errors.js';
 import { BufferedFile } from './internal/buffered-file.js';
 import { DagmanLog, JobstateLog } from './jobstate-log.js';
 import type { TaskResult } from './protocol.js';
@@ -8,7 +9,6 @@ import { RescueLog } from './rescue-log.js';
 import { ResourceLog } from './resource-log.js';
 import type { HostState } from './scheduler.js';
 import { TaskOutput } from './task-output.js';
-import { UserError } from './errors.js';
 
 /** The jobstate and dagman logs share one shape. */
 type StateLog = Pick<JobstateLog, 'submit' | 'execute' | 'terminated' | 'finished' | 'flush' | 'close'>;
@@ -20,7 +20,9 @@ type StateLog = Pick<JobstateLog, 'submit' | 'execute' | 'terminated' | 'finishe
  * so a task recorded DONE always has its output and record on disk.
  */
 export class RunOutputs {
-  readonly jobstate: { submit(name: string, id: number): void; execute(name: string, id: number): void } | undefined;
+  readonly jobstate:
+    | { submit(name: string, id: number): void; execute(name: string, id: number): void }
+    | undefined;
   readonly resource: { host(h: HostState): void } | undefined;
   private readonly seq: Int32Array;
   private nextSeq = 1;
@@ -73,15 +75,20 @@ export class RunOutputs {
         throw new UserError(`cannot open ${what} ${path}: ${(e as Error).message}`);
       }
     };
-    const output = open('task output', `${options.stdout} / ${options.stderr}`, () => new TaskOutput({
-      dagFile: options.dagFile,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      perTaskStdio: options.perTaskStdio,
-      maxfds: options.maxfds,
-      // A resumed run keeps the output of the tasks an earlier run finished.
-      append: done.some((x) => x !== 0),
-    }));
+    const output = open(
+      'task output',
+      `${options.stdout} / ${options.stderr}`,
+      () =>
+        new TaskOutput({
+          dagFile: options.dagFile,
+          stdout: options.stdout,
+          stderr: options.stderr,
+          perTaskStdio: options.perTaskStdio,
+          maxfds: options.maxfds,
+          // A resumed run keeps the output of the tasks an earlier run finished.
+          append: done.some((x) => x !== 0),
+        }),
+    );
     const invocations = open('invocation records file', options.invocations, () =>
       BufferedFile.append(options.invocations),
     );

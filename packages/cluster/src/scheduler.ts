@@ -181,7 +181,8 @@ export class Scheduler {
       maxMemory = Math.max(maxMemory, h.memory);
     }
     for (let i = 0; i < this.dag.size; i++) {
-      if (cpus[i] <= maxCpus && memory[i] <= maxMemory && this.fitsSomeHost(hosts, cpus[i], memory[i])) continue;
+      if (cpus[i] <= maxCpus && memory[i] <= maxMemory && this.fitsSomeHost(hosts, cpus[i], memory[i]))
+        continue;
       return names[i];
     }
     return undefined;
@@ -234,10 +235,15 @@ export class Scheduler {
   }
 
   /** Applies a worker's report. Stale reports (unknown or lost worker, unknown task) are ignored. */
-  complete(rank: number, completions: Completion[], released: Resources, rejected: number[]): CompletionOutcome {
+  complete(
+    rank: number,
+    completions: Completion[],
+    released: Resources,
+    rejected: number[],
+  ): CompletionOutcome {
     const outcome: CompletionOutcome = { done: [], retried: [], failed: [] };
     const w = this.workers.get(rank);
-    if (!w || !w.alive) return outcome;
+    if (!w?.alive) return outcome;
     const rc = Math.min(released.cpus, w.heldCpus);
     const rm = Math.min(released.memory, w.heldMemory);
     w.heldCpus -= rc;
@@ -282,7 +288,7 @@ export class Scheduler {
   /** A worker is gone: its tasks go back to the queue (not counted as failures). */
   workerLost(rank: number): number[] {
     const w = this.workers.get(rank);
-    if (!w || !w.alive) return [];
+    if (!w?.alive) return [];
     w.alive = false;
     w.ready = false;
     w.host.freeCpus += w.heldCpus;
@@ -351,7 +357,8 @@ export class Scheduler {
    * deadline: the run must end and be resumed later.
    */
   blockedByDeadline(now = Date.now()): boolean {
-    if (this.options.deadline === undefined || this.outstandingTotal > 0 || this.queue.size === 0) return false;
+    if (this.options.deadline === undefined || this.outstandingTotal > 0 || this.queue.size === 0)
+      return false;
     const top = this.queue.peek();
     if (this.canFinishInTime(top, now)) return false;
     // Check every ready task: a lower-priority one may be short enough.
@@ -376,7 +383,9 @@ export class Scheduler {
 
   /** Runtime estimate in seconds for the wall-time gate. */
   estimate(id: number): number {
-    return this.runtimeByExecutable.get(this.dag.argv[id][0]) ?? (this.runtimeSamples > 0 ? this.meanRuntime : 0);
+    return (
+      this.runtimeByExecutable.get(this.dag.argv[id][0]) ?? (this.runtimeSamples > 0 ? this.meanRuntime : 0)
+    );
   }
 
   /** Epoch ms after which the task should not start (deadline minus its estimate), if any. */

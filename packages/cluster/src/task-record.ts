@@ -1,4 +1,9 @@
-import { buildInvocationRecord, formatRecordYaml, type LaunchResult, type LaunchSpec } from '@pegasus-ts/kickstart';
+import {
+  buildInvocationRecord,
+  formatRecordYaml,
+  type LaunchResult,
+  type LaunchSpec,
+} from '@pegasus-ts/kickstart';
 import type { TaskCommand } from './protocol.js';
 
 const DEV_NULL = { file_name: '/dev/null' };
@@ -8,7 +13,13 @@ const DEV_NULL = { file_name: '/dev/null' };
  * run by a worker. The task's output is merged into the run's .out/.err files, so the record
  * embeds it only when the attempt failed; `derivation` is the task's `#@` id when it has one.
  */
-export function taskRecordYaml(t: TaskCommand, spec: LaunchSpec, res: LaunchResult, hostname: string, rank: number): string {
+export function taskRecordYaml(
+  t: TaskCommand,
+  spec: LaunchSpec,
+  res: LaunchResult,
+  hostname: string,
+  rank: number,
+): string {
   const succeeded = res.raw === 0;
   const stdio = (target: LaunchSpec['stdout']) =>
     target && typeof target === 'object' && 'file' in target ? { file_name: target.file } : {};

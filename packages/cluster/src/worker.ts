@@ -1,12 +1,12 @@
 import { closeSync, promises as fsp } from 'node:fs';
-import type { LaunchHandle, LaunchResult, LaunchSpec, Launcher } from '@pegasus-ts/kickstart';
+import type { Launcher, LaunchHandle, LaunchResult, LaunchSpec } from '@pegasus-ts/kickstart';
 import { createLauncher } from '@pegasus-ts/kickstart';
 import { formatClusterTask } from './cluster-records.js';
 import type { WorkerCommunicator } from './communicator.js';
-import { taskRecordYaml } from './task-record.js';
 import type { Logger } from './log.js';
 import type { MasterMessage, TaskCommand, TaskResult, WorkerConfig } from './protocol.js';
 import { openPerTaskStdio } from './task-output.js';
+import { taskRecordYaml } from './task-record.js';
 import { WorkerQueue } from './worker-queue.js';
 
 /** Largest -F file forwarded (PMC's limit). */
@@ -84,7 +84,9 @@ export class Worker {
         this.hostRank = m.hostRank;
         this.config = m.config;
         if (!m.config.noop) {
-          this.launcher = createLauncher({ baseEnv: { ...(process.env as Record<string, string>), ...m.config.env } });
+          this.launcher = createLauncher({
+            baseEnv: { ...(process.env as Record<string, string>), ...m.config.env },
+          });
         }
         if (m.config.hostScript && m.hostRank === 0) {
           const error = await this.runHostScript(m.config.hostScript);
@@ -144,15 +146,28 @@ export class Worker {
     this.running.set(t.id, entry);
     if (cfg.noop) {
       const now = Date.now();
-      this.finished(t, { id: t.id, attempt: t.attempt, raw: 0, exitCode: 0, signal: null, start: now, duration: 0 });
+      this.slotFreed(t);
+      this.finished(t, {
+        id: t.id,
+        attempt: t.attempt,
+        raw: 0,
+        exitCode: 0,
+        signal: null,
+        start: now,
+        duration: 0,
+      });
       return;
     }
     const spec = this.spec(t, cfg);
     const handle = this.launcher!.launch(spec);
     entry.handle = handle;
     handle.result.then(
-      (res) => this.afterLaunch(t, spec, res),
-      (err: Error) =>
+      (res) => {
+        this.slotFreed(t);
+        return this.afterLaunch(t, spec, res);
+      },
+      (err: Error) => {
+        this.slotFreed(t);
         this.finished(t, {
           id: t.id,
           attempt: t.attempt,
@@ -162,7 +177,8 @@ export class Worker {
           start: Date.now(),
           duration: 0,
           error: `launcher failed: ${err.message}`,
-        }),
+        });
+      },
     );
   }
 
@@ -187,7 +203,11 @@ export class Worker {
       spec.stderr = { capture: cfg.captureLimit };
     }
     if (t.pipeForwards && t.pipeForwards.length > 0) {
-      spec.extraCaptures = t.pipeForwards.map(([envVar], i) => ({ fd: 20 + i, envVar, maxBytes: cfg.captureLimit }));
+      spec.extraCaptures = t.pipeForwards.map(([envVar], i) => ({
+        fd: 20 + i,
+        envVar,
+        maxBytes: cfg.captureLimit,
+      }));
     }
     if (cfg.strictLimits && t.memory > 0) spec.memoryLimitMb = t.memory;
     if (cfg.setAffinity && t.affinity && t.affinity.length > 0) spec.cpuAffinity = t.affinity;
@@ -250,7 +270,11 @@ export class Worker {
   }
 
   /** Reads -F sources (on success), always unlinks them; returns an error text on failure. */
-  private async fileForwards(t: TaskCommand, ok: boolean, out: [string, Buffer][]): Promise<string | undefined> {
+  private async fileForwards(
+    t: TaskCommand,
+    ok: boolean,
+    out: [string, Buffer][],
+  ): Promise<string | undefined> {
     let error: string | undefined;
     for (const [src, dest] of t.fileForwards ?? []) {
       if (ok && error === undefined) {
@@ -260,7 +284,8 @@ export class Worker {
           else if (st.size > MAX_FILE_FORWARD) error = `${src} is larger than 1 MiB`;
           else out.push([dest, await fsp.readFile(src)]);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') error = `cannot read ${src}: ${(e as Error).message}`;
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+            error = `cannot read ${src}: ${(e as Error).message}`;
         }
       }
       await fsp.rm(src, { force: true }).catch(() => {});
@@ -268,11 +293,16 @@ export class Worker {
     return error;
   }
 
+  /** A task's process ended: its resources go to the next queued task at once. */
+  private slotFreed(t: TaskCommand): void {
+    this.queue.finish(t);
+    if (!this.stopping) this.pump();
+  }
+
+  /** A task's result is ready to report. */
   private finished(t: TaskCommand, r: TaskResult): void {
     this.running.delete(t.id);
-    this.queue.finish(t);
     this.pending.push(r);
-    if (!this.stopping) this.pump();
     this.scheduleFlush();
   }
 
@@ -283,7 +313,10 @@ export class Worker {
    */
   private scheduleFlush(): void {
     const urgent =
-      this.queue.waitingCount === 0 || this.pending.length >= RESULT_BATCH || this.rejected.length > 0 || this.stopping;
+      this.queue.waitingCount === 0 ||
+      this.pending.length >= RESULT_BATCH ||
+      this.rejected.length > 0 ||
+      this.stopping;
     if (urgent) {
       if (this.flushTimer) {
         clearTimeout(this.flushTimer);
@@ -304,7 +337,12 @@ export class Worker {
       this.flushTimer = undefined;
     }
     const released = this.queue.release();
-    if (this.pending.length === 0 && this.rejected.length === 0 && released.cpus === 0 && released.memory === 0) {
+    if (
+      this.pending.length === 0 &&
+      this.rejected.length === 0 &&
+      released.cpus === 0 &&
+      released.memory === 0
+    ) {
       return;
     }
     this.comm.send({ type: 'results', results: this.pending, released, rejected: this.rejected });
@@ -328,7 +366,8 @@ export class Worker {
     const res = await handle.result;
     if (launcher !== this.launcher) await launcher.close();
     if (res.timedOut) return `Host script timed out after ${HOST_SCRIPT_TIMEOUT} seconds`;
-    if (res.status.kind === 'launch-failure') return `Host script ${script} could not start: ${res.status.message}`;
+    if (res.status.kind === 'launch-failure')
+      return `Host script ${script} could not start: ${res.status.message}`;
     if (res.raw !== 0) return `Host script failed with status ${res.raw}`;
     this.log.debug(`Host script exited with status 0`);
     return undefined;

@@ -176,11 +176,8 @@ describe('cluster options', () => {
   });
 
   it('checks conflicts and requirements', () => {
-    expect(usage(() => resolve(['x.dag', '--host-cpus', '2', '--set-affinity']))).toBe(
-      '--host-cpus is not compatible with --set-affinity',
-    );
-    expect(usage(() => resolve(['x.dag', '--set-affinity'], { PMC_HOST_CPUS: '2' }))).toMatch(
-      /PMC_HOST_CPUS/,
+    expect(usage(() => resolveClusterOptions({ dagFile: 'x.dag', setAffinity: true }, {}))).toMatch(
+      /--set-affinity is not supported/,
     );
     expect(usage(() => resolve(['--worker']))).toBe('--worker requires --connect <endpoint>');
     expect(usage(() => resolve([]))).toMatch(/missing DAGFILE/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDag } from '../src/dag-file.js';
 import type { Dag } from '../src/dag.js';
+import { parseDag } from '../src/dag-file.js';
 import type { TaskCommand } from '../src/protocol.js';
 import { type Dispatch, Scheduler, type SchedulerOptions } from '../src/scheduler.js';
 import { WorkerQueue } from '../src/worker-queue.js';
@@ -26,7 +26,8 @@ const ok = (id: number) => ({ id, ok: true, duration: 0.01 });
 const bad = (id: number) => ({ id, ok: false, duration: 0.01 });
 const nothing = { cpus: 0, memory: 0 };
 
-const DIAMOND = 'TASK A echo A\nTASK B echo B\nTASK C echo C\nTASK D echo D\nEDGE A B\nEDGE A C\nEDGE B D\nEDGE C D\n';
+const DIAMOND =
+  'TASK A echo A\nTASK B echo B\nTASK C echo C\nTASK D echo D\nEDGE A B\nEDGE A C\nEDGE B D\nEDGE C D\n';
 
 describe('Scheduler', () => {
   it('releases the diamond in dependency order', () => {
@@ -129,7 +130,15 @@ describe('Scheduler', () => {
     const first = sent(s.dispatch(0));
     expect(first).toEqual([0, 1, 2, 3]);
     // A (5 s) and C (0.5 s) ran; B and D come back unstarted.
-    s.complete(1, [{ id: 0, ok: true, duration: 5 }, { id: 2, ok: true, duration: 0.5 }], { cpus: 1, memory: 0 }, [1, 3]);
+    s.complete(
+      1,
+      [
+        { id: 0, ok: true, duration: 5 },
+        { id: 2, ok: true, duration: 0.5 },
+      ],
+      { cpus: 1, memory: 0 },
+      [1, 3],
+    );
     // At 8 s, 2 s remain: 'long' cannot finish, 'short' can.
     expect(names(d, sent(s.dispatch(8_000)))).toEqual(['D']);
     s.complete(1, [{ id: 3, ok: true, duration: 0.5 }], { cpus: 1, memory: 0 }, []);
@@ -145,7 +154,11 @@ describe('Scheduler', () => {
  * task runs exactly once after all its parents, and the run ends.
  */
 describe('Scheduler + WorkerQueue simulation', () => {
-  function simulate(seed: number, text: string, hosts: { name: string; cpus: number; memory: number; workers: number }[]) {
+  function simulate(
+    seed: number,
+    text: string,
+    hosts: { name: string; cpus: number; memory: number; workers: number }[],
+  ) {
     let rnd = seed;
     const random = () => {
       rnd = (rnd * 1103515245 + 12345) & 0x7fffffff;
@@ -170,7 +183,9 @@ describe('Scheduler + WorkerQueue simulation', () => {
     const running: { rank: number; task: TaskCommand; end: number }[] = [];
     const ran = new Map<number, number>();
     const finishedAt = new Map<number, number>();
-    const usage = new Map<string, { cpus: number; memory: number }>(hosts.map((h) => [h.name, { cpus: 0, memory: 0 }]));
+    const usage = new Map<string, { cpus: number; memory: number }>(
+      hosts.map((h) => [h.name, { cpus: 0, memory: 0 }]),
+    );
     const send = (toMaster: boolean, rank: number, payload: unknown) =>
       wire.push({ at: clock + 1 + Math.floor(random() * 5), toMaster, rank, payload });
     const pump = (rank: number) => {
@@ -223,7 +238,11 @@ describe('Scheduler + WorkerQueue simulation', () => {
         if (m.at > clock) continue;
         wire.splice(i--, 1);
         if (m.toMaster) {
-          const p = m.payload as { results: ReturnType<typeof ok>[]; released: { cpus: number; memory: number }; rejected: number[] };
+          const p = m.payload as {
+            results: ReturnType<typeof ok>[];
+            released: { cpus: number; memory: number };
+            rejected: number[];
+          };
           s.complete(m.rank, p.results, p.released, p.rejected);
         } else {
           const p = m.payload as { grant: { cpus: number; memory: number }; tasks: TaskCommand[] };

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { TaskCommand } from '../src/protocol.js';
 import { WorkerQueue } from '../src/worker-queue.js';
 
-const task = (id: number, cpus = 1, memory = 0): TaskCommand => ({ id, attempt: 1, name: `t${id}`, argv: ['true'], cpus, memory });
+const task = (id: number, cpus = 1, memory = 0): TaskCommand => ({
+  id,
+  attempt: 1,
+  name: `t${id}`,
+  argv: ['true'],
+  cpus,
+  memory,
+});
 
 describe('WorkerQueue', () => {
   it('runs what the grant covers and queues the rest in order', () => {

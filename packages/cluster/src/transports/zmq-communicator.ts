@@ -358,7 +358,10 @@ class ZmqMaster implements ZmqMasterCommunicator {
     this.peers.delete(peer.key);
     this.byRank[peer.rank] = undefined;
     this.ignore(peer.key, 'lost');
-    this.log('debug', `worker rank ${peer.rank} (${peer.info.hostname} pid ${peer.info.pid}) lost: ${reason}`);
+    this.log(
+      'debug',
+      `worker rank ${peer.rank} (${peer.info.hostname} pid ${peer.info.pid}) lost: ${reason}`,
+    );
     this.inbox.push({ kind: 'lost', rank: peer.rank, reason });
   }
 
