@@ -9,7 +9,8 @@ step() { printf '[test] %s\n' "$*" >&2; }
 
 step "lint + format (biome ci)"
 "${PNPM[@]}" exec biome ci .
-step "typecheck (tsc -b)"
+step "typecheck (tsc -b, then the tests: tsc -p tsconfig.test.json)"
 "${PNPM[@]}" exec tsc -b
+"${PNPM[@]}" exec tsc -p tsconfig.test.json
 step "tests (vitest run)"
 "${PNPM[@]}" exec vitest run

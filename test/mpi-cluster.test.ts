@@ -12,6 +12,8 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
+/** Task output to /dev/null. */
+const QUIET = ['-o', '/dev/null', '-e', '/dev/null'];
 const p = (name: string) => path.join(dir, name);
 const dagFile = (text: string, name = 'test.dag') => {
   writeFileSync(p(name), text);
@@ -76,7 +78,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
   it('resumes from the rescue log without rerunning finished tasks', async () => {
     const dag = dagFile(diamond());
     writeFileSync(`${dag}.rescue`, '\nDONE A\nDONE B\nDONE C');
-    const r = await pt(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const r = await pt(['mpi-cluster', '--workers', '2', ...QUIET, dag]);
     expect(r.code).toBe(0);
     expect(lines(p('runs.log'))).toEqual(['D']);
     expect(readFileSync(`${dag}.rescue`, 'utf8')).toBe('\nDONE A\nDONE B\nDONE C\nDONE D');
@@ -87,7 +89,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     const text = Array.from({ length: n }, (_, i) => task(`t${i}`, '', 'sleep 0.02')).join('\n');
     const dag = dagFile(text);
     for (let round = 0; round < 3; round++) {
-      const run = start(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+      const run = start(['mpi-cluster', '--workers', '2', ...QUIET, dag]);
       await until(() => lines(p('runs.log')).length >= (round + 1) * 25, 20_000, 'some progress');
       const workers = execFileSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' })
         .trim()
@@ -101,7 +103,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     }
     const doneBefore = new Set(lines(`${dag}.rescue`).map((l) => l.replace('DONE ', '')));
     const runsBefore = lines(p('runs.log')).length;
-    const r = await pt(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const r = await pt(['mpi-cluster', '--workers', '2', ...QUIET, dag]);
     expect(r.code).toBe(0);
     const rerun = lines(p('runs.log')).slice(runsBefore);
     for (const name of rerun) expect(doneBefore.has(name)).toBe(false);
@@ -121,7 +123,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
         'EDGE F Z',
       ].join('\n'),
     );
-    const r = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const r = await pt(['mpi-cluster', '--workers', '1', ...QUIET, dag]);
     expect(r.code).toBe(1);
     const runs = lines(p('runs.log'));
     expect(runs.filter((x) => x === 'F')).toHaveLength(3);
@@ -143,18 +145,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
         task('G', '-p 10'),
       ].join('\n'),
     );
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '1',
-      '--host-cpus',
-      '2',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '2', ...QUIET, dag]);
     expect(r.code).toBe(0);
     const runs = lines(p('runs.log'));
     // G and I start together (2 cpus); D needs both; then E and O together; then N.
@@ -172,18 +163,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
       ...Array.from({ length: 6 }, (_, i) => task(`one${i}`, '-c 1', stamp(`one${i}`))),
     ];
     const dag = dagFile(tasks.join('\n'));
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '3',
-      '--host-cpus',
-      '2',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '3', '--host-cpus', '2', ...QUIET, dag]);
     expect(r.code).toBe(0);
     const events = lines(p('times.log')).map((l) => {
       const [name, what, t] = l.split(' ');
@@ -204,18 +184,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     const dag = dagFile(
       `TASK foobar -c 3 -m 17 /bin/sh -c 'echo $PMC_TASK $PMC_RANK $PMC_HOST_RANK $PMC_CPUS $PMC_MEMORY > ${p('env.txt')}'\n`,
     );
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '1',
-      '--host-cpus',
-      '4',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '4', ...QUIET, dag]);
     expect(r.code).toBe(0);
     expect(readFileSync(p('env.txt'), 'utf8').trim()).toBe('foobar 1 0 3 17');
   });
@@ -233,18 +202,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
 
   it('requeues the tasks of a worker that dies and finishes the run', async () => {
     const dag = dagFile(Array.from({ length: 8 }, (_, i) => task(`s${i}`, '', 'sleep 0.5')).join('\n'));
-    const run = start([
-      'mpi-cluster',
-      '--workers',
-      '2',
-      '--worker-timeout',
-      '3',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const run = start(['mpi-cluster', '--workers', '2', '--worker-timeout', '3', ...QUIET, dag]);
     await until(() => lines(p('runs.log')).length >= 2, 10_000, 'tasks to start');
     const workers = execFileSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' })
       .trim()
@@ -268,7 +226,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
         ),
       ].join('\n'),
     );
-    const run = start(['mpi-cluster', '--workers', '2', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const run = start(['mpi-cluster', '--workers', '2', ...QUIET, dag]);
     await until(
       () => lines(p('pids')).length >= 1 && lines(`${dag}.rescue`).length >= 1,
       10_000,
@@ -289,18 +247,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     const edges = names.slice(1).map((n, i) => `EDGE ${names[i]} ${n}`);
     const dag = dagFile([...names.map((n) => task(n, '', 'sleep 0.5')), ...edges].join('\n'));
     const t0 = Date.now();
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '1',
-      '--max-wall-time',
-      '0.05',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '1', '--max-wall-time', '0.05', ...QUIET, dag]);
     expect(r.code).toBe(75);
     expect(Date.now() - t0).toBeLessThan(4500);
     const done = lines(`${dag}.rescue`).map((l) => l.replace('DONE ', ''));
@@ -309,7 +256,7 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     expect(done).toEqual(names.slice(0, done.length));
     // The chain stopped before a task that could not finish: nothing was killed half way.
     expect(lines(p('runs.log'))).toEqual(done);
-    const again = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const again = await pt(['mpi-cluster', '--workers', '1', ...QUIET, dag]);
     expect(again.code).toBe(0);
     expect(lines(p('runs.log'))).toEqual(names);
   });
@@ -319,18 +266,7 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
   it('runs the host script once per host before any task, and fails the run when it fails', async () => {
     writeFileSync(p('host.sh'), `#!/bin/sh\necho ran >> ${p('host.log')}\n`, { mode: 0o755 });
     const dag = dagFile(task('A', '', `test -f ${p('host.log')}`));
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '2',
-      '--host-script',
-      p('host.sh'),
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '2', '--host-script', p('host.sh'), ...QUIET, dag]);
     expect(r.code).toBe(0);
     expect(lines(p('host.log'))).toEqual(['ran']);
     writeFileSync(p('bad.sh'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
@@ -341,10 +277,7 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
       '-s',
       '--host-script',
       p('bad.sh'),
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
+      ...QUIET,
       dag,
     ]);
     expect(bad.code).toBe(1);
@@ -354,7 +287,7 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
   it('enforces -m with --strict-limits', async () => {
     const hog = `TASK hog -m 50 /usr/bin/python3 -c 'b = bytearray(300 * 1024 * 1024)'\n`;
     const dag = dagFile(hog);
-    const loose = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const loose = await pt(['mpi-cluster', '--workers', '1', ...QUIET, dag]);
     expect(loose.code).toBe(0);
     const strict = await pt([
       'mpi-cluster',
@@ -374,17 +307,7 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
 
   it('writes the jobstate log and the resource log', async () => {
     const dag = dagFile(diamond());
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '1',
-      '--jobstate-log',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '1', '--jobstate-log', ...QUIET, dag]);
     expect(r.code).toBe(0);
     const js = lines(p('jobstate.log'));
     expect(js[0]).toMatch(/^\d+\.\d{6} INTERNAL \*\*\* PMC_STARTED \*\*\*$/);
@@ -408,7 +331,7 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
         'EDGE A B',
       ].join('\n'),
     );
-    const r = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const r = await pt(['mpi-cluster', '--workers', '1', ...QUIET, dag]);
     expect(r.code).toBe(0);
     expect(readFileSync(p('fwd/pipe.txt'), 'utf8')).toBe('piped-A\npiped-B\n');
     expect(readFileSync(p('fwd/file.txt'), 'utf8')).toBe('from-file\n');
@@ -452,25 +375,14 @@ describe('pegasus-ts mpi-cluster: bad input', () => {
 
   it('fails a task whose executable does not exist, with a clear message', async () => {
     const dag = dagFile('TASK A /no/such/program\n');
-    const r = await pt(['mpi-cluster', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const r = await pt(['mpi-cluster', '--workers', '1', ...QUIET, dag]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Task A failed with launch failure: .*(No such file|ENOENT)/i);
   });
 
   it('says which task no host can run', async () => {
     const dag = dagFile('TASK big -c 64 /bin/true\n');
-    const r = await pt([
-      'mpi-cluster',
-      '--workers',
-      '1',
-      '--host-cpus',
-      '2',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
-      dag,
-    ]);
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '2', ...QUIET, dag]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('No host is capable of running task big');
   });
@@ -488,10 +400,7 @@ describe('pegasus-ts mpi-cluster over tcp', () => {
       secret,
       '--workers',
       '1',
-      '-o',
-      '/dev/null',
-      '-e',
-      '/dev/null',
+      ...QUIET,
       dag,
     ]);
     let url = '';

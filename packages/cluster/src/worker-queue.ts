@@ -48,6 +48,22 @@ export class WorkerQueue {
     return t;
   }
 
+  /**
+   * The next waiting task, to be started by the launcher the moment `t` ends, when it fits in
+   * what `t` uses (and has no latest start time to check). Its resources are counted as used
+   * from now on: `t`'s own are released by finish(t), so the two never exceed what is held.
+   */
+  chainAfter(t: TaskCommand): TaskCommand | undefined {
+    if (this.head >= this.waiting.length) return undefined;
+    const w = this.waiting[this.head];
+    if (w.cpus > t.cpus || w.memory > t.memory || w.latestStart !== undefined) return undefined;
+    this.head++;
+    this.runningCpus += w.cpus;
+    this.runningMemory += w.memory;
+    this.running++;
+    return w;
+  }
+
   /** A started task ended. */
   finish(t: TaskCommand): void {
     this.runningCpus -= t.cpus;

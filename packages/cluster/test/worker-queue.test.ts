@@ -49,3 +49,27 @@ describe('WorkerQueue', () => {
     expect(q.waitingCount).toBe(0);
   });
 });
+
+describe('WorkerQueue.chainAfter', () => {
+  it('reserves the next task behind a running one that it fits in', () => {
+    const q = new WorkerQueue();
+    expect(q.accept({ cpus: 1, memory: 100 }, [task(1, 1, 100), task(2, 1, 50), task(3, 1, 100), task(4)])).toEqual([]);
+    const first = q.next()!;
+    expect(q.chainAfter(first)?.id).toBe(2);
+    expect(q.next()).toBeUndefined(); // nothing free while 1 runs and 2 is reserved
+    q.finish(first); // 1 ends: 2 runs in its place
+    expect(q.runningCpus).toBe(1);
+    expect(q.next()).toBeUndefined();
+    const second = task(2, 1, 50);
+    expect(q.chainAfter(second)).toBeUndefined(); // 3 needs more memory than 2 uses
+    q.finish(second);
+    expect(q.next()?.id).toBe(3);
+  });
+
+  it('does not chain a task with a latest start time', () => {
+    const q = new WorkerQueue();
+    q.accept({ cpus: 1, memory: 0 }, [task(1), { ...task(2), latestStart: Date.now() + 1000 }]);
+    const first = q.next()!;
+    expect(q.chainAfter(first)).toBeUndefined();
+  });
+});
