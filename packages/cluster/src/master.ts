@@ -60,6 +60,9 @@ export class Master {
   private lastProgress = 0;
   private wake: (() => void) | undefined;
   private readonly pidToRank = new Map<number, number>();
+  /** Epoch ms of the first dispatch and of the last result (the makespan). */
+  firstDispatchAt = 0;
+  lastResultAt = 0;
   /** Set once run() has returned: later worker exits are expected. */
   ended = false;
 
@@ -115,6 +118,11 @@ export class Master {
   /** False when the DAG is empty or every task is already done: no worker is needed. */
   get hasWork(): boolean {
     return this.p.dag.size > 0 && !this.scheduler.succeeded;
+  }
+
+  /** Seconds from the first task sent to the last result received. */
+  get makespan(): number {
+    return this.lastResultAt > this.firstDispatchAt ? (this.lastResultAt - this.firstDispatchAt) / 1000 : 0;
   }
 
   async run(): Promise<MasterOutcome> {
@@ -234,6 +242,7 @@ export class Master {
       }
     }
     const outcome = s.complete(rank, completions, released, rejected);
+    if (results.length > 0) this.lastResultAt = Date.now();
     for (const id of outcome.done) outputs.rescue.markDone(id);
     if (outcome.failed.length > 0 && s.releaseStopped && this.p.options.maxFailures > 0) {
       log.error('Max failures reached: DAG prematurely aborted');
@@ -244,7 +253,9 @@ export class Master {
   private dispatch(): void {
     const { dag, comm, outputs } = this.p;
     const s = this.scheduler;
-    for (const d of s.dispatch()) {
+    const dispatched = s.dispatch();
+    if (dispatched.length > 0 && this.firstDispatchAt === 0) this.firstDispatchAt = Date.now();
+    for (const d of dispatched) {
       let grant = d.grant;
       const perMessage = this.p.options.batchSize ?? MAX_TASKS_PER_MESSAGE;
       for (let start = 0; start < d.tasks.length; start += perMessage) {
