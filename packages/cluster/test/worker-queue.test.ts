@@ -53,7 +53,9 @@ describe('WorkerQueue', () => {
 describe('WorkerQueue.chainAfter', () => {
   it('reserves the next task behind a running one that it fits in', () => {
     const q = new WorkerQueue();
-    expect(q.accept({ cpus: 1, memory: 100 }, [task(1, 1, 100), task(2, 1, 50), task(3, 1, 100), task(4)])).toEqual([]);
+    expect(
+      q.accept({ cpus: 1, memory: 100 }, [task(1, 1, 100), task(2, 1, 50), task(3, 1, 100), task(4)]),
+    ).toEqual([]);
     const first = q.next()!;
     expect(q.chainAfter(first)?.id).toBe(2);
     expect(q.next()).toBeUndefined(); // nothing free while 1 runs and 2 is reserved
