@@ -32,10 +32,14 @@ export function loadLaunchAddon(): LaunchAddon | null;
 export function launchAddonError(): string | null;
 
 // ---- wire format (wire.js)
+/** Sent first in SETUP; the spawner exits (65) on a mismatch. */
+export const WIRE_VERSION: 2;
 export const REQ_SETUP: 1;
 export const REQ_LAUNCH: 2;
 export const REQ_SIGNAL: 3;
 export const RES_RESULT: 1;
+export const RESULT_TIMED_OUT: 1;
+export const RESULT_CANCELLED: 2;
 export const STDIO_INHERIT: 0;
 export const STDIO_NULL: 1;
 export const STDIO_FILE: 2;
@@ -52,6 +56,11 @@ export interface WireStdio {
 
 export interface WireLaunch {
   id: number;
+  /**
+   * Start only once task `after` has ended (reaped, launch failure or cancelled); 0/undefined, or
+   * an id the spawner does not know (already ended), = start now.
+   */
+  after?: number;
   clearEnv?: boolean;
   /** seconds, 0 = none */
   timeout?: number;
@@ -110,6 +119,8 @@ export interface WireResult {
   errno: number;
   stage: WireStage;
   timedOut: boolean;
+  /** cancelled (SIGNAL, or the channel closed) while waiting for `after`: never started */
+  cancelled: boolean;
   startSec: number;
   startNsec: number;
   endSec: number;

@@ -3,10 +3,16 @@
 // Frame: u32 length (header included), u32 type, payload; little-endian;
 // str = u32 byte length, bytes, NUL.
 
+/** Sent first in SETUP; the spawner exits (65) on a mismatch. 2: LAUNCH `after`, cancelled results. */
+export const WIRE_VERSION = 2;
+
 export const REQ_SETUP = 1;
 export const REQ_LAUNCH = 2;
 export const REQ_SIGNAL = 3;
 export const RES_RESULT = 1;
+
+export const RESULT_TIMED_OUT = 1;
+export const RESULT_CANCELLED = 2;
 
 export const STDIO_INHERIT = 0;
 export const STDIO_NULL = 1;
@@ -81,6 +87,7 @@ export class RequestEncoder {
   /** spoolDir: '' = memfd; env: null = the spawner's own environment. */
   setup(spoolDir, env) {
     const s = this.begin(REQ_SETUP);
+    this.u32(WIRE_VERSION);
     this.str(spoolDir ?? '');
     if (env) {
       const keys = Object.keys(env);
@@ -95,12 +102,23 @@ export class RequestEncoder {
   }
 
   /**
-   * r: { id, clearEnv, timeout, grace, memoryMb, cpus: number[], argv: string[], cwd: string,
+   * r: { id, after (id of the task to wait for; 0/undefined = start now), clearEnv, timeout, grace, memoryMb, cpus: number[], argv: string[], cwd: string,
    *      env: string[] ("K=V"), stdio: [{kind, maxBytes, path}] x 3, extra: [{fd, maxBytes, envVar}] }
    */
   launch(r) {
+    const at = this.len;
+    try {
+      this.encodeLaunch(r);
+    } catch (e) {
+      this.len = at; // no partial frame (a string with a NUL byte throws)
+      throw e;
+    }
+  }
+
+  encodeLaunch(r) {
     const s = this.begin(REQ_LAUNCH);
     this.u32(r.id);
+    this.u32(r.after || 0);
     this.u32(r.clearEnv ? 1 : 0);
     this.f64(r.timeout || 0);
     this.f64(r.grace || 0);
@@ -161,13 +179,15 @@ const USAGE_KEYS = [
 ];
 
 function decodeResult(b, o, end) {
+  const flags = b.readUInt32LE(o + 28);
   const r = {
     id: b.readUInt32LE(o + 8),
     pid: b.readInt32LE(o + 12),
     raw: b.readInt32LE(o + 16),
     errno: b.readInt32LE(o + 20),
     stage: STAGES[b.readUInt32LE(o + 24)] ?? 'spawn',
-    timedOut: (b.readUInt32LE(o + 28) & 1) !== 0,
+    timedOut: (flags & RESULT_TIMED_OUT) !== 0,
+    cancelled: (flags & RESULT_CANCELLED) !== 0,
     startSec: b.readUInt32LE(o + 32),
     startNsec: b.readUInt32LE(o + 36),
     endSec: b.readUInt32LE(o + 40),

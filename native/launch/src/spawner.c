@@ -11,6 +11,10 @@
  * memory limits or CPU affinity), each in its own process group, and reaped with wait4 through a
  * signalfd. When fd 3 reaches EOF (the Node process closed it or died) every running task's
  * process group is killed and the spawner exits: no orphan tasks.
+ *
+ * A launch may name a predecessor (`after`): it waits here, keyed by that id, and starts in the
+ * loop iteration that reaps the predecessor (or sees its launch fail), before the predecessor's
+ * result is even written, so consecutive tasks of a lane need no round trip through Node.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -135,6 +139,18 @@ static task_t *tasks;
 static size_t ntasks, tasks_cap;
 static size_t ntimed;
 
+/* a launch waiting for its predecessor `after` to end; frame = the request after id and after */
+typedef struct {
+  uint32_t id, after;
+  char *frame;
+  size_t len;
+} succ_t;
+
+static succ_t *succs; /* in arrival order */
+static size_t nsuccs, succs_cap;
+static uint32_t *ended_ids; /* worklist of start_successors() */
+static size_t ended_cap;
+
 static buf_t inbuf, outbuf;
 static char **base_env;
 static char *spool_dir;
@@ -248,13 +264,25 @@ static void close_caps(cap_t *caps, int n) {
     if (caps[i].fd >= 0) close(caps[i].fd);
 }
 
-static void finish_task(size_t idx, int status, const struct rusage *ru) {
-  task_t *t = &tasks[idx];
-  struct timespec end;
+/* A launch cancelled while it waited for its predecessor: never started. */
+static void report_cancelled(uint32_t id) {
+  struct timespec now;
+  struct rusage ru;
   size_t fs;
-  clock_gettime(CLOCK_REALTIME, &end);
+  clock_gettime(CLOCK_REALTIME, &now);
+  memset(&ru, 0, sizeof ru);
+  put_result_head(&fs, id, 0, -1, ECANCELED, WIRE_STAGE_NONE, WIRE_RESULT_CANCELLED, &now, &now);
+  put_usage(&ru);
+  put_str(NULL);
+  put_u32(&outbuf, 0);
+  end_frame(fs);
+}
+
+static void finish_task(size_t idx, int status, const struct rusage *ru, const struct timespec *end) {
+  task_t *t = &tasks[idx];
+  size_t fs;
   put_result_head(&fs, t->id, t->pid, status, 0, WIRE_STAGE_NONE, t->timed_out ? WIRE_RESULT_TIMED_OUT : 0,
-                  &t->start, &end);
+                  &t->start, end);
   put_usage(ru);
   put_str(t->exec_path);
   put_u32(&outbuf, (uint32_t)t->ncap);
@@ -269,6 +297,19 @@ static task_t *find_task(uint32_t id) {
   for (size_t i = 0; i < ntasks; i++)
     if (tasks[i].id == id) return &tasks[i];
   return NULL;
+}
+
+/* index of the waiting launch `id`, or -1 */
+static long find_succ(uint32_t id) {
+  for (size_t i = 0; i < nsuccs; i++)
+    if (succs[i].id == id) return (long)i;
+  return -1;
+}
+
+static void remove_succ(size_t i) {
+  free(succs[i].frame);
+  memmove(&succs[i], &succs[i + 1], (nsuccs - i - 1) * sizeof(succ_t));
+  nsuccs--;
 }
 
 /* ---------------------------------------------------------------- launching */
@@ -401,8 +442,9 @@ static int limit(int res, rlim_t v) {
   return setrlimit(res, &rl);
 }
 
-static void parse_launch(cur_t *c) {
-  uint32_t id = get_u32(c);
+/* Launches the request at c (after its id and after fields): 1 = running, 0 = launch failure
+ * (its result is written). */
+static int start_launch(cur_t *c, uint32_t id) {
   uint32_t flags = get_u32(c);
   double timeout = get_f64(c);
   double grace = get_f64(c);
@@ -431,7 +473,7 @@ static void parse_launch(cur_t *c) {
   if (c->bad) bad_request();
   if (nextra > WIRE_MAX_EXTRA) {
     report_failure(id, E2BIG, WIRE_STAGE_REQUEST, NULL);
-    return;
+    return 0;
   }
   uint32_t xfd[WIRE_MAX_EXTRA], xmax[WIRE_MAX_EXTRA];
   char *xvar[WIRE_MAX_EXTRA];
@@ -446,7 +488,7 @@ static void parse_launch(cur_t *c) {
   for (uint32_t i = 0; i < nextra; i++) {
     if (xfd[i] < 3 || xfd[i] > 1023) {
       report_failure(id, EBADF, WIRE_STAGE_REQUEST, NULL);
-      return;
+      return 0;
     }
     if ((int)xfd[i] > target_max) target_max = (int)xfd[i];
   }
@@ -474,7 +516,7 @@ static void parse_launch(cur_t *c) {
           if (owned[j]) close(fds[j]);
         close_caps(caps, ncap);
         report_failure(id, e, WIRE_STAGE_STDIO, NULL);
-        return;
+        return 0;
       }
       owned[i] = 1;
       break;
@@ -488,7 +530,7 @@ static void parse_launch(cur_t *c) {
           if (owned[j]) close(fds[j]);
         close_caps(caps, ncap);
         report_failure(id, e, WIRE_STAGE_CAPTURE, NULL);
-        return;
+        return 0;
       }
       caps[ncap].fd = fds[i];
       caps[ncap].max = sio[i].max;
@@ -511,7 +553,7 @@ static void parse_launch(cur_t *c) {
         if (owned[j]) close(fds[j]);
       close_caps(caps, ncap);
       report_failure(id, e, WIRE_STAGE_CAPTURE, NULL);
-      return;
+      return 0;
     }
     caps[ncap].fd = hi;
     caps[ncap].max = xmax[i];
@@ -618,7 +660,7 @@ static void parse_launch(cur_t *c) {
     close_caps(caps, ncap);
     report_failure(id, err, stage, exec_path);
     free(exec_path);
-    return;
+    return 0;
   }
 
   if (ntasks == tasks_cap) {
@@ -642,9 +684,75 @@ static void parse_launch(cur_t *c) {
   } else {
     t->phase = 0;
   }
+  return 1;
+}
+
+/*
+ * Task `id` ended (reaped, launch failure or cancelled): start the launches waiting for it, in
+ * arrival order. A successor whose own launch fails ends too, so its successors start as well
+ * (a worklist, not recursion: a long chain of failures must not grow the stack).
+ */
+static void start_successors(uint32_t id) {
+  if (nsuccs == 0) return;
+  size_t nended = 0;
+  if (ended_cap == 0) {
+    ended_cap = 16;
+    ended_ids = malloc(ended_cap * sizeof(uint32_t));
+    if (!ended_ids) die("out of memory");
+  }
+  ended_ids[nended++] = id;
+  while (nended > 0) {
+    uint32_t e = ended_ids[--nended];
+    size_t i = 0;
+    while (i < nsuccs) {
+      if (succs[i].after != e) {
+        i++;
+        continue;
+      }
+      succ_t s = succs[i];
+      memmove(&succs[i], &succs[i + 1], (nsuccs - i - 1) * sizeof(succ_t));
+      nsuccs--;
+      cur_t c = {s.frame, s.frame + s.len, 0};
+      if (!start_launch(&c, s.id)) {
+        if (nended == ended_cap) {
+          ended_cap *= 2;
+          ended_ids = realloc(ended_ids, ended_cap * sizeof(uint32_t));
+          if (!ended_ids) die("out of memory");
+        }
+        ended_ids[nended++] = s.id;
+      }
+      free(s.frame);
+    }
+  }
+}
+
+static void parse_launch(cur_t *c) {
+  uint32_t id = get_u32(c);
+  uint32_t after = get_u32(c);
+  if (c->bad) bad_request();
+  if (after != 0 && after != id && (find_task(after) || find_succ(after) >= 0)) {
+    if (nsuccs == succs_cap) {
+      succs_cap = succs_cap ? succs_cap * 2 : 16;
+      succs = realloc(succs, succs_cap * sizeof(succ_t));
+      if (!succs) die("out of memory");
+    }
+    size_t len = (size_t)(c->end - c->p);
+    char *frame = malloc(len ? len : 1);
+    if (!frame) die("out of memory");
+    memcpy(frame, c->p, len);
+    succs[nsuccs++] = (succ_t){id, after, frame, len};
+    return;
+  }
+  if (!start_launch(c, id)) start_successors(id);
 }
 
 static void parse_setup(cur_t *c) {
+  uint32_t version = get_u32(c);
+  if (c->bad || version != WIRE_VERSION) {
+    fprintf(stderr, "pegasus-ts-spawner: wire version %u, expected %u (rebuild: node native/launch/build.mjs)\n",
+            version, WIRE_VERSION);
+    _exit(65);
+  }
   char *spool = get_str(c);
   uint32_t flags = get_u32(c);
   uint32_t n = get_u32(c);
@@ -671,7 +779,16 @@ static void parse_signal(cur_t *c) {
     _exit(65);
   }
   task_t *t = find_task(id);
-  if (t) kill(-t->pid, sig);
+  if (t) {
+    kill(-t->pid, sig);
+    return;
+  }
+  long w = find_succ(id);
+  if (w >= 0) { /* still waiting for its predecessor: cancel it, it never starts */
+    remove_succ((size_t)w);
+    report_cancelled(id);
+    start_successors(id);
+  }
 }
 
 /* Parse every complete frame in inbuf. */
@@ -711,11 +828,28 @@ static void handle_requests(void) {
 
 /* ---------------------------------------------------------------- main loop */
 
+static int flush_out(void);
+
+/* Writes what is buffered before exiting, waiting at most ~0.5 s for a slow (or gone) reader. */
+static void flush_before_exit(void) {
+  double until = mono_now() + 0.5;
+  while (outbuf.len > 0 && flush_out() && outbuf.len > 0) {
+    double left = until - mono_now();
+    if (left <= 0) break;
+    struct pollfd pfd = {CHAN, POLLOUT, 0};
+    poll(&pfd, 1, (int)ceil(left * 1000.0));
+  }
+}
+
 static void kill_all_and_exit(int code) {
   for (size_t i = 0; i < ntasks; i++) {
     kill(-tasks[i].pid, SIGKILL);
     kill(tasks[i].pid, SIGKILL);
   }
+  /* launches still waiting for a predecessor never start: tell Node they were cancelled */
+  for (size_t i = 0; i < nsuccs; i++) report_cancelled(succs[i].id);
+  nsuccs = 0;
+  flush_before_exit();
   /* reap them (no zombies left for init), but never hang on a task stuck in the kernel */
   signal(SIGALRM, SIG_DFL);
   alarm(2);
@@ -737,9 +871,13 @@ static void reap(void) {
     pid_t p = wait4(-1, &status, WNOHANG, &ru);
     if (p < 0 && errno == EINTR) continue;
     if (p <= 0) return;
+    struct timespec end;
+    clock_gettime(CLOCK_REALTIME, &end);
     for (size_t i = 0; i < ntasks; i++) {
       if (tasks[i].pid == p) {
-        finish_task(i, status, &ru);
+        /* successors first (the gap is microseconds); they append to tasks, i stays valid */
+        start_successors(tasks[i].id);
+        finish_task(i, status, &ru, &end);
         break;
       }
     }

@@ -11,10 +11,17 @@
 
 #define WIRE_MAX_FRAME (64u * 1024u * 1024u)
 
+/* Sent first in SETUP; the spawner exits (65) on a mismatch (a stale build against newer JS).
+ * 2: LAUNCH carries `after`, results carry the "cancelled" flag. */
+#define WIRE_VERSION 2u
+
 /* Node -> spawner */
-#define WIRE_REQ_SETUP 1  /* str spoolDir ("" = memfd), u32 flags (1 = base env given), u32 n, n x str "K=V" */
-#define WIRE_REQ_LAUNCH 2 /* see parse_launch() in spawner.c and README.md */
-#define WIRE_REQ_SIGNAL 3 /* u32 id, i32 signal: sent to the task's process group */
+/* u32 version, str spoolDir ("" = memfd), u32 flags (1 = base env given), u32 n, n x str "K=V" */
+#define WIRE_REQ_SETUP 1
+/* u32 id, u32 after (0 = none: start now), then see start_launch() in spawner.c and README.md */
+#define WIRE_REQ_LAUNCH 2
+/* u32 id, i32 signal: sent to the task's process group; cancels a task still waiting for `after` */
+#define WIRE_REQ_SIGNAL 3
 
 /* spawner -> Node */
 #define WIRE_RES_RESULT 1
@@ -41,6 +48,7 @@
 
 /* result flags */
 #define WIRE_RESULT_TIMED_OUT 1u
+#define WIRE_RESULT_CANCELLED 2u /* never started: cancelled while waiting for its `after` (pid 0, raw -1) */
 
 /* capture slots in a result */
 #define WIRE_SLOT_STDOUT 0u

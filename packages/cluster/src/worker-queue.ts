@@ -71,12 +71,19 @@ export class WorkerQueue {
     this.running--;
   }
 
-  /** What to give back: everything held and unused, once nothing waits. */
+  /**
+   * What to give back: everything held and unused, once nothing waits. (While a chained task
+   * waits behind a running one, both are counted, so "used" can exceed "held" for a moment:
+   * nothing is free then.)
+   */
   release(): Grant {
     if (this.waitingCount > 0) return { cpus: 0, memory: 0 };
-    const free = { cpus: this.heldCpus - this.runningCpus, memory: this.heldMemory - this.runningMemory };
-    this.heldCpus = this.runningCpus;
-    this.heldMemory = this.runningMemory;
+    const free = {
+      cpus: Math.max(0, this.heldCpus - this.runningCpus),
+      memory: Math.max(0, this.heldMemory - this.runningMemory),
+    };
+    this.heldCpus -= free.cpus;
+    this.heldMemory -= free.memory;
     return free;
   }
 

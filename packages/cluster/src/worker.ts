@@ -1,6 +1,6 @@
 import { closeSync, promises as fsp } from 'node:fs';
 import type { Launcher, LaunchHandle, LaunchResult, LaunchSpec } from '@pegasus-ts/kickstart';
-import { createLauncher } from '@pegasus-ts/kickstart';
+import { createLauncher, LaunchCancelledError } from '@pegasus-ts/kickstart';
 import { formatClusterTask } from './cluster-records.js';
 import type { WorkerCommunicator } from './communicator.js';
 import type { Logger } from './log.js';
@@ -23,6 +23,8 @@ const HOST_SCRIPT_TIMEOUT = 60;
 interface Running {
   task: TaskCommand;
   handle: LaunchHandle | undefined;
+  /** The task the launcher starts the moment this one ends (already submitted). */
+  successor?: Running;
 }
 
 /**
@@ -140,13 +142,17 @@ export class Worker {
     }
   }
 
-  private start(t: TaskCommand): void {
+  /**
+   * Starts a task now, or (with `after`) has the launcher start it the moment `after` ends,
+   * with no round trip through this process: that is what keeps short tasks back to back.
+   */
+  private start(t: TaskCommand, after?: Running): Running {
     const cfg = this.config!;
     const entry: Running = { task: t, handle: undefined };
     this.running.set(t.id, entry);
     if (cfg.noop) {
       const now = Date.now();
-      this.slotFreed(t);
+      this.slotFreed(entry);
       this.finished(t, {
         id: t.id,
         attempt: t.attempt,
@@ -156,18 +162,26 @@ export class Worker {
         start: now,
         duration: 0,
       });
-      return;
+      return entry;
     }
     const spec = this.spec(t, cfg);
-    const handle = this.launcher!.launch(spec);
+    const handle = this.launcher!.launch(spec, after?.handle ? { after: after.handle } : undefined);
     entry.handle = handle;
     handle.result.then(
       (res) => {
-        this.slotFreed(t);
+        this.slotFreed(entry);
         return this.afterLaunch(t, spec, res);
       },
       (err: Error) => {
-        this.slotFreed(t);
+        if (err instanceof LaunchCancelledError) {
+          // Never started (the run is stopping): back to the master, not a failure.
+          this.running.delete(t.id);
+          this.queue.finish(t);
+          this.rejected.push(t.id);
+          this.scheduleFlush();
+          return;
+        }
+        this.slotFreed(entry);
         this.finished(t, {
           id: t.id,
           attempt: t.attempt,
@@ -180,6 +194,15 @@ export class Worker {
         });
       },
     );
+    if (!after) this.chain(entry);
+    return entry;
+  }
+
+  /** Queues the next waiting task behind a running one, when it fits in what that one uses. */
+  private chain(entry: Running): void {
+    if (this.stopping || this.config!.noop) return;
+    const next = this.queue.chainAfter(entry.task);
+    if (next) entry.successor = this.start(next, entry);
   }
 
   private spec(t: TaskCommand, cfg: WorkerConfig): LaunchSpec {
@@ -293,10 +316,15 @@ export class Worker {
     return error;
   }
 
-  /** A task's process ended: its resources go to the next queued task at once. */
-  private slotFreed(t: TaskCommand): void {
-    this.queue.finish(t);
-    if (!this.stopping) this.pump();
+  /**
+   * A task's process ended: its successor (if any) is already running; what it frees goes
+   * to the next waiting tasks, and the successor gets a successor of its own.
+   */
+  private slotFreed(entry: Running): void {
+    this.queue.finish(entry.task);
+    if (this.stopping) return;
+    this.pump();
+    if (entry.successor) this.chain(entry.successor);
   }
 
   /** A task's result is ready to report. */

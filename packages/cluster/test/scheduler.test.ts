@@ -158,6 +158,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
     seed: number,
     text: string,
     hosts: { name: string; cpus: number; memory: number; workers: number }[],
+    chaining: boolean,
   ) {
     let rnd = seed;
     const random = () => {
@@ -180,7 +181,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
     type Msg = { at: number; toMaster: boolean; rank: number; payload: unknown };
     let clock = 0;
     const wire: Msg[] = [];
-    const running: { rank: number; task: TaskCommand; end: number }[] = [];
+    const running: { rank: number; task: TaskCommand; end: number; successor?: TaskCommand }[] = [];
     const ran = new Map<number, number>();
     const finishedAt = new Map<number, number>();
     const usage = new Map<string, { cpus: number; memory: number }>(
@@ -188,19 +189,23 @@ describe('Scheduler + WorkerQueue simulation', () => {
     );
     const send = (toMaster: boolean, rank: number, payload: unknown) =>
       wire.push({ at: clock + 1 + Math.floor(random() * 5), toMaster, rank, payload });
+    const run = (rank: number, t: TaskCommand) => {
+      const u = usage.get(hostOf.get(rank)!)!;
+      u.cpus += t.cpus;
+      u.memory += t.memory;
+      const host = hosts.find((h) => h.name === hostOf.get(rank))!;
+      expect(u.cpus).toBeLessThanOrEqual(host.cpus);
+      expect(u.memory).toBeLessThanOrEqual(host.memory);
+      for (const p of parentsOf(d, t.id)) expect(finishedAt.has(p)).toBe(true);
+      ran.set(t.id, (ran.get(t.id) ?? 0) + 1);
+      const entry: (typeof running)[number] = { rank, task: t, end: clock + 1 + Math.floor(random() * 10) };
+      // As the worker does: the next waiting task is chained behind this one when it fits.
+      if (chaining) entry.successor = queues.get(rank)!.chainAfter(t);
+      running.push(entry);
+    };
     const pump = (rank: number) => {
       const q = queues.get(rank)!;
-      for (let t = q.next(); t; t = q.next()) {
-        const u = usage.get(hostOf.get(rank)!)!;
-        u.cpus += t.cpus;
-        u.memory += t.memory;
-        const host = hosts.find((h) => h.name === hostOf.get(rank))!;
-        expect(u.cpus).toBeLessThanOrEqual(host.cpus);
-        expect(u.memory).toBeLessThanOrEqual(host.memory);
-        for (const p of parentsOf(d, t.id)) expect(finishedAt.has(p)).toBe(true);
-        ran.set(t.id, (ran.get(t.id) ?? 0) + 1);
-        running.push({ rank, task: t, end: clock + 1 + Math.floor(random() * 10) });
-      }
+      for (let t = q.next(); t; t = q.next()) run(rank, t);
     };
     const dispatch = () => {
       for (const x of s.dispatch(clock)) {
@@ -229,6 +234,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
         u.cpus -= r.task.cpus;
         u.memory -= r.task.memory;
         finishedAt.set(r.task.id, clock);
+        if (r.successor) run(r.rank, r.successor);
         pump(r.rank);
         send(true, r.rank, { results: [ok(r.task.id)], released: q.release(), rejected: [] });
       }
@@ -285,11 +291,18 @@ describe('Scheduler + WorkerQueue simulation', () => {
   }
 
   for (const seed of [1, 2, 3, 4, 5]) {
-    it(`keeps every host within its resources (seed ${seed})`, () => {
-      simulate(seed, randomDag(seed, 150), [
-        { name: 'a', cpus: 2, memory: 300, workers: 2 },
-        { name: 'b', cpus: 4, memory: 1000, workers: 3 },
-      ]);
-    });
+    for (const chaining of [false, true]) {
+      it(`keeps every host within its resources (seed ${seed}${chaining ? ', chained launches' : ''})`, () => {
+        simulate(
+          seed,
+          randomDag(seed, 150),
+          [
+            { name: 'a', cpus: 2, memory: 300, workers: 2 },
+            { name: 'b', cpus: 4, memory: 1000, workers: 3 },
+          ],
+          chaining,
+        );
+      });
+    }
   }
 });

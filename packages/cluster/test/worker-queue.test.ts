@@ -75,3 +75,19 @@ describe('WorkerQueue.chainAfter', () => {
     expect(q.chainAfter(first)).toBeUndefined();
   });
 });
+
+describe('WorkerQueue.release with a chained task', () => {
+  it('never gives back more than is free, nor a negative amount', () => {
+    const q = new WorkerQueue();
+    q.accept({ cpus: 1, memory: 10 }, [task(1, 1, 10), task(2, 1, 10)]);
+    const first = q.next()!;
+    q.chainAfter(first);
+    expect(q.release()).toEqual({ cpus: 0, memory: 0 });
+    expect(q.heldCpus).toBe(1);
+    q.finish(first);
+    expect(q.release()).toEqual({ cpus: 0, memory: 0 });
+    q.finish(task(2, 1, 10));
+    expect(q.release()).toEqual({ cpus: 1, memory: 10 });
+    expect(q.heldCpus).toBe(0);
+  });
+});

@@ -20,10 +20,12 @@ export {
 export {
   type Captured,
   createLauncher,
+  LaunchCancelledError,
   type Launcher,
   type LauncherOptions,
   type LaunchFailureStage,
   type LaunchHandle,
+  type LaunchOptions,
   type LaunchResult,
   type LaunchSpec,
   type LaunchStatus,

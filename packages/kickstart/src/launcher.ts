@@ -91,17 +91,34 @@ export interface LaunchResult {
 }
 
 export interface LaunchHandle {
+  /** rejects with LaunchCancelledError when the task was cancelled before it started */
   readonly result: Promise<LaunchResult>;
-  /** send a signal to the task's process group (ignored once it ended) */
+  /**
+   * send a signal to the task's process group (ignored once it ended); a task still waiting for
+   * its `after` predecessor is cancelled instead: it never starts
+   */
   signal(sig: NodeJS.Signals | number): void;
+}
+
+export interface LaunchOptions {
+  /**
+   * start this task only when `after`'s task has ended (reaped); if that task already ended or
+   * never existed, start at once. A launch failure or a cancellation of `after` counts as ended.
+   * The native launcher starts it in the spawner right after reaping `after`, without a round trip
+   * through JS; a handle of another launcher is waited for in JS.
+   */
+  after?: LaunchHandle;
 }
 
 export interface Launcher {
   readonly kind: 'native' | 'node';
   /** false for the node launcher: LaunchResult.usage is null */
   readonly rusageAvailable: boolean;
-  launch(spec: LaunchSpec): LaunchHandle;
-  /** kills running tasks (their launches reject) and releases the spawner */
+  launch(spec: LaunchSpec, options?: LaunchOptions): LaunchHandle;
+  /**
+   * kills running tasks (their launches reject), cancels tasks waiting for a predecessor (they
+   * reject with LaunchCancelledError) and releases the spawner
+   */
   close(): Promise<void>;
 }
 
@@ -112,6 +129,11 @@ export interface LauncherOptions {
   baseEnv?: Record<string, string>;
   /** directory for capture temp files (default: memfd for native, os.tmpdir() for node) */
   spoolDir?: string;
+}
+
+/** A launch's result rejects with this when the task was cancelled before it started. */
+export class LaunchCancelledError extends Error {
+  override name = 'LaunchCancelledError';
 }
 
 /** Thrown when kind 'native' is asked for and launch.node is not built. */

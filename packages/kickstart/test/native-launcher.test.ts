@@ -58,6 +58,12 @@ describe.skipIf(!built)('native launcher', () => {
     expect(missing.status).toMatchObject({ kind: 'launch-failure', errno: 2, stage: 'exec' });
   });
 
+  it('rejects a launch with a NUL byte in an argument and keeps the channel intact', async () => {
+    await expect(launcher.launch({ argv: ['/bin/echo', 'a\0b'] }).result).rejects.toThrow(/NUL byte/);
+    const ok = await launcher.launch({ argv: ['sh', '-c', 'exit 6'] }).result;
+    expect(ok.status).toEqual({ kind: 'exit', code: 6 });
+  });
+
   it('rejects pending launches clearly when the spawner is killed', async () => {
     const l = createLauncher({ kind: 'native' });
     const pidFile = join(dir, 'orphan.pid');

@@ -11,22 +11,45 @@ import {
   type WireResult,
   type WireStdio,
 } from '@pegasus-ts/native-launch';
-import type {
-  Captured,
-  Launcher,
-  LauncherOptions,
-  LaunchHandle,
-  LaunchResult,
-  LaunchSpec,
-  StdioTarget,
+import {
+  type Captured,
+  LaunchCancelledError,
+  type Launcher,
+  type LauncherOptions,
+  type LaunchHandle,
+  type LaunchOptions,
+  type LaunchResult,
+  type LaunchSpec,
+  type StdioTarget,
 } from '../launcher.js';
 import { checkSpec, specCwd } from './spec-defaults.js';
 import { decodeWaitStatus, launchFailure, signalDescription, signalNumber } from './wait-status.js';
 
-interface Pending {
-  spec: LaunchSpec;
-  resolve(r: LaunchResult): void;
-  reject(e: Error): void;
+/** One launch: its handle, and its pending state until the result comes back. */
+class NativeTask implements LaunchHandle {
+  /** 0 while it waits in JS for a predecessor of another launcher */
+  id = 0;
+  readonly result: Promise<LaunchResult>;
+  resolve!: (r: LaunchResult) => void;
+  reject!: (e: Error) => void;
+
+  constructor(
+    readonly owner: NativeLauncher,
+    readonly spec: LaunchSpec,
+  ) {
+    this.result = new Promise<LaunchResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  signal(sig: NodeJS.Signals | number): void {
+    this.owner.signalTask(this, sig);
+  }
+}
+
+function cancelled(): LaunchCancelledError {
+  return new LaunchCancelledError('the task was cancelled before it started');
 }
 
 function stdioWire(t: StdioTarget | undefined, dflt: WireStdio): WireStdio {
@@ -45,7 +68,10 @@ class NativeLauncher implements Launcher {
   private readonly spawner: NativeSpawner;
   private readonly enc = new RequestEncoder();
   private readonly dec = new ResultDecoder();
-  private readonly pending = new Map<number, Pending>();
+  /** sent to the spawner, result not back yet */
+  private readonly pending = new Map<number, NativeTask>();
+  /** waiting in JS for a predecessor the spawner does not know (another launcher's handle) */
+  private readonly waiting = new Set<NativeTask>();
   private nextId = 1;
   private flushQueued = false;
   private dead: Error | null = null;
@@ -71,56 +97,96 @@ class NativeLauncher implements Launcher {
     return this.spawner.pid;
   }
 
-  launch(spec: LaunchSpec): LaunchHandle {
+  launch(spec: LaunchSpec, options?: LaunchOptions): LaunchHandle {
     checkSpec(spec);
+    const task = new NativeTask(this, spec);
+    if (this.dead || this.closing) {
+      task.reject(this.dead ?? new Error('the launcher is closed'));
+      return task;
+    }
+    const after = options?.after;
+    if (after === undefined) this.send(task, 0);
+    else if (after instanceof NativeTask && after.owner === this && after.id !== 0) {
+      // still pending: the spawner chains it (or starts it at once if `after` just ended there)
+      this.send(task, this.pending.get(after.id) === after ? after.id : 0);
+    } else {
+      this.waiting.add(task);
+      const go = () => {
+        if (!this.waiting.delete(task)) return; // cancelled or closed meanwhile
+        this.send(task, 0);
+      };
+      after.result.then(go, go);
+    }
+    return task;
+  }
+
+  /** LaunchHandle.signal */
+  signalTask(task: NativeTask, sig: NodeJS.Signals | number): void {
+    if (this.waiting.delete(task)) {
+      task.reject(cancelled());
+      return;
+    }
+    if (this.pending.get(task.id) !== task || this.dead) return;
+    // the spawner signals it if it runs, or cancels it if it still waits for its predecessor
+    this.enc.signal(task.id, signalNumber(sig));
+    this.scheduleFlush();
+  }
+
+  private send(task: NativeTask, after: number): void {
+    if (this.dead || this.closing) {
+      task.reject(this.dead ?? new Error('the launcher is closed'));
+      return;
+    }
+    const spec = task.spec;
     let id = this.nextId;
     while (this.pending.has(id)) id = (id + 1) >>> 0 || 1;
     this.nextId = (id + 1) >>> 0 || 1;
-    const result = new Promise<LaunchResult>((resolve, reject) => {
-      if (this.dead || this.closing) {
-        reject(this.dead ?? new Error('the launcher is closed'));
-        return;
-      }
-      const env: string[] = [];
-      if (spec.env) for (const k of Object.keys(spec.env)) env.push(`${k}=${spec.env[k]}`);
-      this.enc.launch({
-        id,
-        clearEnv: spec.clearEnv,
-        timeout: spec.timeout,
-        grace: spec.killGrace ?? 5,
-        memoryMb: spec.memoryLimitMb ? Math.ceil(spec.memoryLimitMb) : 0,
-        cpus: spec.cpuAffinity,
-        argv: spec.argv,
-        cwd: specCwd(spec),
-        env,
-        stdio: [
-          spec.stdin === '-'
-            ? { kind: STDIO_INHERIT }
-            : spec.stdin
-              ? { kind: STDIO_FILE, path: spec.stdin }
-              : NULL_STDIO,
-          stdioWire(spec.stdout, NULL_STDIO),
-          stdioWire(spec.stderr, NULL_STDIO),
-        ],
-        extra: spec.extraCaptures,
-      });
-      if (this.pending.size === 0) this.spawner.ref();
-      this.pending.set(id, { spec, resolve, reject });
-      this.scheduleFlush();
+    task.id = id;
+    const env: string[] = [];
+    if (spec.env) for (const k of Object.keys(spec.env)) env.push(`${k}=${spec.env[k]}`);
+    try {
+      this.encode(task, id, after, env);
+    } catch (e) {
+      task.reject(e instanceof Error ? e : new Error(String(e))); // e.g. a NUL byte in an argument
+      return;
+    }
+    if (this.pending.size === 0) this.spawner.ref();
+    this.pending.set(id, task);
+    this.scheduleFlush();
+  }
+
+  private encode(task: NativeTask, id: number, after: number, env: string[]): void {
+    const spec = task.spec;
+    this.enc.launch({
+      id,
+      after,
+      clearEnv: spec.clearEnv,
+      timeout: spec.timeout,
+      grace: spec.killGrace ?? 5,
+      memoryMb: spec.memoryLimitMb ? Math.ceil(spec.memoryLimitMb) : 0,
+      cpus: spec.cpuAffinity,
+      argv: spec.argv,
+      cwd: specCwd(spec),
+      env,
+      stdio: [
+        spec.stdin === '-'
+          ? { kind: STDIO_INHERIT }
+          : spec.stdin
+            ? { kind: STDIO_FILE, path: spec.stdin }
+            : NULL_STDIO,
+        stdioWire(spec.stdout, NULL_STDIO),
+        stdioWire(spec.stderr, NULL_STDIO),
+      ],
+      extra: spec.extraCaptures,
     });
-    return {
-      result,
-      signal: (sig) => {
-        if (!this.pending.has(id) || this.dead) return;
-        this.enc.signal(id, signalNumber(sig));
-        this.scheduleFlush();
-      },
-    };
   }
 
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
+      // the spawner answers "cancelled" for the launches still waiting for a predecessor there
+      for (const t of this.waiting) t.reject(cancelled());
+      this.waiting.clear();
       if (!this.dead) this.spawner.ref(); // keep the loop alive until the spawner has ended
       this.flush();
       this.spawner.close();
@@ -159,7 +225,8 @@ class NativeLauncher implements Launcher {
       const p = this.pending.get(r.id);
       if (!p) continue;
       this.pending.delete(r.id);
-      p.resolve(toLaunchResult(r, p.spec));
+      if (r.cancelled) p.reject(cancelled());
+      else p.resolve(toLaunchResult(r, p.spec));
     }
     if (this.pending.size === 0 && !this.dead && !this.closing) this.spawner.unref();
   }
@@ -183,8 +250,9 @@ class NativeLauncher implements Launcher {
 
   private failAll(e: Error): void {
     this.dead ??= e;
-    const all = [...this.pending.values()];
+    const all = [...this.pending.values(), ...this.waiting];
     this.pending.clear();
+    this.waiting.clear();
     for (const p of all) p.reject(e);
   }
 }

@@ -2,14 +2,16 @@ import { type ChildProcess, type IOType, spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type {
-  Captured,
-  Launcher,
-  LauncherOptions,
-  LaunchHandle,
-  LaunchResult,
-  LaunchSpec,
-  StdioTarget,
+import {
+  type Captured,
+  LaunchCancelledError,
+  type Launcher,
+  type LauncherOptions,
+  type LaunchHandle,
+  type LaunchOptions,
+  type LaunchResult,
+  type LaunchSpec,
+  type StdioTarget,
 } from '../launcher.js';
 import { resolveExecutable } from './resolve-executable.js';
 import { checkSpec, envSnapshot, specCwd } from './spec-defaults.js';
@@ -63,14 +65,52 @@ class NodeLauncher implements Launcher {
   private closing = false;
   private closeWaiters: (() => void)[] = [];
   private seq = 0;
+  /** cancel functions of the launches waiting for their predecessor */
+  private readonly waiting = new Set<() => void>();
 
   constructor(options: LauncherOptions) {
     this.baseEnv = options.baseEnv ?? envSnapshot(process.env);
     this.spoolDir = options.spoolDir ?? tmpdir();
   }
 
-  launch(spec: LaunchSpec): LaunchHandle {
+  launch(spec: LaunchSpec, options?: LaunchOptions): LaunchHandle {
     checkSpec(spec);
+    const after = options?.after;
+    if (after === undefined || this.closing) return this.start(spec);
+    // wait for the predecessor's result to settle (launch failure and cancellation included)
+    let started: LaunchHandle | null = null;
+    let done = false;
+    let resolveResult!: (r: LaunchResult) => void;
+    let rejectResult!: (e: Error) => void;
+    const result = new Promise<LaunchResult>((res, rej) => {
+      resolveResult = res;
+      rejectResult = rej;
+    });
+    const cancel = () => {
+      if (done) return;
+      done = true;
+      this.waiting.delete(cancel);
+      rejectResult(new LaunchCancelledError('the task was cancelled before it started'));
+    };
+    const go = () => {
+      if (done) return;
+      done = true;
+      this.waiting.delete(cancel);
+      started = this.start(spec);
+      started.result.then(resolveResult, rejectResult);
+    };
+    this.waiting.add(cancel);
+    after.result.then(go, go);
+    return {
+      result,
+      signal: (sig) => {
+        if (started) started.signal(sig);
+        else cancel();
+      },
+    };
+  }
+
+  private start(spec: LaunchSpec): LaunchHandle {
     let child: ChildProcess | null = null;
     const result = new Promise<LaunchResult>((resolvePromise, reject) => {
       if (this.closing) throw new Error('the launcher is closed');
@@ -201,6 +241,7 @@ class NodeLauncher implements Launcher {
 
   close(): Promise<void> {
     this.closing = true;
+    for (const cancel of [...this.waiting]) cancel();
     if (this.running.size === 0) return Promise.resolve();
     for (const c of this.running) if (c.pid !== undefined) killGroup(c.pid, 'SIGKILL');
     return new Promise((r) => this.closeWaiters.push(r));
