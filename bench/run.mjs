@@ -14,6 +14,9 @@ import { GNU_TIME, median, runCommand } from './lib/measure.mjs';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'packages/cli/bin/pegasus-ts.js');
 const SECTIONS = ['throughput', 'efficiency', 'master', 'scale'];
+/** How the MPI transport runs: one job, no CPU binding (tasks inherit a rank's binding). */
+const MPIRUN = ['mpirun', '--allow-run-as-root', '--oversubscribe', '--bind-to', 'none'];
+const MPI_ADDON = join(ROOT, 'native/mpi/build/Release/mpi_transport.node');
 
 const USAGE = `usage: pnpm bench [options]   (or: node bench/run.mjs [options])
 
@@ -28,6 +31,7 @@ const USAGE = `usage: pnpm bench [options]   (or: node bench/run.mjs [options])
   --scale-runs N        runs per scale DAG (default 1)
   --parallel-tasks N    tasks given to GNU parallel (default: --tasks; it is slow)
   --no-parallel         skip the GNU parallel baseline
+  --no-mpi              skip the MPI transport rows (skipped anyway without mpirun or native/mpi)
   --cluster-arg=ARG     extra argument for every 'pegasus-ts mpi-cluster' run (repeatable)
   --keep                keep the generated DAGs (printed at the end)
   -h, --help            this text
@@ -48,6 +52,7 @@ function parseOptions(argv) {
       'scale-runs': { type: 'string', default: '1' },
       'parallel-tasks': { type: 'string' },
       'no-parallel': { type: 'boolean', default: false },
+      'no-mpi': { type: 'boolean', default: false },
       'cluster-arg': { type: 'string', multiple: true, default: [] },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -84,6 +89,7 @@ function parseOptions(argv) {
     scaleRuns: int('scale-runs'),
     parallelTasks: values['parallel-tasks'] ? int('parallel-tasks') : int('tasks'),
     parallel: !values['no-parallel'] && hasCommand('parallel'),
+    mpi: values['no-mpi'] ? 'skipped (--no-mpi)' : mpiUnavailable(),
     clusterArgs: values['cluster-arg'],
     keep: values.keep,
   };
@@ -96,6 +102,13 @@ function hasCommand(name) {
   } catch {
     return false;
   }
+}
+
+/** Why the MPI rows cannot run, or null when they can. */
+function mpiUnavailable() {
+  if (!hasCommand('mpirun')) return 'skipped: no mpirun';
+  if (!existsSync(MPI_ADDON)) return 'skipped: native/mpi is not built (no MPI compiler at setup?)';
+  return null;
 }
 
 const dagTasks = new Map();
@@ -146,16 +159,22 @@ class Bench {
     return path;
   }
 
-  /** `pegasus-ts mpi-cluster` on the DAG with a fresh rescue log. */
-  async cluster(dag, extra = [], runOpts = {}) {
+  /**
+   * `pegasus-ts mpi-cluster` on the DAG with a fresh rescue log; transport 'zmq' (the master
+   * spawns --workers local workers) or 'mpi' (mpirun -np workers+1: rank 0 master, the rest
+   * workers).
+   */
+  async cluster(dag, extra = [], runOpts = {}, transport = 'zmq') {
     const rescue = `${dag}.bench-rescue`;
     rmSync(rescue, { force: true });
+    const launch =
+      transport === 'mpi'
+        ? [...MPIRUN, '-np', String(this.opts.workers + 1), process.execPath, CLI, 'mpi-cluster']
+        : [process.execPath, CLI, 'mpi-cluster', '--workers', String(this.opts.workers)];
     const argv = [
-      process.execPath,
-      CLI,
-      'mpi-cluster',
-      '--workers',
-      String(this.opts.workers),
+      ...launch,
+      '--transport',
+      transport,
       '-o',
       '/dev/null',
       '-e',
@@ -232,17 +251,54 @@ async function throughput(b) {
     'pegasus-ts': () => b.cluster(dag),
     xargs: () => runCommand(['xargs', '-a', args, '-P', String(workers), '-n', '1', '/bin/true']),
   };
+  if (b.opts.mpi === null) commands['pegasus-ts mpi'] = () => b.cluster(dag, [], {}, 'mpi');
+  else log(`  MPI transport ${b.opts.mpi}`);
   if (b.opts.parallel) {
     const pargs = parallelTasks === tasks ? args : await b.argList(parallelTasks, 'x');
     commands.parallel = () => runCommand(['parallel', '-j', String(workers), '/bin/true', '::::', pargs]);
   }
-  const { 'pegasus-ts': pts, xargs, parallel: par = null } = await b.compare(commands);
+  const {
+    'pegasus-ts': pts,
+    'pegasus-ts mpi': mpi = null,
+    xargs,
+    parallel: par = null,
+  } = await b.compare(commands);
   const rate = (n, r) => (r.ok ? n / r.wall : Number.NaN);
   const xr = rate(tasks, xargs);
   const pr = rate(tasks, pts);
+  if (mpi) {
+    const mr = rate(tasks, mpi);
+    // The master's makespan-based Throughput line leaves out start-up (mpirun, MPI_Init: about
+    // 0.35 s more than spawning local ZeroMQ workers) and shut-down.
+    const steady = (r) => median(r.runs.filter((x) => x.code === 0).map((x) => x.info.Throughput));
+    b.add({
+      section: 'throughput',
+      name: `pegasus-ts mpi-cluster, MPI (mpirun -np ${workers + 1})`,
+      tasks,
+      value: mr,
+      unit: 'tasks/s',
+      baseline: `xargs -P ${workers}: ${fmt(xr)} tasks/s; ZeroMQ: ${fmt(pr)} tasks/s (${fmt(mr / pr, 2)}x); master's Throughput line: MPI ${fmt(steady(mpi))}, ZeroMQ ${fmt(steady(pts))} tasks/s`,
+      ratio: mr / xr,
+      target: '>= 1.1x xargs, >= ZeroMQ',
+      pass: mr / xr >= 1.1 && mr >= pr,
+      wall: mpi.wall,
+      baselineWall: xargs.wall,
+      zmqWall: pts.wall,
+      steadyRate: steady(mpi),
+      zmqSteadyRate: steady(pts),
+    });
+  } else {
+    b.add({
+      section: 'throughput',
+      name: `pegasus-ts mpi-cluster, MPI: ${b.opts.mpi}`,
+      tasks,
+      value: Number.NaN,
+      unit: '',
+    });
+  }
   b.add({
     section: 'throughput',
-    name: `pegasus-ts mpi-cluster --workers ${workers}`,
+    name: `pegasus-ts mpi-cluster --workers ${workers} (ZeroMQ)`,
     tasks,
     value: pr,
     unit: 'tasks/s',
@@ -282,14 +338,40 @@ async function efficiency(b) {
   log(`efficiency: ${n} x sleep ${s} on ${workers} workers (ideal ${fmt(ideal, 2)} s)`);
   const dag = await b.dag(n, 'independent', `/bin/sleep ${s}`);
   const args = await b.argList(n, String(s));
-  const { 'pegasus-ts': pts, xargs } = await b.compare({
+  const commands = {
     'pegasus-ts': () => b.cluster(dag),
     xargs: () => runCommand(['xargs', '-a', args, '-P', String(workers), '-n', '1', '/bin/sleep']),
-  });
+  };
+  if (b.opts.mpi === null) commands['pegasus-ts mpi'] = () => b.cluster(dag, [], {}, 'mpi');
+  else log(`  MPI transport ${b.opts.mpi}`);
+  const { 'pegasus-ts': pts, 'pegasus-ts mpi': mpi = null, xargs } = await b.compare(commands);
   const eff = (r) => (r.ok ? (100 * ideal) / r.wall : Number.NaN);
+  if (mpi) {
+    b.add({
+      section: 'efficiency',
+      name: `pegasus-ts mpi-cluster, MPI (mpirun -np ${workers + 1})`,
+      tasks: n,
+      value: eff(mpi),
+      unit: '% of ideal',
+      baseline: `xargs -P ${workers}: ${fmt(eff(xargs), 1)} %; ZeroMQ: ${fmt(eff(pts), 1)} %`,
+      ratio: eff(mpi) / eff(xargs),
+      target: '>= 95 %',
+      pass: eff(mpi) >= 95,
+      wall: mpi.wall,
+      ideal,
+    });
+  } else {
+    b.add({
+      section: 'efficiency',
+      name: `pegasus-ts mpi-cluster, MPI: ${b.opts.mpi}`,
+      tasks: n,
+      value: Number.NaN,
+      unit: '',
+    });
+  }
   b.add({
     section: 'efficiency',
-    name: `pegasus-ts mpi-cluster --workers ${workers}`,
+    name: `pegasus-ts mpi-cluster --workers ${workers} (ZeroMQ)`,
     tasks: n,
     value: eff(pts),
     unit: '% of ideal',

@@ -1008,11 +1008,12 @@ int main(int argc, char **argv) {
       die("poll");
     }
     if (pfds[1].revents & POLLIN) {
+      /* SIGTERM and SIGHUP are read and dropped: a batch system signals the whole process group
+       * (scancel, mpirun), and the Node side decides what its tasks get; the spawner ends when
+       * its channel does (EOF), so it never outlives the process that drives it. */
       struct signalfd_siginfo si;
-      int stop = 0;
-      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) stop = 1;
-      if (stop) kill_all_and_exit(0);
+      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      }
       reap();
     }
     if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {

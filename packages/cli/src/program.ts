@@ -3,6 +3,7 @@ import { addClusterCommand } from './cluster-command.js';
 import { reportError } from './errors.js';
 import type { CliIo } from './io.js';
 import { addKickstartCommand } from './kickstart-command.js';
+import { addPlanCommand } from './plan-command.js';
 
 /** What a subcommand's action reports back to the program. */
 export interface CommandContext {
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo, ctx: CommandContext = { io, setExitCode:
     });
   addKickstartCommand(program, ctx);
   addClusterCommand(program, ctx);
+  addPlanCommand(program, ctx);
   return program;
 }
 

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MpiAddon } from '@pegasus-ts/native-mpi';
 import { loadOrCreateSecret, SECRET_ENV, secretEnv, secretFromEnv } from './auth.js';
 import type { ClusterOptions } from './cluster-options.js';
 import { formatClusterSummary } from './cluster-records.js';
@@ -16,6 +17,8 @@ import { EXIT, Master } from './master.js';
 import type { WorkerConfig } from './protocol.js';
 import { readRescue } from './rescue-log.js';
 import { RunOutputs } from './run-outputs.js';
+import { mpiLauncherMark, mpiLauncherSize } from './transports/internal/mpi-env.js';
+import type { MpiMasterCommunicator, MpiWorkerCommunicator } from './transports/mpi-communicator.js';
 import { bindMaster, connectWorker } from './transports/zmq-communicator.js';
 import { Worker } from './worker.js';
 
@@ -32,17 +35,139 @@ const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
  */
 export async function runCluster(options: ClusterOptions): Promise<number> {
   const log = createLogger(options.verbosity);
-  if (options.transport === 'mpi') {
-    throw new UserError(
-      '--transport mpi: this build has no MPI transport (native/mpi); use --transport zmq or auto',
-    );
-  }
   if (options.worker)
     return runWorkerProcess({ connect: options.connect!, secretFile: options.secretFile, log });
-  return runMaster(options, log);
+  const mpi = await chooseTransport(options, log);
+  if (mpi === undefined) return runMaster(options, log);
+  return runMpiRank(options, log, mpi);
 }
 
-async function runMaster(options: ClusterOptions, log: Logger): Promise<number> {
+/**
+ * --transport: 'zmq' always ZeroMQ; 'mpi' the MPI addon or a UserError saying why not; 'auto'
+ * MPI when an MPI launcher started this process and the addon loads, else ZeroMQ. Returns the
+ * loaded addon for MPI, undefined for ZeroMQ.
+ */
+async function chooseTransport(options: ClusterOptions, log: Logger): Promise<MpiAddon | undefined> {
+  if (options.transport === 'zmq') return undefined;
+  const mark = mpiLauncherMark(process.env);
+  if (options.transport === 'auto' && mark === undefined) return undefined;
+  const { loadMpi } = await import('./transports/mpi-communicator.js');
+  const loaded = await loadMpi();
+  if ('addon' in loaded) {
+    if (mark === undefined) {
+      log.warn(
+        '--transport mpi: no MPI launcher variables found (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK, ...); initialising MPI anyway',
+      );
+    }
+    return loaded.addon;
+  }
+  if (options.transport === 'mpi') {
+    throw new UserError(`--transport mpi: the MPI transport is unavailable: ${loaded.error}`);
+  }
+  const ranks = mpiLauncherSize(process.env);
+  if (ranks !== undefined && ranks > 1) {
+    // Falling back to ZeroMQ here would start one independent master per rank.
+    throw new UserError(
+      `started by an MPI launcher with ${ranks} ranks (${mark}) but the MPI transport is unavailable: ${loaded.error}; build native/mpi where an MPI compiler (mpicc) exists, or run a single process with --transport zmq`,
+    );
+  }
+  log.warn(
+    `started by an MPI launcher (${mark}) but the MPI transport is unavailable (${loaded.error}); using ZeroMQ`,
+  );
+  return undefined;
+}
+
+/**
+ * One rank of an MPI job: rank 0 runs the master (the other ranks are its workers), the others
+ * a worker. A lost rank leaves MPI unable to finalize: the job then ends with MPI_Abort, after
+ * the master has written its files.
+ */
+async function runMpiRank(options: ClusterOptions, log: Logger, addon: MpiAddon): Promise<number> {
+  const { openMpi } = await import('./transports/mpi-communicator.js');
+  const host = detectHost();
+  const comm = await openMpi({
+    addon,
+    info: { hostname: host.hostname, cpus: host.cpus, memory: host.memoryMb, pid: process.pid },
+    timeoutMs: Math.max(2000, options.workerTimeout * 1000),
+    log: (level, msg) => log.log(level, msg),
+  });
+  let code: number = EXIT.failed;
+  try {
+    if (comm.rank === 0) {
+      const master = comm as MpiMasterCommunicator;
+      if (master.worldSize < 2) {
+        log.fatal('At least one worker process is required');
+        return EXIT.failed;
+      }
+      if (options.workers !== undefined) {
+        log.warn(
+          `--workers is ignored under MPI: the job's ${master.worldSize - 1} worker ranks are the workers`,
+        );
+      }
+      code = await runMaster(options, log, master);
+    } else {
+      code = await runMpiWorker(comm as MpiWorkerCommunicator, log, host.hostname);
+    }
+    return code;
+  } finally {
+    await comm.close();
+    if (comm.broken) {
+      log.error(`rank ${comm.rank}: the MPI job lost a rank; aborting the job (exit ${code || 1})`);
+      comm.abortJob(code || 1);
+    }
+  }
+}
+
+/**
+ * A worker rank. SIGTERM/SIGINT (the batch system ends the job, ^C at mpirun) reach every rank:
+ * a worker leaves them to the master, which stops the run and collects the results of the
+ * tasks it ends; a second signal ends the worker at once (its spawner kills its tasks).
+ */
+async function runMpiWorker(comm: MpiWorkerCommunicator, log: Logger, hostname: string): Promise<number> {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    log.debug(`rank ${comm.rank}: caught ${signal}; the master stops the run`);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  warnIfBound(comm.rank, log);
+  try {
+    return await new Worker(comm, log, hostname).run();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+/**
+ * Tasks inherit their worker's CPU binding, and OpenMPI's mpirun binds each rank to one core
+ * for small jobs: say so when this rank may use fewer CPUs than the host has.
+ */
+function warnIfBound(rank: number, log: Logger): void {
+  if (process.env.OMPI_COMM_WORLD_SIZE === undefined) return;
+  let allowed: string | undefined;
+  try {
+    allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    return;
+  }
+  if (allowed === undefined) return;
+  let count = 0;
+  for (const part of allowed.split(',')) {
+    const [a, b] = part.split('-').map(Number);
+    count += b === undefined ? 1 : b - a + 1;
+  }
+  const total = os.cpus().length;
+  if (count < total) {
+    log.warn(
+      `rank ${rank} may use only CPUs ${allowed} (${count} of ${total}) and its tasks inherit that; if mpirun bound it, run mpirun with --bind-to none`,
+    );
+  }
+}
+
+/** The master; over ZeroMQ (binding, spawning local workers) unless given an MPI communicator. */
+async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCommunicator): Promise<number> {
   const startedAt = Date.now();
   const dagFile = options.dagFile;
   const dag = await loadDag(dagFile, { defaultTries: options.tries });
@@ -57,39 +182,51 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
   let runOk: boolean | undefined;
   try {
     outputs = await RunOutputs.open(options, dag, done);
-    const local = options.bind === undefined;
-    let url: string;
-    let secret: Buffer;
-    if (local) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'pegasus-ts-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      url = `ipc://${dir}/master.sock`;
-      secret = (await import('node:crypto')).randomBytes(32);
-    } else {
-      url = options.bind!;
-      secret = options.secretFile
-        ? await loadOrCreateSecret(options.secretFile)
-        : (secretFromEnv() ??
-          (() => {
-            throw new UserError(
-              `--bind needs --secret-file FILE (or ${SECRET_ENV}) so that workers can prove who they are`,
-            );
-          })());
-    }
-    comm = await bindMaster({
-      url,
-      secret,
-      workerTimeoutMs: options.workerTimeout * 1000,
-      log: (level, msg) => log.log(level, msg),
-    });
-    const endpoint = (comm as MasterCommunicator & { endpoint: string }).endpoint;
-    log.info(`Using transport zmq (${local ? 'local workers' : 'workers connect over tcp'}) on ${endpoint}`);
+    const local = mpi === undefined && options.bind === undefined;
+    let endpoint = '';
+    let secret: Buffer | undefined;
     const host = detectHost();
-    const expectedWorkers = options.workers ?? (local ? Math.max(1, host.cpus) : 1);
-    if (!local) {
+    let expectedWorkers: number;
+    if (mpi) {
+      comm = mpi;
+      expectedWorkers = mpi.worldSize - 1;
       log.info(
-        `Waiting for ${expectedWorkers} worker(s): pegasus-ts mpi-cluster --worker --connect ${endpoint}${options.secretFile ? ` --secret-file ${options.secretFile}` : ''}`,
+        `Using transport mpi (${mpi.library}, ${mpi.worldSize} ranks: master + ${expectedWorkers} worker(s), thread level ${mpi.threadLevel})`,
       );
+    } else {
+      let url: string;
+      if (local) {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'pegasus-ts-'));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        url = `ipc://${dir}/master.sock`;
+        secret = (await import('node:crypto')).randomBytes(32);
+      } else {
+        url = options.bind!;
+        secret = options.secretFile
+          ? await loadOrCreateSecret(options.secretFile)
+          : (secretFromEnv() ??
+            (() => {
+              throw new UserError(
+                `--bind needs --secret-file FILE (or ${SECRET_ENV}) so that workers can prove who they are`,
+              );
+            })());
+      }
+      const zmq = await bindMaster({
+        url,
+        secret,
+        workerTimeoutMs: options.workerTimeout * 1000,
+        log: (level, msg) => log.log(level, msg),
+      });
+      comm = zmq;
+      endpoint = zmq.endpoint;
+      const why = local ? 'local workers' : 'workers connect over tcp';
+      log.info(`Using transport zmq (${why}) on ${endpoint}`);
+      expectedWorkers = options.workers ?? (local ? Math.max(1, host.cpus) : 1);
+      if (!local) {
+        log.info(
+          `Waiting for ${expectedWorkers} worker(s): pegasus-ts mpi-cluster --worker --connect ${endpoint}${options.secretFile ? ` --secret-file ${options.secretFile}` : ''}`,
+        );
+      }
     }
     const workerConfig: WorkerConfig = {
       perTaskStdio: options.perTaskStdio,
@@ -118,7 +255,7 @@ async function runMaster(options: ClusterOptions, log: Logger): Promise<number> 
       for (let i = 0; i < expectedWorkers; i++) {
         const child = spawn(process.execPath, [WORKER_MAIN, endpoint], {
           stdio: ['pipe', 'inherit', 'inherit'],
-          env: { ...process.env, ...secretEnv(secret), PEGASUS_TS_VERBOSITY: String(options.verbosity) },
+          env: { ...process.env, ...secretEnv(secret!), PEGASUS_TS_VERBOSITY: String(options.verbosity) },
         });
         children.push(child);
         child.on('exit', (code, signal) => {

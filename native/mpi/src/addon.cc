@@ -1,0 +1,565 @@
+// mpi_transport.node: moves byte buffers between MPI ranks without ever blocking the JS thread.
+//
+// One C++ thread (the "MPI thread") owns MPI: it calls MPI_Init_thread, then loops:
+//   - posts the sends queued by JS (MPI_Isend; the bytes were copied by send(), freed when the
+//     request completes),
+//   - sends a 0-byte heartbeat (TAG_HEARTBEAT) to each heartbeat peer it has sent nothing to
+//     for heartbeatMs, and records when it last heard from every rank,
+//   - receives everything that arrived (MPI_Improbe + MPI_Mrecv, any source) and hands it to JS
+//     in batches through a ThreadSafeFunction (one pending call at a time: a burst of messages
+//     becomes one JS callback),
+//   - when there is nothing to do, sleeps on a condition variable with a timeout growing from
+//     50 us to 1 ms (send() wakes it; an optional busy-poll phase first), so an idle rank uses
+//     1-2% of a core instead of the 100% of a rank waiting inside MPI,
+// and on close() completes (or cancels) its pending sends and calls MPI_Finalize on the same
+// thread that called MPI_Init.
+#include <mpi.h>
+#include <napi.h>
+
+#include <sched.h>
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr int TAG_MSG = 1;        // a whole message, or the last piece of one
+constexpr int TAG_PART = 2;       // a piece of a message, more follow (messages > 1 GiB)
+constexpr int TAG_HEARTBEAT = 3;  // transport-internal, never delivered to JS
+
+// Idle back-off (tunable with PEGASUS_TS_MPI_SPIN_US, _FIRST_SLEEP_US, _MAX_SLEEP_US):
+int SPIN_US = 0;           // busy-poll this long after the last activity (0: never spin)
+int FIRST_SLEEP_US = 50;   // then sleep, doubling ...
+int MAX_SLEEP_US = 1000;   // ... up to this
+constexpr int MAX_SLEEP_PENDING_US = 100;  // while sends are in flight (they progress only when polled)
+
+void tuneFromEnv() {
+  auto get = [](const char* name, int& v, int lo, int hi) {
+    const char* s = getenv(name);
+    if (s == nullptr || *s == 0) return;
+    char* end = nullptr;
+    long x = strtol(s, &end, 10);
+    if (*end == 0 && x >= lo && x <= hi) v = int(x);
+  };
+  get("PEGASUS_TS_MPI_SPIN_US", SPIN_US, 0, 1000000);
+  get("PEGASUS_TS_MPI_FIRST_SLEEP_US", FIRST_SLEEP_US, 1, 1000000);
+  get("PEGASUS_TS_MPI_MAX_SLEEP_US", MAX_SLEEP_US, 1, 1000000);
+  if (FIRST_SLEEP_US > MAX_SLEEP_US) FIRST_SLEEP_US = MAX_SLEEP_US;
+}
+constexpr int MAX_RECV_PER_ROUND = 4096;
+
+enum Kind { K_INIT = 1, K_MESSAGES = 2, K_CLOSED = 3, K_ERROR = 4 };
+
+struct Out {
+  int dest;
+  int tag;
+  char* data;
+  int len;
+};
+struct Pending {
+  MPI_Request req;
+  char* data;
+};
+struct In {
+  int source;
+  int tag;
+  char* data;
+  int len;
+};
+
+int64_t nowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+std::string mpiError(int rc) {
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(rc, text, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(rc);
+  return std::string(text, len);
+}
+
+// Everything is per process: MPI can be initialised once.
+struct State {
+  // phase: 0 new, 1 initialising, 2 running, 3 closing, 4 closed
+  std::atomic<int> phase{0};
+  std::thread thread;
+  Napi::ThreadSafeFunction tsfn;
+  Napi::FunctionReference onMessages;
+  std::unique_ptr<Napi::Promise::Deferred> initDeferred;
+  std::unique_ptr<Napi::Promise::Deferred> closeDeferred;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Out> outq;           // guarded by mu
+  std::vector<In> inq;             // guarded by mu
+  bool deliveryScheduled = false;  // guarded by mu
+  bool stopRequested = false;      // guarded by mu
+  bool finalizeOnStop = true;      // guarded by mu
+  int stopTimeoutMs = 2000;        // guarded by mu
+  std::vector<std::string> errors; // guarded by mu
+
+  // Set by the MPI thread before K_INIT; read-only afterwards.
+  int rank = -1;
+  int size = 0;
+  int provided = -1;
+  std::string library;
+  std::string processor;
+  std::string initError;
+  int heartbeatMs = 0;
+  std::vector<int> heartbeatPeers;
+  std::unique_ptr<std::atomic<int64_t>[]> lastHeardUs;
+
+  std::atomic<uint64_t> wakeups{0}, sleeps{0}, received{0}, sent{0}, bytesIn{0}, bytesOut{0};
+  std::atomic<int64_t> pendingSends{0};
+  std::atomic<int64_t> threadCpuUs{0};  // CPU time of the MPI thread, updated when it sleeps
+  std::atomic<bool> finalized{false};
+};
+
+State* S = nullptr;
+
+void post(Kind kind);
+
+void callJs(Napi::Env env, Napi::Function, void* data) {
+  Kind kind = Kind(reinterpret_cast<intptr_t>(data));
+  State& s = *S;
+  if (env == nullptr) return;
+  Napi::HandleScope scope(env);
+  if (kind == K_INIT) {
+    auto d = std::move(s.initDeferred);
+    if (!d) return;
+    if (!s.initError.empty()) {
+      d->Reject(Napi::Error::New(env, s.initError).Value());
+      return;
+    }
+    Napi::Object info = Napi::Object::New(env);
+    info.Set("rank", s.rank);
+    info.Set("size", s.size);
+    const char* level = s.provided == MPI_THREAD_MULTIPLE     ? "multiple"
+                        : s.provided == MPI_THREAD_SERIALIZED ? "serialized"
+                        : s.provided == MPI_THREAD_FUNNELED   ? "funneled"
+                                                              : "single";
+    info.Set("threadLevel", level);
+    info.Set("library", s.library);
+    info.Set("processor", s.processor);
+    d->Resolve(info);
+    return;
+  }
+  if (kind == K_MESSAGES || kind == K_ERROR) {
+    std::vector<In> batch;
+    std::vector<std::string> errors;
+    {
+      std::lock_guard<std::mutex> g(s.mu);
+      batch.swap(s.inq);
+      errors.swap(s.errors);
+      s.deliveryScheduled = false;
+    }
+    if (s.onMessages.IsEmpty()) {
+      for (auto& m : batch) free(m.data);
+      return;
+    }
+    Napi::Array flat = Napi::Array::New(env, batch.size() * 3);
+    uint32_t k = 0;
+    for (auto& m : batch) {
+      flat.Set(k++, Napi::Number::New(env, m.source));
+      flat.Set(k++, Napi::Number::New(env, m.tag));
+      flat.Set(k++, Napi::Buffer<char>::New(env, m.data, size_t(m.len), [](Napi::Env, char* p) { free(p); }));
+    }
+    Napi::Value errs = env.Undefined();
+    if (!errors.empty()) {
+      Napi::Array a = Napi::Array::New(env, errors.size());
+      for (uint32_t i = 0; i < errors.size(); i++) a.Set(i, errors[i]);
+      errs = a;
+    }
+    try {
+      s.onMessages.Call({flat, errs});
+    } catch (const Napi::Error& e) {
+      e.ThrowAsJavaScriptException();
+    }
+    return;
+  }
+  if (kind == K_CLOSED) {
+    s.phase = 4;
+    s.onMessages.Reset();
+    auto d = std::move(s.closeDeferred);
+    if (d) d->Resolve(env.Undefined());
+  }
+}
+
+void post(Kind kind) {
+  S->tsfn.BlockingCall(reinterpret_cast<void*>(intptr_t(kind)), callJs);
+}
+
+void addError(State& s, std::string e) {
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> g(s.mu);
+    s.errors.push_back(std::move(e));
+    if (!s.deliveryScheduled) schedule = s.deliveryScheduled = true;
+  }
+  if (schedule) post(K_ERROR);
+}
+
+char heartbeatByte = 0;
+
+// Polls the pending sends; frees the completed ones.
+void testPending(std::vector<Pending>& pending) {
+  size_t j = 0;
+  for (size_t i = 0; i < pending.size(); i++) {
+    int done = 0;
+    MPI_Test(&pending[i].req, &done, MPI_STATUS_IGNORE);
+    if (done) {
+      if (pending[i].data != &heartbeatByte) free(pending[i].data);
+    } else {
+      pending[j++] = pending[i];
+    }
+  }
+  pending.resize(j);
+  S->pendingSends = int64_t(j);
+}
+
+void isend(State& s, std::vector<Pending>& pending, int dest, int tag, char* data, int len) {
+  MPI_Request req;
+  int rc = MPI_Isend(data, len, MPI_BYTE, dest, tag, MPI_COMM_WORLD, &req);
+  if (rc != MPI_SUCCESS) {
+    if (data != &heartbeatByte) free(data);
+    addError(s, "MPI_Isend to rank " + std::to_string(dest) + " failed: " + mpiError(rc));
+    return;
+  }
+  pending.push_back({req, data});
+  if (tag != TAG_HEARTBEAT) {
+    s.sent++;
+    s.bytesOut += uint64_t(len);
+  }
+}
+
+// Receives what has arrived. deliver=false (closing) drops data messages.
+bool receiveAll(State& s, bool deliver) {
+  std::vector<In> batch;
+  for (int n = 0; n < MAX_RECV_PER_ROUND; n++) {
+    int flag = 0;
+    MPI_Message msg;
+    MPI_Status st;
+    int rc = MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &msg, &st);
+    if (rc != MPI_SUCCESS) {
+      addError(s, "MPI_Improbe failed: " + mpiError(rc));
+      break;
+    }
+    if (!flag) break;
+    int count = 0;
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    char* data = static_cast<char*>(malloc(size_t(std::max(count, 1))));
+    if (data == nullptr) {
+      addError(s, "out of memory receiving " + std::to_string(count) + " bytes");
+      std::abort();
+    }
+    rc = MPI_Mrecv(data, count, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) {
+      free(data);
+      addError(s, "MPI_Mrecv failed: " + mpiError(rc));
+      continue;
+    }
+    int src = st.MPI_SOURCE;
+    if (src >= 0 && src < s.size) s.lastHeardUs[src] = nowUs();
+    if (st.MPI_TAG == TAG_HEARTBEAT || !deliver) {
+      free(data);
+      continue;
+    }
+    s.received++;
+    s.bytesIn += uint64_t(count);
+    batch.push_back({src, st.MPI_TAG, data, count});
+  }
+  if (batch.empty()) return false;
+  bool schedule = false;
+  {
+    std::lock_guard<std::mutex> g(s.mu);
+    if (s.inq.empty()) s.inq.swap(batch);
+    else s.inq.insert(s.inq.end(), batch.begin(), batch.end());
+    if (!s.deliveryScheduled) schedule = s.deliveryScheduled = true;
+  }
+  if (schedule) post(K_MESSAGES);
+  return true;
+}
+
+void mpiThread() {
+  State& s = *S;
+  int provided = -1;
+  int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  if (rc != MPI_SUCCESS) {
+    s.initError = "MPI_Init_thread failed: " + mpiError(rc);
+    post(K_INIT);
+    s.tsfn.Release();
+    return;
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  s.provided = provided;
+  MPI_Comm_rank(MPI_COMM_WORLD, &s.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &s.size);
+  {
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    std::string l(lib, len);
+    s.library = l.substr(0, l.find_first_of("\n,"));
+    char name[MPI_MAX_PROCESSOR_NAME];
+    MPI_Get_processor_name(name, &len);
+    s.processor = std::string(name, len);
+  }
+  int64_t start = nowUs();
+  s.lastHeardUs.reset(new std::atomic<int64_t>[size_t(s.size)]);
+  for (int i = 0; i < s.size; i++) s.lastHeardUs[i] = start;
+  std::vector<int64_t> lastSentUs(size_t(s.size), start);
+  // Heartbeats follow the master/worker topology: rank 0 to every worker, a worker to rank 0.
+  if (s.rank == 0) {
+    for (int r = 1; r < s.size; r++) s.heartbeatPeers.push_back(r);
+  } else {
+    s.heartbeatPeers.push_back(0);
+  }
+  s.phase = 2;
+  post(K_INIT);
+
+  std::vector<Out> local;
+  std::vector<Pending> pending;
+  int64_t lastActive = nowUs();
+  int64_t lastHeartbeatCheck = 0;
+  int sleepUs = 0;
+  bool stop = false;
+  int stopTimeoutMs = 0;
+  bool finalize = true;
+  while (true) {
+    s.wakeups++;
+    bool active = false;
+    {
+      std::lock_guard<std::mutex> g(s.mu);
+      local.swap(s.outq);
+      stop = s.stopRequested;
+      stopTimeoutMs = s.stopTimeoutMs;
+      finalize = s.finalizeOnStop;
+    }
+    int64_t now = nowUs();
+    for (auto& o : local) {
+      isend(s, pending, o.dest, o.tag, o.data, o.len);
+      lastSentUs[size_t(o.dest)] = now;
+      active = true;
+    }
+    local.clear();
+    if (stop) break;
+    if (s.heartbeatMs > 0 && now - lastHeartbeatCheck >= 10000) {
+      lastHeartbeatCheck = now;
+      for (int peer : s.heartbeatPeers) {
+        if (now - lastSentUs[size_t(peer)] >= int64_t(s.heartbeatMs) * 1000) {
+          isend(s, pending, peer, TAG_HEARTBEAT, &heartbeatByte, 0);
+          lastSentUs[size_t(peer)] = now;
+        }
+      }
+    }
+    if (receiveAll(s, true)) active = true;
+    if (!pending.empty()) testPending(pending);
+    if (active) {
+      lastActive = nowUs();
+      sleepUs = 0;
+      continue;
+    }
+    if (nowUs() - lastActive < SPIN_US) continue;
+    sleepUs = sleepUs == 0 ? FIRST_SLEEP_US : std::min(sleepUs * 2, MAX_SLEEP_US);
+    int wait = pending.empty() ? sleepUs : std::min(sleepUs, MAX_SLEEP_PENDING_US);
+    s.sleeps++;
+    {
+      timespec cpu;
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+      s.threadCpuUs = int64_t(cpu.tv_sec) * 1000000 + cpu.tv_nsec / 1000;
+    }
+    std::unique_lock<std::mutex> lk(s.mu);
+    if (s.cv.wait_for(lk, std::chrono::microseconds(wait), [&] { return !s.outq.empty() || s.stopRequested; })) {
+      sleepUs = 0;
+    }
+  }
+
+  // Closing: let the queued sends complete (receiving and dropping what still arrives, so that
+  // peers' large sends can complete too), cancel what is left after the timeout, finalize.
+  int64_t deadline = nowUs() + int64_t(stopTimeoutMs) * 1000;
+  while (!pending.empty() && nowUs() < deadline) {
+    receiveAll(s, false);
+    testPending(pending);
+    if (!pending.empty()) {
+      timespec ts{0, 100 * 1000};
+      nanosleep(&ts, nullptr);
+    }
+  }
+  for (auto& p : pending) {
+    MPI_Cancel(&p.req);
+    MPI_Request_free(&p.req);
+    // The library may still read the buffer of a cancelled send: leak it (process is ending).
+  }
+  s.pendingSends = int64_t(pending.size());
+  pending.clear();
+  if (finalize) {
+    MPI_Finalize();
+    s.finalized = true;
+  }
+  post(K_CLOSED);
+  s.tsfn.Release();
+}
+
+State& state() {
+  if (S == nullptr) S = new State();  // never freed: MPI state lives as long as the process
+  return *S;
+}
+
+// init(onMessages, { heartbeatMs = 0 }) -> Promise<{ rank, size, threadLevel, library, processor }>
+// onMessages(flat: [source, tag, Buffer, ...], errors?: string[])
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State& s = state();
+  if (info.Length() < 1 || !info[0].IsFunction())
+    throw Napi::TypeError::New(env, "init(onMessages, options): onMessages must be a function");
+  int expected = 0;
+  if (!s.phase.compare_exchange_strong(expected, 1))
+    throw Napi::Error::New(env, "MPI was already initialised in this process (it can be only once)");
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object o = info[1].As<Napi::Object>();
+    if (o.Has("heartbeatMs")) s.heartbeatMs = std::max(0, o.Get("heartbeatMs").As<Napi::Number>().Int32Value());
+  }
+  tuneFromEnv();
+  s.onMessages = Napi::Persistent(info[0].As<Napi::Function>());
+  s.initDeferred = std::make_unique<Napi::Promise::Deferred>(env);
+  Napi::Promise promise = s.initDeferred->Promise();
+  s.tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "pegasus-ts-mpi", 0, 1);
+  s.thread = std::thread(mpiThread);
+  s.thread.detach();
+  return promise;
+}
+
+void requireRunning(Napi::Env env) {
+  if (S == nullptr || S->phase.load() != 2) throw Napi::Error::New(env, "MPI is not running (init() first; closed?)");
+}
+
+// send(dest, tag, buffer): copies the bytes and queues them; never blocks.
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireRunning(env);
+  State& s = *S;
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsBuffer())
+    throw Napi::TypeError::New(env, "send(dest, tag, buffer)");
+  int dest = info[0].As<Napi::Number>().Int32Value();
+  int tag = info[1].As<Napi::Number>().Int32Value();
+  if (dest < 0 || dest >= s.size || dest == s.rank)
+    throw Napi::RangeError::New(env, "send: bad destination rank " + std::to_string(dest));
+  if (tag != TAG_MSG && tag != TAG_PART) throw Napi::RangeError::New(env, "send: tag must be 1 or 2");
+  auto buf = info[2].As<Napi::Buffer<char>>();
+  if (buf.Length() > size_t(INT_MAX)) throw Napi::RangeError::New(env, "send: buffer larger than 2 GiB - 1");
+  int len = int(buf.Length());
+  char* data = static_cast<char*>(malloc(size_t(std::max(len, 1))));
+  if (data == nullptr) throw Napi::Error::New(env, "send: out of memory");
+  if (len > 0) memcpy(data, buf.Data(), size_t(len));
+  {
+    std::lock_guard<std::mutex> g(s.mu);
+    s.outq.push_back({dest, tag, data, len});
+  }
+  s.cv.notify_one();
+  return env.Undefined();
+}
+
+// silence(rank) -> milliseconds since anything (a message or a heartbeat) came from rank.
+Napi::Value Silence(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireRunning(env);
+  int r = info[0].As<Napi::Number>().Int32Value();
+  if (r < 0 || r >= S->size) throw Napi::RangeError::New(env, "silence: bad rank");
+  return Napi::Number::New(env, double(nowUs() - S->lastHeardUs[r].load()) / 1000.0);
+}
+
+// close({ finalize = true, timeoutMs = 2000 }) -> Promise<void>
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  State& s = state();
+  auto d = std::make_unique<Napi::Promise::Deferred>(env);
+  Napi::Promise promise = d->Promise();
+  int phase = s.phase.load();
+  if (phase != 2) {
+    if (phase == 4 || phase == 0) {
+      d->Resolve(env.Undefined());
+      return promise;
+    }
+    throw Napi::Error::New(env, phase == 1 ? "close: MPI is still initialising" : "close: already closing");
+  }
+  s.phase = 3;
+  s.closeDeferred = std::move(d);
+  {
+    std::lock_guard<std::mutex> g(s.mu);
+    if (info.Length() > 0 && info[0].IsObject()) {
+      Napi::Object o = info[0].As<Napi::Object>();
+      if (o.Has("finalize")) s.finalizeOnStop = o.Get("finalize").ToBoolean();
+      if (o.Has("timeoutMs")) s.stopTimeoutMs = std::max(0, o.Get("timeoutMs").As<Napi::Number>().Int32Value());
+    }
+    s.stopRequested = true;
+  }
+  s.cv.notify_one();
+  return promise;
+}
+
+// abort(code): MPI_Abort on MPI_COMM_WORLD (ends every rank). Returns only if MPI is not running.
+Napi::Value Abort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int code = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
+  if (S == nullptr || S->phase.load() < 2 || S->finalized.load()) return Napi::Boolean::New(env, false);
+  MPI_Abort(MPI_COMM_WORLD, code);
+  return Napi::Boolean::New(env, true);
+}
+
+// ref()/unref(): whether a running MPI thread keeps the event loop alive (it does by default).
+Napi::Value Ref(const Napi::CallbackInfo& info) {
+  if (S != nullptr && S->phase.load() >= 1 && S->phase.load() <= 3) S->tsfn.Ref(info.Env());
+  return info.Env().Undefined();
+}
+Napi::Value Unref(const Napi::CallbackInfo& info) {
+  if (S != nullptr && S->phase.load() >= 1 && S->phase.load() <= 3) S->tsfn.Unref(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  State& s = state();
+  o.Set("wakeups", double(s.wakeups.load()));
+  o.Set("sleeps", double(s.sleeps.load()));
+  o.Set("received", double(s.received.load()));
+  o.Set("sent", double(s.sent.load()));
+  o.Set("bytesIn", double(s.bytesIn.load()));
+  o.Set("bytesOut", double(s.bytesOut.load()));
+  o.Set("pendingSends", double(s.pendingSends.load()));
+  o.Set("threadCpuMs", double(s.threadCpuUs.load()) / 1000.0);
+  static const char* phases[] = {"new", "initialising", "running", "closing", "closed"};
+  o.Set("phase", phases[s.phase.load()]);
+  return o;
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init, "init"));
+  exports.Set("send", Napi::Function::New(env, Send, "send"));
+  exports.Set("silence", Napi::Function::New(env, Silence, "silence"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("abort", Napi::Function::New(env, Abort, "abort"));
+  exports.Set("ref", Napi::Function::New(env, Ref, "ref"));
+  exports.Set("unref", Napi::Function::New(env, Unref, "unref"));
+  exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("TAG_MSG", TAG_MSG);
+  exports.Set("TAG_PART", TAG_PART);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(mpi_transport, InitModule)

@@ -1,0 +1,126 @@
+import type { Profiles } from '@pegasus-ts/model';
+
+/** What an executable job does. */
+export type ExecJobKind =
+  | 'compute'
+  | 'cluster'
+  | 'stage-in'
+  | 'stage-out'
+  | 'inter-site'
+  | 'create-dir'
+  | 'cleanup'
+  | 'registration'
+  | 'noop';
+
+/** One source or destination of a transfer (pegasus-transfer JSON `src_urls`/`dest_urls`). */
+export interface SiteUrl {
+  site: string;
+  url: string;
+}
+
+/** One file a transfer job moves: sources in the order to try, one destination. */
+export interface Transfer {
+  lfn: string;
+  linkage: 'input' | 'output' | 'inter';
+  sources: SiteUrl[];
+  dest: SiteUrl;
+}
+
+/** One record a registration job adds to the output replica catalog. */
+export interface Registration {
+  lfn: string;
+  url: string;
+  site: string;
+}
+
+/** A file a compute/cluster job reads or writes, with where it is during the run. */
+export interface FileRef {
+  lfn: string;
+  /** URL in the staging site's work directory */
+  url: string;
+}
+
+/** One job of the executable workflow. Fields not used by a kind stay undefined. */
+export interface ExecJob {
+  name: string;
+  kind: ExecJobKind;
+  /** where the job runs (auxiliary jobs on the submit host: `local`) */
+  site: string;
+  /** `ns::name:ver` (auxiliary jobs: `pegasus::transfer`, `pegasus::dirmanager`, ...) */
+  transformation: string;
+  /** argv: executable first */
+  argv: string[];
+  /** the abstract job id (compute jobs) */
+  abstractId?: string;
+  /** staging site of a compute/cluster job; the site an auxiliary job works on */
+  stagingSite?: string;
+  /** directory the job runs in (sharedfs compute jobs: the work dir on the site) */
+  directory?: string;
+  /** how data reaches the job */
+  dataConfiguration?: 'sharedfs' | 'nonsharedfs' | 'condorio';
+  inputs: string[];
+  outputs: string[];
+  /** outputs that must be staged out (stageOut: true) */
+  stageOut?: string[];
+  /** outputs to register (registerReplica: true) */
+  register?: string[];
+  stdin?: string;
+  stdout?: string;
+  stderr?: string;
+  /** merged profiles (shared between jobs: never modify in place) */
+  profiles: Profiles;
+  retries: number;
+  /** explicit priority; undefined = the default of its kind (set at emit time) */
+  priority?: number;
+  /** level before auxiliary jobs (roots = 0) */
+  level: number;
+  transfers?: Transfer[];
+  registrations?: Registration[];
+  /** create-dir: mkdir targets; cleanup: remove targets */
+  targets?: SiteUrl[];
+  /** cleanup: remove recursively (leaf cleanup) */
+  recursive?: boolean;
+  /** cluster jobs: member compute jobs in a topological order, and edges between them (indices into tasks) */
+  tasks?: ExecJob[];
+  taskEdges?: [number, number][];
+  /** cluster jobs: `horizontal` or `label` */
+  clustering?: 'horizontal' | 'label';
+}
+
+/**
+ * The executable workflow: jobs and edges (parallel arrays `edgeFrom[k] -> edgeTo[k]`, job
+ * indices). Passes return a new ExecutableWorkflow or extend this one with addJob/addEdge.
+ */
+export interface ExecutableWorkflow {
+  name: string;
+  jobs: ExecJob[];
+  edgeFrom: number[];
+  edgeTo: number[];
+}
+
+export function emptyWorkflow(name: string): ExecutableWorkflow {
+  return { name, jobs: [], edgeFrom: [], edgeTo: [] };
+}
+
+export function addJob(wf: ExecutableWorkflow, job: ExecJob): number {
+  wf.jobs.push(job);
+  return wf.jobs.length - 1;
+}
+
+export function addEdge(wf: ExecutableWorkflow, from: number, to: number): void {
+  wf.edgeFrom.push(from);
+  wf.edgeTo.push(to);
+}
+
+/** An auxiliary job with the common fields filled in. */
+export function auxJob(
+  name: string,
+  kind: ExecJobKind,
+  site: string,
+  transformation: string,
+  argv: string[],
+  level: number,
+  retries: number,
+): ExecJob {
+  return { name, kind, site, transformation, argv, inputs: [], outputs: [], profiles: {}, retries, level };
+}

@@ -1,0 +1,218 @@
+import {
+  type AbstractWorkflow,
+  argumentString,
+  findSite,
+  findTransformations,
+  formatTransformationRef,
+  getProfile,
+  isInputUse,
+  isOutputUse,
+  type Job,
+  jobTransformation,
+  locationOf,
+  mergeProfiles,
+  type Profiles,
+  type TransformationSite,
+  type WorkflowGraph,
+} from '@pegasus-ts/model';
+import { PlanError } from '../errors.js';
+import { addEdge, type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../executable-workflow.js';
+import { type DataConfiguration, type PlanContext, stagingSiteFor, workDirOf } from '../planning-context.js';
+import { type SiteSelector, selectSites } from './select-sites.js';
+
+/** Where a job was written, for errors: `FILE:LINE:COL: job "id"` (or `job "id"`). */
+export function describeJob(job: Job): string {
+  const at = locationOf(job);
+  return at ? `${at.file}:${at.line}:${at.column}: job "${job.id}"` : `job "${job.id}"`;
+}
+
+export interface MapJobsResult {
+  workflow: ExecutableWorkflow;
+  /** stageable executables: lfn -> source URL (staged like raw inputs) */
+  executableSources: Map<string, { site: string; url: string }>;
+}
+
+/**
+ * Site selection plus job mapping: every kept abstract job becomes a compute ExecJob on its
+ * execution site, with its merged profiles (TC > SC > job > workflow > properties; the job's
+ * own `selector` keys win), executable (TC installed PFN, a stageable one staged into the work
+ * dir, or `selector.pfn`), data configuration, staging site, work directory and retries.
+ * Edges between kept jobs are carried over. `levels[i]`: depth of abstract job i (roots = 0).
+ */
+export function mapJobs(
+  ctx: PlanContext,
+  wf: AbstractWorkflow,
+  graph: WorkflowGraph,
+  keep: Uint8Array,
+  levels: Int32Array,
+  selector: SiteSelector,
+  random?: () => number,
+): MapJobsResult {
+  const tcs = [wf.transformationCatalog, ...ctx.transformationCatalogs].filter((t) => t !== undefined);
+  const kept: number[] = [];
+  for (let i = 0; i < wf.jobs.length; i++) if (keep[i]) kept.push(i);
+  // candidate sites per transformation (cached)
+  const candCache = new Map<string, string[]>();
+  const candidates = (job: Job): string[] => {
+    if (job.type !== 'job') {
+      throw new PlanError(
+        `${describeJob(job)}: ${job.type} jobs (hierarchical workflows) are not supported by this planner yet (expected compute jobs)`,
+      );
+    }
+    if (getProfile(job.profiles, 'selector', 'pfn') !== undefined) return ctx.executionSites;
+    const ref = jobTransformation(job);
+    const key = formatTransformationRef(ref);
+    let c = candCache.get(key);
+    if (!c) {
+      const entries = findTransformations(tcs, ref);
+      if (entries.length === 0) {
+        throw new PlanError(
+          `${describeJob(job)}: unknown transformation "${key}" (expected an entry in the transformation catalog)`,
+        );
+      }
+      const stageable = entries.some((t) => t.sites.some((s) => s.type === 'stageable'));
+      c = ctx.executionSites.filter(
+        (site) =>
+          stageable || entries.some((t) => t.sites.some((s) => s.name === site && s.type === 'installed')),
+      );
+      candCache.set(key, c);
+    }
+    return c;
+  };
+  const sites = selectSites(
+    {
+      count: kept.length,
+      candidates: (k) => candidates(wf.jobs[kept[k]]),
+      pinned: (k) => {
+        const v = getProfile(wf.jobs[kept[k]].profiles, 'selector', 'execution.site');
+        return v === undefined ? undefined : String(v);
+      },
+      level: (k) => levels[kept[k]],
+      describe: (k) => describeJob(wf.jobs[kept[k]]),
+    },
+    selector,
+    random,
+  );
+
+  const propProfiles = ctx.properties.profiles();
+  const baseProfiles = mergeProfiles(propProfiles, wf.profiles, 'replace');
+  const profileCache = new Map<string, Profiles>();
+  const emptyProfilesKey = '{}';
+  const out = emptyWorkflow(wf.name);
+  const executableSources = new Map<string, { site: string; url: string }>();
+  const newIndex = new Int32Array(wf.jobs.length).fill(-1);
+
+  for (let k = 0; k < kept.length; k++) {
+    const i = kept[k];
+    const job = wf.jobs[i] as Job & { type: 'job' };
+    const site = sites[k];
+    const ref = jobTransformation(job);
+    const trKey = formatTransformationRef(ref);
+    const pinnedPfn = getProfile(job.profiles, 'selector', 'pfn');
+    let tsite: TransformationSite | undefined;
+    let tprofiles: Profiles | undefined;
+    if (pinnedPfn === undefined) {
+      const entries = findTransformations(tcs, ref);
+      for (const t of entries) {
+        const s =
+          t.sites.find((x) => x.name === site && x.type === 'installed') ??
+          t.sites.find((x) => x.name === site) ??
+          t.sites.find((x) => x.type === 'stageable');
+        if (s) {
+          tsite = s;
+          tprofiles = mergeProfiles(t.profiles, s.profiles, 'replace');
+          break;
+        }
+      }
+    }
+    const jobKey = Object.keys(job.profiles).length === 0 ? emptyProfilesKey : JSON.stringify(job.profiles);
+    const cacheKey = `${site}\0${trKey}\0${tsite?.pfn ?? ''}\0${jobKey}`;
+    let profiles = profileCache.get(cacheKey);
+    if (!profiles) {
+      const siteProfiles = findSite(ctx.siteCatalog, site)?.profiles;
+      let p = mergeProfiles(job.profiles, siteProfiles, 'replace');
+      if (tprofiles) p = mergeProfiles(p, tprofiles, 'replace');
+      if (job.profiles.selector) p = mergeProfiles(p, { selector: job.profiles.selector }, 'replace');
+      p = mergeProfiles(p, baseProfiles, 'fill');
+      profiles = p;
+      profileCache.set(cacheKey, p);
+    }
+    const config = dataConfiguration(profiles, job);
+    const staging = stagingSiteFor(ctx, site, config);
+    const work = workDirOf(ctx, staging);
+    let exe: string;
+    const inputs: string[] = [];
+    if (pinnedPfn !== undefined) exe = String(pinnedPfn);
+    else if (tsite && tsite.type === 'installed') exe = tsite.pfn;
+    else if (tsite) {
+      const lfn = `${ref.namespace ? `${ref.namespace}-` : ''}${ref.name}${ref.version ? `-${ref.version}` : ''}`;
+      executableSources.set(lfn, { site: tsite.name, url: tsite.pfn });
+      inputs.push(lfn);
+      exe = `${work.path}/${lfn}`;
+    } else {
+      throw new PlanError(`${describeJob(job)}: no entry of "${trKey}" for site "${site}" (expected one)`);
+    }
+    const args = argumentString(job);
+    const argv = args === '' ? [exe] : [exe, ...args.split(/\s+/)];
+    const outputs: string[] = [];
+    let stageOut: string[] | undefined;
+    let register: string[] | undefined;
+    for (const u of job.uses) {
+      if (u.forPlanning) continue;
+      if (isInputUse(u) && u.type !== 'checkpoint') inputs.push(u.lfn);
+      if (isOutputUse(u)) {
+        outputs.push(u.lfn);
+        if (u.stageOut) {
+          stageOut ??= [];
+          stageOut.push(u.lfn);
+        }
+        if (u.registerReplica) {
+          register ??= [];
+          register.push(u.lfn);
+        }
+      }
+    }
+    const retry = getProfile(profiles, 'dagman', 'RETRY');
+    const retries = retry === undefined ? ctx.defaultRetries : Number(retry);
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw new PlanError(`${describeJob(job)}: dagman RETRY is ${retry} (expected an integer >= 0)`);
+    }
+    const ej: ExecJob = {
+      name: job.id,
+      kind: 'compute',
+      site,
+      transformation: trKey,
+      argv,
+      abstractId: job.id,
+      stagingSite: staging,
+      directory: config === 'sharedfs' ? work.path : undefined,
+      dataConfiguration: config,
+      inputs,
+      outputs,
+      stageOut,
+      register,
+      stdin: job.stdin,
+      stdout: job.stdout,
+      stderr: job.stderr,
+      profiles,
+      retries,
+      level: levels[i],
+    };
+    const prio = getProfile(profiles, 'condor', 'priority');
+    if (prio !== undefined) ej.priority = Number(prio);
+    newIndex[i] = out.jobs.length;
+    out.jobs.push(ej);
+  }
+  for (const i of kept) {
+    for (const c of graph.children[i]) if (keep[c]) addEdge(out, newIndex[i], newIndex[c]);
+  }
+  return { workflow: out, executableSources };
+}
+
+function dataConfiguration(p: Profiles, job: Job): DataConfiguration {
+  const v = String(getProfile(p, 'pegasus', 'data.configuration') ?? 'condorio');
+  if (v === 'sharedfs' || v === 'nonsharedfs' || v === 'condorio') return v;
+  throw new PlanError(
+    `${describeJob(job)}: data.configuration is "${v}" (expected sharedfs, nonsharedfs or condorio)`,
+  );
+}
