@@ -12,9 +12,9 @@ import { WorkerQueue } from './worker-queue.js';
 /** Largest -F file forwarded (PMC's limit). */
 const MAX_FILE_FORWARD = 1024 * 1024;
 /** Longest a result waits for companions while the worker has queued work (ms). */
-const RESULT_DELAY_MS = 4;
+const RESULT_DELAY_MS = 10;
 /** Results that go out at once. */
-const RESULT_BATCH = 64;
+const RESULT_BATCH = 256;
 /** Seconds between TERM and KILL when the master stops the run. */
 const STOP_GRACE_SECONDS = 5;
 /** Host scripts must finish within this many seconds (PMC's limit). */

@@ -176,10 +176,16 @@ function machineNow(): Record<string, string | number> {
   };
 }
 
-/** kickstart's own rusage, from process.resourceUsage(). */
+/** How long a reading of the launcher's own usage is reused (a worker writes thousands of records a second). */
+const SELF_USAGE_TTL_MS = 100;
+let lastSelfUsage: { at: number; usage: Rusage } | undefined;
+
+/** kickstart's own rusage, from process.resourceUsage() (read at most every 100 ms). */
 export function selfUsage(): Rusage {
+  const now = Date.now();
+  if (lastSelfUsage && now - lastSelfUsage.at < SELF_USAGE_TTL_MS) return lastSelfUsage.usage;
   const u = process.resourceUsage();
-  return {
+  const usage: Rusage = {
     utime: u.userCPUTime / 1e6,
     stime: u.systemCPUTime / 1e6,
     maxrss: u.maxRSS,
@@ -194,6 +200,8 @@ export function selfUsage(): Rusage {
     nvcsw: u.voluntaryContextSwitches,
     nivcsw: u.involuntaryContextSwitches,
   };
+  lastSelfUsage = { at: now, usage };
+  return usage;
 }
 
 const LIMIT_NAMES: Record<string, string> = {

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
-import { Dealer, Router } from 'zeromq';
+import { context, Dealer, Router } from 'zeromq';
 import { AuthError, MIN_SECRET_BYTES, masterProof, newNonce, proofMatches, workerProof } from '../auth.js';
 import type {
   Envelope,
@@ -76,6 +76,10 @@ export type ZmqMasterCommunicator = MasterCommunicator & {
   /** The real URL to connect to (port and host filled in). */
   readonly endpoint: string;
 };
+
+// close() already lingers as long as a goodbye needs; at process exit nothing more is waited for
+// (otherwise zeromq warns and holds the process for messages to a peer that is gone).
+context.blocky = false;
 
 const DEFAULT_HEARTBEAT_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
