@@ -180,13 +180,13 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     expect(peak).toBe(2);
   });
 
-  it('gives tasks PMC_TASK, PMC_RANK, PMC_HOST_RANK, PMC_CPUS and PMC_MEMORY', async () => {
+  it('gives tasks PMC_TASK, PMC_RANK, PMC_HOST_RANK, PMC_CPUS and PMC_MEMORY, and not the run secret', async () => {
     const dag = dagFile(
-      `TASK foobar -c 3 -m 17 /bin/sh -c 'echo $PMC_TASK $PMC_RANK $PMC_HOST_RANK $PMC_CPUS $PMC_MEMORY > ${p('env.txt')}'\n`,
+      `TASK foobar -c 3 -m 17 /bin/sh -c 'echo $PMC_TASK $PMC_RANK $PMC_HOST_RANK $PMC_CPUS $PMC_MEMORY \${PEGASUS_TS_CLUSTER_SECRET:-no-secret} > ${p('env.txt')}'\n`,
     );
     const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '4', ...QUIET, dag]);
     expect(r.code).toBe(0);
-    expect(readFileSync(p('env.txt'), 'utf8').trim()).toBe('foobar 1 0 3 17');
+    expect(readFileSync(p('env.txt'), 'utf8').trim()).toBe('foobar 1 0 3 17 no-secret');
   });
 
   it('writes per-task stdio files, a new NNN per attempt', async () => {

@@ -1,4 +1,4 @@
-import { type PlanOptions, plan } from '@pegasus-ts/planner';
+import type { PlanOptions } from '@pegasus-ts/planner';
 import type { Command } from 'commander';
 import type { CommandContext } from './program.js';
 
@@ -79,6 +79,8 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
         argv: process.argv.slice(2),
         log: flags.verbose > 0 ? (line) => ctx.io.stderr(`${line}\n`) : undefined,
       };
+      // Loaded on use, so that other subcommands do not pay for the planner.
+      const { plan } = await import('@pegasus-ts/planner');
       const result = await plan(options);
       if (flags.verbose > 0) {
         const t = Object.entries(result.timings)

@@ -345,6 +345,8 @@ export interface WorkerProcessOptions {
 /** Runs one worker until the master shuts it down or disappears. */
 export async function runWorkerProcess(o: WorkerProcessOptions): Promise<number> {
   const secret = o.secretFile ? await loadOrCreateSecret(o.secretFile) : secretFromEnv();
+  // Tasks inherit the worker's environment: the run's secret is not theirs to see.
+  delete process.env[SECRET_ENV];
   if (!secret)
     throw new UserError(
       `--worker needs --secret-file FILE (or ${SECRET_ENV}) to prove it belongs to the run`,
