@@ -230,8 +230,15 @@ static void report_failure(uint32_t id, int err, uint32_t stage, const char *exe
   end_frame(fs);
 }
 
-/* Append the tail (at most cap->max bytes) of a capture file, then close it. */
-static void put_capture(cap_t *cap) {
+/* Capture files that an ended task left empty-able and nobody else holds, kept for the next
+ * tasks: a task's capture then costs no memfd_create/close, only an fstat. */
+#define CAP_POOL_MAX 64
+static int cap_pool[CAP_POOL_MAX];
+static int ncap_pool;
+
+/* Append the tail (at most cap->max bytes) of a capture file, then close it, or keep it for reuse
+ * when `reuse` (the task's process group is gone, so no background process can still write to it). */
+static void put_capture(cap_t *cap, int reuse) {
   struct stat st;
   uint64_t size = 0;
   uint32_t n = 0;
@@ -255,7 +262,11 @@ static void put_capture(cap_t *cap) {
     outbuf.len += got;
     memcpy(outbuf.p + len_at, &got, 4);
   }
-  close(cap->fd);
+  if (reuse && ncap_pool < CAP_POOL_MAX &&
+      (size == 0 || (ftruncate(cap->fd, 0) == 0 && lseek(cap->fd, 0, SEEK_SET) == 0)))
+    cap_pool[ncap_pool++] = cap->fd;
+  else
+    close(cap->fd);
   cap->fd = -1;
 }
 
@@ -286,7 +297,9 @@ static void finish_task(size_t idx, int status, const struct rusage *ru, const s
   put_usage(ru);
   put_str(t->exec_path);
   put_u32(&outbuf, (uint32_t)t->ncap);
-  for (int i = 0; i < t->ncap; i++) put_capture(&t->caps[i]);
+  /* The task's own process group: empty once it is reaped, unless something it started lives on. */
+  int group_gone = t->pid > 0 && kill(-t->pid, 0) < 0 && errno == ESRCH;
+  for (int i = 0; i < t->ncap; i++) put_capture(&t->caps[i], group_gone);
   end_frame(fs);
   free(t->exec_path);
   if (t->phase == 1 || t->phase == 2) ntimed--;
@@ -402,6 +415,7 @@ static char *resolve_exec(const char *name, const char *cwd, char **envp) {
 }
 
 static int make_capture(void) {
+  if (ncap_pool > 0) return cap_pool[--ncap_pool];
   if (spool_dir) {
     int fd = open(spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return fd;

@@ -26,6 +26,37 @@ describe.skipIf(!built)('native launcher', () => {
     await cleanup();
   });
 
+  it('reuses capture files only when nothing can still write to them', async () => {
+    const cap = { capture: 1 << 20 };
+    // Sequential tasks: each sees only its own output, whatever the one before wrote.
+    for (const [text, expected] of [
+      ['aaaaaaaa', 'aaaaaaaa'],
+      ['b', 'b'],
+      ['', ''],
+    ]) {
+      const r = await launcher.launch({
+        argv: ['/bin/sh', '-c', `printf '${text}'`],
+        stdout: cap,
+        stderr: cap,
+      }).result;
+      expect(r.stdout?.data.toString()).toBe(expected);
+      expect(r.stdout?.size).toBe(expected.length);
+    }
+    // A task that leaves a writer behind: its capture must not be handed to the next task.
+    const a = await launcher.launch({
+      argv: ['/bin/sh', '-c', '(sleep 0.3; echo late) & echo early'],
+      stdout: cap,
+      stderr: cap,
+    }).result;
+    expect(a.stdout?.data.toString()).toBe('early\n');
+    const b = await launcher.launch({ argv: ['/bin/sleep', '0.6'], stdout: cap, stderr: cap }).result;
+    const c = await launcher.launch({ argv: ['/bin/true'], stdout: cap, stderr: cap }).result;
+    for (const r of [b, c]) {
+      expect(r.stdout?.size).toBe(0);
+      expect(r.stderr?.size).toBe(0);
+    }
+  });
+
   it('reports the maxrss of the task, not of the (big) Node process', async () => {
     const ballast = Buffer.alloc(120 * 1024 * 1024, 1); // touched: resident
     expect(process.memoryUsage().rss).toBeGreaterThanOrEqual(100 * 1024 * 1024);
