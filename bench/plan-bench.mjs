@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// Planning scale: builds Monte-Carlo (KOTO: N independent jobs sharing two inputs, plus a merge)
-// and layered (fan-out/fan-in) abstract workflows in memory, plans them with horizontal
-// clustering into clusters of --cluster-size, writes the submit dir, and prints phase times and
-// peak RSS. Each size runs in its own process so RSS is per plan.
-//   node bench/plan-bench.mjs [--jobs 100000,1000000] [--shape koto|layered] [--cluster-size 1000] [--cleanup inplace]
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Planning scale, Monte-Carlo (KOTO: N independent jobs sharing two inputs, plus a merge) and
+// layered (fan-out/fan-in) abstract workflows, horizontal clustering into clusters of
+// --cluster-size. Two modes:
+//   --mode files (default): bench/gen-workflow.mjs writes workflow.yml and its catalogs (streaming),
+//     then the real CLI plans them in a child process:
+//     `/usr/bin/time -f %M pegasus-ts plan -v -f --cluster horizontal -D pegasus.clusters.size=N`;
+//     prints load (reading the YAML files), plan, emit, wall time and peak RSS of that process.
+//   --mode memory: builds the workflow in memory and runs the pipeline (no YAML reading).
+// Each size runs in its own process so RSS is per plan.
+//   node bench/plan-bench.mjs [--jobs 100000,1000000] [--shape koto,layered] [--cluster-size 1000]
+//        [--cleanup inplace] [--mode files|memory] [--heap-mb 6144] [--node-args=--max-semi-space-size=64] [--keep]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +23,9 @@ const { values } = parseArgs({
     'cluster-size': { type: 'string', default: '1000' },
     cleanup: { type: 'string', default: 'inplace' },
     child: { type: 'boolean', default: false },
+    mode: { type: 'string', default: 'files' },
+    'heap-mb': { type: 'string', default: '6144' },
+    'node-args': { type: 'string', default: '--max-semi-space-size=64' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -195,6 +204,97 @@ if (values.child) {
     }),
   );
   if (!values.keep) rmSync(out, { recursive: true, force: true });
+  process.exit(0);
+}
+
+if (values.mode === 'files') {
+  const ROOT = new URL('..', import.meta.url).pathname;
+  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  const rows = [];
+  for (const shape of values.shape.split(',')) {
+    for (const n of values.jobs.split(',').map(Number)) {
+      const dir = mkdtempSync(join(tmpdir(), `plan-bench-${shape}-`));
+      const gen = JSON.parse(
+        execFileSync(
+          process.execPath,
+          [join(ROOT, 'bench/gen-workflow.mjs'), '--jobs', String(n), '--shape', shape, '--out', dir],
+          { encoding: 'utf8' },
+        ),
+      );
+      const cli = [
+        `--max-old-space-size=${values['heap-mb']}`,
+        ...values['node-args'].split(' ').filter(Boolean),
+        join(ROOT, 'packages/cli/bin/pegasus-ts.js'),
+        'plan',
+        '-v',
+        '-f',
+        '--dir',
+        join(dir, 'submit'),
+        '--cluster',
+        'horizontal',
+        '--cleanup',
+        values.cleanup,
+        '-D',
+        `pegasus.clusters.size=${values['cluster-size']}`,
+        'workflow.yml',
+      ];
+      const cmd = timeBin ? [timeBin, ['-f', '%M', process.execPath, ...cli]] : [process.execPath, cli];
+      const t0 = performance.now();
+      const r = spawnSync(cmd[0], cmd[1], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
+      const wallMs = performance.now() - t0;
+      const errLines = r.stderr.trim().split('\n');
+      if (r.status !== 0) {
+        process.stderr.write(r.stderr);
+        throw new Error(`pegasus-ts plan exited with ${r.status} for ${shape} ${n}`);
+      }
+      const timings = Object.fromEntries(
+        [...(errLines.find((l) => l.startsWith('timings: ')) ?? '').matchAll(/(\w+) (\d+) ms/g)].map((m) => [
+          m[1],
+          Number(m[2]),
+        ]),
+      );
+      const planned = /planned (\d+) jobs \((\d+) clustered jobs holding (\d+) tasks\), (\d+) edges/.exec(
+        r.stdout,
+      );
+      const load = timings.load ?? 0;
+      const emit = timings.emit ?? 0;
+      const plan = Object.entries(timings)
+        .filter(([k]) => k !== 'load' && k !== 'emit')
+        .reduce((a, [, v]) => a + v, 0);
+      const row = {
+        mode: 'files',
+        shape,
+        jobs: n,
+        clusterSize: Number(values['cluster-size']),
+        workflowMB: Math.round(statSync(join(dir, 'workflow.yml')).size / 2 ** 20),
+        genMs: gen.ms,
+        execJobs: Number(planned?.[1]),
+        clusters: Number(planned?.[2]),
+        tasks: Number(planned?.[3]),
+        edges: Number(planned?.[4]),
+        loadMs: load,
+        planMs: plan,
+        emitMs: emit,
+        wallMs: Math.round(wallMs),
+        peakRssMB: timeBin ? Math.round(Number(errLines.at(-1)) / 1024) : undefined,
+        phases: timings,
+      };
+      rows.push(row);
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+      if (values.keep) process.stderr.write(`kept ${dir}\n`);
+      else rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(
+    '| shape | jobs | workflow.yml MB | executable jobs | clusters | load s | plan s | emit s | wall s | peak RSS MB |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  const sec = (ms) => (ms / 1000).toFixed(2);
+  for (const r of rows) {
+    console.log(
+      `| ${r.shape} | ${r.jobs} | ${r.workflowMB} | ${r.execJobs} | ${r.clusters} | ${sec(r.loadMs)} | ${sec(r.planMs)} | ${sec(r.emitMs)} | ${sec(r.wallMs)} | ${r.peakRssMB ?? '-'} |`,
+    );
+  }
   process.exit(0);
 }
 

@@ -15,20 +15,42 @@ afterEach(() => cleanup());
 /** Writes the KOTO example (builder API) with `jobs` simulation jobs into dir/wf. */
 function buildKoto(jobs: number): string {
   const out = path.join(dir, 'wf');
-  execFileSync(process.execPath, [path.join(ROOT, 'examples/koto/build-workflow.mjs'), '--jobs', String(jobs), '--out', out]);
+  execFileSync(process.execPath, [
+    path.join(ROOT, 'examples/koto/build-workflow.mjs'),
+    '--jobs',
+    String(jobs),
+    '--out',
+    out,
+  ]);
   return out;
 }
 
 describe('pegasus-ts plan', () => {
   it('plans the KOTO example into clustered Slurm jobs that the cluster runner can read', async () => {
     const wf = buildKoto(40);
-    const r = await pt(['plan', '--dir', path.join(dir, 'submit'), '--cluster', 'horizontal', '--output-sites', 'local', 'workflow.yml'], {
-      cwd: wf,
-    });
+    const r = await pt(
+      [
+        'plan',
+        '--dir',
+        path.join(dir, 'submit'),
+        '--cluster',
+        'horizontal',
+        '--output-sites',
+        'local',
+        'workflow.yml',
+      ],
+      {
+        cwd: wf,
+      },
+    );
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
-    const submitDir = r.stdout.trim().split('\n').at(-1)!.replace(/^.*?(\/\S+)$/, '$1');
-    expect(submitDir).toMatch(/\/submit\/[^/]+\/pegasus\/koto\/run0001$/);
+    const submitDir = r.stdout
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .replace(/^.*?(\/\S+)$/, '$1');
+    expect(submitDir).toMatch(/\/submit\/[^/]+\/pegasus\/koto[^/]*\/run0001$/);
     const plan = parse(readFileSync(path.join(submitDir, 'plan.yml'), 'utf8')) as {
       jobs: { name: string; kind: string; dag?: string; sbatch?: string }[];
       edges: [string, string][];
@@ -44,11 +66,24 @@ describe('pegasus-ts plan', () => {
     expect(readFileSync(path.join(submitDir, 'clusters', sbatches[0]), 'utf8')).toMatch(/^#SBATCH /m);
     // The cluster runner parses every .dag the planner wrote (its --help-free dry check: --noop).
     const dag = path.join(submitDir, 'clusters', dags[0]);
-    const run = await pt(['mpi-cluster', '--noop', '--workers', '1', '-o', '/dev/null', '-e', '/dev/null', dag]);
+    const run = await pt([
+      'mpi-cluster',
+      '--noop',
+      '--workers',
+      '1',
+      '-o',
+      '/dev/null',
+      '-e',
+      '/dev/null',
+      dag,
+    ]);
     expect(run.code).toBe(0);
     expect(existsSync(path.join(submitDir, 'braindump.yml'))).toBe(true);
     // A second plan gets the next run directory.
-    const again = await pt(['plan', '--dir', path.join(dir, 'submit'), '--cluster', 'horizontal', 'workflow.yml'], { cwd: wf });
+    const again = await pt(
+      ['plan', '--dir', path.join(dir, 'submit'), '--cluster', 'horizontal', 'workflow.yml'],
+      { cwd: wf },
+    );
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/run0002/);
   });

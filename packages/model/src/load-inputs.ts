@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type Issue, ModelError, throwIfIssues } from './errors.js';
-import { parseReplicaCatalogIssues } from './load-replica-catalog.js';
-import { type CatalogLoadOptions, parseSiteCatalogIssues } from './load-site-catalog.js';
-import { parseTransformationCatalogIssues } from './load-transformation-catalog.js';
-import { parseWorkflowIssues } from './load-workflow.js';
+import { readReplicaCatalogIssues } from './load-replica-catalog.js';
+import { type CatalogLoadOptions, readSiteCatalogIssues } from './load-site-catalog.js';
+import { readTransformationCatalogIssues } from './load-transformation-catalog.js';
+import { readWorkflowIssues } from './load-workflow.js';
 import { Properties } from './properties.js';
 import type { ReplicaCatalog } from './replica-catalog.js';
 import type { SiteCatalog } from './site-catalog.js';
@@ -42,51 +42,54 @@ export interface LoadInputsOptions extends CatalogLoadOptions {
  */
 export async function loadInputs(paths: InputPaths, options: LoadInputsOptions = {}): Promise<LoadedInputs> {
   const issues: Issue[] = [];
-  const text = async (path: string): Promise<string | undefined> => {
+  const cannotRead = (path: string, e: unknown): undefined => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    issues.push({
+      file: path,
+      line: 0,
+      column: 0,
+      message: `cannot read the file (${code}; expected a readable file)`,
+    });
+    return undefined;
+  };
+  /** reads one file; a file system error becomes an issue */
+  const read = async <T>(path: string, fn: (path: string) => Promise<T>): Promise<T | undefined> => {
     try {
-      return await readFile(path, 'utf8');
+      return await fn(path);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      issues.push({
-        file: path,
-        line: 0,
-        column: 0,
-        message: `cannot read the file (${code}; expected a readable file)`,
-      });
-      return undefined;
+      return cannotRead(path, e);
     }
   };
-  const [wfText, scText, tcText, rcText, propText] = await Promise.all([
-    text(paths.workflow),
-    paths.sites ? text(paths.sites) : undefined,
-    paths.transformations ? text(paths.transformations) : undefined,
-    paths.replicas ? text(paths.replicas) : undefined,
-    paths.properties ? text(paths.properties) : undefined,
+  const [wf, sc, tc, rc, propText] = await Promise.all([
+    read(paths.workflow, (p) =>
+      readWorkflowIssues(p, { dataDependencies: options.dataDependencies ?? true }),
+    ),
+    paths.sites ? read(paths.sites, (p) => readSiteCatalogIssues(p, options)) : undefined,
+    paths.transformations
+      ? read(paths.transformations, (p) => readTransformationCatalogIssues(p, options))
+      : undefined,
+    paths.replicas ? read(paths.replicas, (p) => readReplicaCatalogIssues(p, options)) : undefined,
+    paths.properties ? read(paths.properties, (p) => readFile(p, 'utf8')) : undefined,
   ]);
   const out: Partial<LoadedInputs> = { properties: new Properties() };
   let wfOk = false;
-  if (wfText !== undefined) {
-    const r = parseWorkflowIssues(wfText, paths.workflow, {
-      dataDependencies: options.dataDependencies ?? true,
-    });
-    issues.push(...r.issues);
-    out.workflow = r.workflow;
-    wfOk = r.issues.length === 0;
+  if (wf) {
+    issues.push(...wf.issues);
+    out.workflow = wf.workflow;
+    wfOk = wf.issues.length === 0;
   }
-  if (scText !== undefined && paths.sites) {
-    const r = parseSiteCatalogIssues(scText, paths.sites, options);
-    issues.push(...r.issues);
-    out.siteCatalog = r.catalog;
+  if (sc) {
+    issues.push(...sc.issues);
+    out.siteCatalog = sc.catalog;
   }
-  if (tcText !== undefined && paths.transformations) {
-    const r = parseTransformationCatalogIssues(tcText, paths.transformations, options);
-    issues.push(...r.issues);
-    out.transformationCatalog = r.catalog;
+  if (tc) {
+    issues.push(...tc.issues);
+    out.transformationCatalog = tc.catalog;
   }
-  if (rcText !== undefined && paths.replicas) {
-    const r = parseReplicaCatalogIssues(rcText, paths.replicas, options);
-    issues.push(...r.issues);
-    out.replicaCatalog = r.catalog;
+  if (rc) {
+    issues.push(...rc.issues);
+    out.replicaCatalog = rc.catalog;
   }
   if (propText !== undefined && paths.properties) {
     try {

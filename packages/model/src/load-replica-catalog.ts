@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { type Issue, throwIfIssues } from './errors.js';
 import { expandEnv } from './internal/expand-env.js';
 import {
@@ -11,9 +10,11 @@ import {
   readExtensions,
   readMetadata,
   readYaml,
+  readYamlFile,
+  type YamlRead,
 } from './internal/read.js';
 import { check, type SchemaProblem } from './internal/schema.js';
-import { type Path, type SourceText, setOrigin } from './internal/source.js';
+import { type Path, type Source, setOrigin } from './internal/source.js';
 import { replicaCatalogSpec } from './internal/specs.js';
 import type { CatalogLoadOptions } from './load-site-catalog.js';
 import { compileReplicaRegex, type Replica, type ReplicaCatalog } from './replica-catalog.js';
@@ -34,7 +35,22 @@ export function parseReplicaCatalogIssues(
   file = 'replicas.yml',
   options: CatalogLoadOptions = {},
 ): { catalog: ReplicaCatalog; issues: Issue[] } {
-  const { value, source, issues } = readYaml(text, file);
+  return replicaCatalogFromRead(readYaml(text, file), options);
+}
+
+/** @internal reads a replica catalog file (streamed) and returns the problems instead of throwing. */
+export async function readReplicaCatalogIssues(
+  path: string,
+  options: CatalogLoadOptions = {},
+): Promise<{ catalog: ReplicaCatalog; issues: Issue[] }> {
+  return replicaCatalogFromRead(await readYamlFile(path), options);
+}
+
+function replicaCatalogFromRead(
+  read: YamlRead,
+  options: CatalogLoadOptions,
+): { catalog: ReplicaCatalog; issues: Issue[] } {
+  const { value, source, issues } = read;
   if (issues.length > 0) return { catalog: { replicas: [] }, issues };
   const problems: SchemaProblem[] = [];
   const v = options.env === false ? value : expandEnv(value, options.env ?? process.env, [], problems);
@@ -48,7 +64,9 @@ export async function loadReplicaCatalog(
   path: string,
   options: CatalogLoadOptions = {},
 ): Promise<ReplicaCatalog> {
-  return parseReplicaCatalog(await readFile(path, 'utf8'), path, options);
+  const { catalog, issues } = await readReplicaCatalogIssues(path, options);
+  throwIfIssues(issues);
+  return catalog;
 }
 
 /** @internal regex entries must compile; an inline catalog may not hold regex entries. */
@@ -73,7 +91,7 @@ export function replicaCatalogProblems(rc: ReplicaCatalog, path: Path, inline: b
 }
 
 /** @internal */
-export function replicaCatalogFromObject(v: unknown, source: SourceText, path: Path): ReplicaCatalog {
+export function replicaCatalogFromObject(v: unknown, source: Source, path: Path): ReplicaCatalog {
   const o = asObj(v);
   const rc: ReplicaCatalog = {
     replicas: asArr(o.replicas).map((r, i) => readReplica(r, source, [...path, 'replicas', i])),
@@ -84,7 +102,7 @@ export function replicaCatalogFromObject(v: unknown, source: SourceText, path: P
   return rc;
 }
 
-function readReplica(v: unknown, source: SourceText, path: Path): Replica {
+function readReplica(v: unknown, source: Source, path: Path): Replica {
   const o = asObj(v);
   const r: Replica = {
     lfn: asStr(o.lfn) ?? '',

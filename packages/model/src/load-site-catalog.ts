@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { type Issue, throwIfIssues } from './errors.js';
 import { expandEnv } from './internal/expand-env.js';
 import {
@@ -11,9 +10,11 @@ import {
   readExtensions,
   readProfiles,
   readYaml,
+  readYamlFile,
+  type YamlRead,
 } from './internal/read.js';
 import { check, type SchemaProblem } from './internal/schema.js';
-import { type Path, type SourceText, setOrigin } from './internal/source.js';
+import { type Path, type Source, setOrigin } from './internal/source.js';
 import { siteCatalogSpec } from './internal/specs.js';
 import type {
   Arch,
@@ -52,7 +53,22 @@ export function parseSiteCatalogIssues(
   file = 'sites.yml',
   options: CatalogLoadOptions = {},
 ): { catalog: SiteCatalog; issues: Issue[] } {
-  const { value, source, issues } = readYaml(text, file);
+  return siteCatalogFromRead(readYaml(text, file), options);
+}
+
+/** @internal reads a site catalog file (streamed) and returns the problems instead of throwing. */
+export async function readSiteCatalogIssues(
+  path: string,
+  options: CatalogLoadOptions = {},
+): Promise<{ catalog: SiteCatalog; issues: Issue[] }> {
+  return siteCatalogFromRead(await readYamlFile(path), options);
+}
+
+function siteCatalogFromRead(
+  read: YamlRead,
+  options: CatalogLoadOptions,
+): { catalog: SiteCatalog; issues: Issue[] } {
+  const { value, source, issues } = read;
   if (issues.length > 0) return { catalog: { sites: [] }, issues };
   const problems: SchemaProblem[] = [];
   const v = options.env === false ? value : expandEnv(value, options.env ?? process.env, [], problems);
@@ -65,11 +81,13 @@ export function parseSiteCatalogIssues(
 
 /** Reads and parses a site catalog file. */
 export async function loadSiteCatalog(path: string, options: CatalogLoadOptions = {}): Promise<SiteCatalog> {
-  return parseSiteCatalog(await readFile(path, 'utf8'), path, options);
+  const { catalog, issues } = await readSiteCatalogIssues(path, options);
+  throwIfIssues(issues);
+  return catalog;
 }
 
 /** @internal builds the model from a (possibly invalid) plain object */
-export function siteCatalogFromObject(v: unknown, source: SourceText, path: Path): SiteCatalog {
+export function siteCatalogFromObject(v: unknown, source: Source, path: Path): SiteCatalog {
   const o = asObj(v);
   const sc: SiteCatalog = {
     sites: asArr(o.sites).map((s, i) => readSite(s, source, [...path, 'sites', i])),
@@ -80,7 +98,7 @@ export function siteCatalogFromObject(v: unknown, source: SourceText, path: Path
   return sc;
 }
 
-function readSite(v: unknown, source: SourceText, path: Path): Site {
+function readSite(v: unknown, source: Source, path: Path): Site {
   const o = asObj(v);
   const site: Site = {
     name: asStr(o.name) ?? '',
@@ -97,7 +115,7 @@ function readSite(v: unknown, source: SourceText, path: Path): Site {
   return site;
 }
 
-function readDirectory(v: unknown, source: SourceText, path: Path): Directory {
+function readDirectory(v: unknown, source: Source, path: Path): Directory {
   const o = asObj(v);
   const d: Directory = {
     type: (asStr(o.type) ?? 'sharedScratch') as DirectoryType,
@@ -112,7 +130,7 @@ function readDirectory(v: unknown, source: SourceText, path: Path): Directory {
   return d;
 }
 
-function readFileServer(v: unknown, source: SourceText, path: Path): FileServer {
+function readFileServer(v: unknown, source: Source, path: Path): FileServer {
   const o = asObj(v);
   const f: FileServer = {
     url: asStr(o.url) ?? '',
@@ -124,7 +142,7 @@ function readFileServer(v: unknown, source: SourceText, path: Path): FileServer 
   return f;
 }
 
-function readGrid(v: unknown, source: SourceText, path: Path): Grid {
+function readGrid(v: unknown, source: Source, path: Path): Grid {
   const o = asObj(v);
   const g: Grid = {
     type: (asStr(o.type) ?? 'batch') as GridType,

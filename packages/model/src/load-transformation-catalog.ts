@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { type Issue, throwIfIssues } from './errors.js';
 import { expandEnv } from './internal/expand-env.js';
 import {
@@ -13,9 +12,11 @@ import {
   readMetadata,
   readProfiles,
   readYaml,
+  readYamlFile,
+  type YamlRead,
 } from './internal/read.js';
 import { check, type SchemaProblem } from './internal/schema.js';
-import { type Path, type SourceText, setOrigin } from './internal/source.js';
+import { type Path, type Source, setOrigin } from './internal/source.js';
 import { transformationCatalogSpec } from './internal/specs.js';
 import type { CatalogLoadOptions } from './load-site-catalog.js';
 import type { Arch, OsType } from './site-catalog.js';
@@ -44,7 +45,22 @@ export function parseTransformationCatalogIssues(
   file = 'transformations.yml',
   options: CatalogLoadOptions = {},
 ): { catalog: TransformationCatalog; issues: Issue[] } {
-  const { value, source, issues } = readYaml(text, file);
+  return transformationCatalogFromRead(readYaml(text, file), options);
+}
+
+/** @internal reads a transformation catalog file (streamed) and returns the problems instead of throwing. */
+export async function readTransformationCatalogIssues(
+  path: string,
+  options: CatalogLoadOptions = {},
+): Promise<{ catalog: TransformationCatalog; issues: Issue[] }> {
+  return transformationCatalogFromRead(await readYamlFile(path), options);
+}
+
+function transformationCatalogFromRead(
+  read: YamlRead,
+  options: CatalogLoadOptions,
+): { catalog: TransformationCatalog; issues: Issue[] } {
+  const { value, source, issues } = read;
   if (issues.length > 0) return { catalog: { transformations: [], containers: [] }, issues };
   const problems: SchemaProblem[] = [];
   const v = options.env === false ? value : expandEnv(value, options.env ?? process.env, [], problems);
@@ -58,7 +74,9 @@ export async function loadTransformationCatalog(
   path: string,
   options: CatalogLoadOptions = {},
 ): Promise<TransformationCatalog> {
-  return parseTransformationCatalog(await readFile(path, 'utf8'), path, options);
+  const { catalog, issues } = await readTransformationCatalogIssues(path, options);
+  throwIfIssues(issues);
+  return catalog;
 }
 
 /** @internal cross-reference checks: container names used by sites exist. */
@@ -81,7 +99,7 @@ export function transformationCatalogProblems(tc: TransformationCatalog, path: P
 /** @internal */
 export function transformationCatalogFromObject(
   v: unknown,
-  source: SourceText,
+  source: Source,
   path: Path,
 ): TransformationCatalog {
   const o = asObj(v);
@@ -97,7 +115,7 @@ export function transformationCatalogFromObject(
   return tc;
 }
 
-function readTransformation(v: unknown, source: SourceText, path: Path): Transformation {
+function readTransformation(v: unknown, source: Source, path: Path): Transformation {
   const o = asObj(v);
   const t: Transformation = {
     name: asStr(o.name) ?? '',
@@ -115,7 +133,7 @@ function readTransformation(v: unknown, source: SourceText, path: Path): Transfo
   return t;
 }
 
-function readTrSite(v: unknown, source: SourceText, path: Path): TransformationSite {
+function readTrSite(v: unknown, source: Source, path: Path): TransformationSite {
   const o = asObj(v);
   const s: TransformationSite = {
     name: asStr(o.name) ?? '',
@@ -135,7 +153,7 @@ function readTrSite(v: unknown, source: SourceText, path: Path): TransformationS
   return s;
 }
 
-function readContainer(v: unknown, source: SourceText, path: Path): Container {
+function readContainer(v: unknown, source: Source, path: Path): Container {
   const o = asObj(v);
   const c: Container = {
     name: asStr(o.name) ?? '',

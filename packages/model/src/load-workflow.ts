@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { type Issue, throwIfIssues } from './errors.js';
 import {
   asArr,
@@ -11,10 +10,12 @@ import {
   readMetadata,
   readProfiles,
   readYaml,
+  readYamlFile,
+  type YamlRead,
 } from './internal/read.js';
 import { check, isPlainObject, type SchemaProblem } from './internal/schema.js';
-import { type Path, type SourceText, setOrigin } from './internal/source.js';
-import { workflowSpec } from './internal/specs.js';
+import { type Path, type Source, setChildOrigin, setOrigin } from './internal/source.js';
+import { dependencySpec, jobsSpec, workflowShellSpec } from './internal/specs.js';
 import { replicaCatalogFromObject, replicaCatalogProblems } from './load-replica-catalog.js';
 import { siteCatalogFromObject } from './load-site-catalog.js';
 import {
@@ -50,12 +51,54 @@ export function parseWorkflowIssues(
   file = 'workflow.yml',
   options: WorkflowLoadOptions = {},
 ): { workflow: AbstractWorkflow; issues: Issue[] } {
-  const { value, source, issues } = readYaml(text, file);
+  const state = new JobReader();
+  return workflowFromRead(readYaml(text, file, state.factory), state, file, options);
+}
+
+/** @internal reads a workflow file (streamed, jobs converted as they are read); problems returned. */
+export async function readWorkflowIssues(
+  path: string,
+  options: WorkflowLoadOptions = {},
+): Promise<{ workflow: AbstractWorkflow; issues: Issue[] }> {
+  const state = new JobReader();
+  return workflowFromRead(await readYamlFile(path, state.factory), state, path, options);
+}
+
+/**
+ * Checks and converts each job and dependency as soon as the reader completes it, so the raw
+ * parsed value of a job never outlives its model object.
+ */
+class JobReader {
+  problems: SchemaProblem[] = [];
+  readonly factory = (source: Source) => {
+    const problems: SchemaProblem[] = [];
+    this.problems = problems;
+    return (key: string, i: number, v: unknown): unknown => {
+      if (key === 'jobs') {
+        check(jobsSpec, v, ['jobs', i], problems, 'workflow');
+        return readJob(v, source, ['jobs', i]);
+      }
+      if (key === 'jobDependencies') {
+        check(dependencySpec, v, ['jobDependencies', i], problems, 'workflow');
+        return readDependency(v, source, ['jobDependencies', i]);
+      }
+      return v;
+    };
+  };
+}
+
+function workflowFromRead(
+  read: YamlRead,
+  state: JobReader,
+  file: string,
+  options: WorkflowLoadOptions,
+): { workflow: AbstractWorkflow; issues: Issue[] } {
+  const { value, source, issues } = read;
   if (issues.length > 0) {
     return { workflow: { pegasus: '5.0', name: '', jobs: [], dependencies: [], profiles: {} }, issues };
   }
-  const problems: SchemaProblem[] = [];
-  check(workflowSpec, value, [], problems, 'workflow');
+  const problems: SchemaProblem[] = state.problems;
+  check(workflowShellSpec, value, [], problems, 'workflow');
   const workflow = workflowFromObject(value, source);
   if (workflow.replicaCatalog)
     problems.push(...replicaCatalogProblems(workflow.replicaCatalog, ['replicaCatalog'], true));
@@ -73,16 +116,19 @@ export async function loadWorkflow(
   path: string,
   options: WorkflowLoadOptions = {},
 ): Promise<AbstractWorkflow> {
-  return parseWorkflow(await readFile(path, 'utf8'), path, options);
+  const { workflow, issues } = await readWorkflowIssues(path, options);
+  throwIfIssues(issues);
+  return workflow;
 }
 
-function workflowFromObject(v: unknown, source: SourceText): AbstractWorkflow {
+function workflowFromObject(v: unknown, source: Source): AbstractWorkflow {
   const o = asObj(v);
   const wf: AbstractWorkflow = {
     pegasus: asStr(o.pegasus) ?? String(o.pegasus ?? ''),
     name: asStr(o.name) ?? '',
-    jobs: asArr(o.jobs).map((j, i) => readJob(j, source, ['jobs', i])),
-    dependencies: asArr(o.jobDependencies).map((d, i) => readDependency(d, source, ['jobDependencies', i])),
+    // converted by JobReader as they were read
+    jobs: asArr(o.jobs) as Job[],
+    dependencies: asArr(o.jobDependencies) as Dependency[],
     profiles: readProfiles(o.profiles),
   };
   put(wf, 'version', asStr(o.version));
@@ -105,7 +151,7 @@ function workflowFromObject(v: unknown, source: SourceText): AbstractWorkflow {
   return wf;
 }
 
-function readJob(v: unknown, source: SourceText, path: Path): Job {
+function readJob(v: unknown, source: Source, path: Path): Job {
   const o = asObj(v);
   const type = asStr(o.type) ?? 'job';
   const id = typeof o.id === 'string' ? o.id : '';
@@ -114,7 +160,7 @@ function readJob(v: unknown, source: SourceText, path: Path): Job {
     arguments: asArr(o.arguments).filter(
       (a): a is string | number => typeof a === 'string' || typeof a === 'number',
     ),
-    uses: asArr(o.uses).map((u, i) => readUse(u, source, [...path, 'uses', i])),
+    uses: asArr(o.uses).map(readUse),
     profiles: readProfiles(o.profiles),
   };
   let job: Job;
@@ -135,10 +181,12 @@ function readJob(v: unknown, source: SourceText, path: Path): Job {
   put(job, 'nodeLabel', asStr(o.nodeLabel));
   put(job, 'extensions', readExtensions(o));
   setOrigin(job, source, path);
+  for (let i = 0; i < job.uses.length; i++) setChildOrigin(job.uses[i] as FileUse, job, 'uses', i);
   return job;
 }
 
-function readUse(v: unknown, source: SourceText, path: Path): FileUse {
+/** A file use; its origin is set by readJob (compactly, relative to the job's). */
+function readUse(v: unknown): FileUse {
   const o = asObj(v);
   const u: FileUse = {
     lfn: asStr(o.lfn) ?? '',
@@ -154,11 +202,10 @@ function readUse(v: unknown, source: SourceText, path: Path): FileUse {
   put(u, 'namespace', asStr(o.namespace));
   put(u, 'version', asStr(o.version));
   put(u, 'executable', asBool(o.executable));
-  setOrigin(u, source, path);
   return u;
 }
 
-function readDependency(v: unknown, source: SourceText, path: Path): Dependency {
+function readDependency(v: unknown, source: Source, path: Path): Dependency {
   const o = asObj(v);
   const d: Dependency = {
     id: asStr(o.id) ?? '',

@@ -1,24 +1,101 @@
+import { readFile, stat } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { Checksum, Extensions, HookEvent, Hooks, Metadata } from '../common.js';
 import type { Issue } from '../errors.js';
 import { isProfileNamespace, type Profiles, type ProfileValue } from '../profiles.js';
+import { parseYamlSubset, type RootItemHook, YamlSubsetDecline } from './fast-yaml.js';
+import { FileSource, ItemIndex } from './file-source.js';
 import { isPlainObject } from './schema.js';
-import { SourceText } from './source.js';
+import { type Source, SourceText } from './source.js';
+import { streamYamlSubset } from './yaml-file.js';
 
-/** Parses YAML text. Syntax errors come back as issues with positions (all of them). */
-export function readYaml(
-  text: string,
-  file: string,
-): { value: unknown; source: SourceText; issues: Issue[] } {
+export interface YamlRead {
+  value: unknown;
+  source: Source;
+  issues: Issue[];
+}
+
+/**
+ * Makes the hook that sees each item of a sequence under a key of the root mapping as soon as it is
+ * read (the loaders convert jobs one by one); called again when a read starts over.
+ */
+export type HookFactory = (source: Source) => RootItemHook | undefined;
+
+/** Files bigger than this that leave the streaming subset are not handed to the `yaml` package. */
+export const FULL_PARSER_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * Parses YAML text: the fast subset reader first, the `yaml` package when the text leaves the
+ * subset. Syntax errors come back as issues with positions (all of them).
+ */
+export function readYaml(text: string, file: string, hooks?: HookFactory): YamlRead {
   const source = new SourceText(file, text);
   try {
-    const value = parse(text, { logLevel: 'error' });
+    return { value: parseYamlSubset(text, hooks?.(source)), source, issues: [] };
+  } catch (e) {
+    if (!(e instanceof YamlSubsetDecline)) throw e;
+  }
+  return readYamlFull(source, hooks);
+}
+
+function readYamlFull(source: SourceText, hooks?: HookFactory): YamlRead {
+  try {
+    const value = parse(source.text, { logLevel: 'error' });
+    applyHook(value, hooks?.(source));
     return { value, source, issues: [] };
   } catch {
     const issues = source.syntaxIssues();
-    if (issues.length === 0) issues.push({ file, line: 1, column: 1, message: 'not a valid YAML document' });
+    if (issues.length === 0)
+      issues.push({ file: source.file, line: 1, column: 1, message: 'not a valid YAML document' });
     return { value: undefined, source, issues };
   }
+}
+
+/** Runs the hook over every item of the root mapping's sequences, as the streaming reader does. */
+function applyHook(value: unknown, hook: RootItemHook | undefined): void {
+  if (!hook || !isPlainObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (!Array.isArray(v)) continue;
+    for (let i = 0; i < v.length; i++) v[i] = hook(k, i, v[i]);
+  }
+}
+
+/**
+ * Reads a YAML file: streamed through the fast subset reader (the text is never held whole;
+ * positions are found again on demand), or, when the file leaves the subset, read whole and parsed
+ * by the `yaml` package (refused with an issue above FULL_PARSER_LIMIT). File system errors throw.
+ */
+export async function readYamlFile(
+  path: string,
+  hooks?: HookFactory,
+  fullParserLimit = FULL_PARSER_LIMIT,
+): Promise<YamlRead> {
+  const index = new ItemIndex();
+  const source = new FileSource(path, index);
+  let declined: YamlSubsetDecline;
+  try {
+    return { value: await streamYamlSubset(path, hooks?.(source), index), source, issues: [] };
+  } catch (e) {
+    if (!(e instanceof YamlSubsetDecline)) throw e;
+    declined = e;
+  }
+  const size = (await stat(path)).size;
+  if (size > fullParserLimit) {
+    const mb = Math.round(size / 2 ** 20);
+    return {
+      value: undefined,
+      source,
+      issues: [
+        {
+          file: path,
+          line: declined.line,
+          column: 1,
+          message: `${declined.reason}: a ${mb} MB file must be plain block-style YAML to be read by streaming (expected no anchors, tags, block or multi-line scalars or flows)`,
+        },
+      ],
+    };
+  }
+  return readYamlFull(new SourceText(path, await readFile(path, 'utf8')), hooks);
 }
 
 // --- defensive readers (the converters run even when the schema check found problems) ----------

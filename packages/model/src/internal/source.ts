@@ -4,11 +4,19 @@ import type { Issue } from '../errors.js';
 /** A path into a YAML document: map keys and sequence indices. */
 export type Path = readonly (string | number)[];
 
+/** Positions in one input file, resolved only when a problem is reported. */
+export interface Source {
+  readonly file: string;
+  /** 1-based line and column of the value at `path` (or of its key when `onKey`). */
+  locate(path: Path, onKey?: boolean): { line: number; column: number };
+  issue(path: Path, message: string, onKey?: boolean): Issue;
+}
+
 /**
  * The text of one input file. Positions are resolved lazily: the fast path parses with
  * `yaml.parse`; only when a problem must be reported is the document re-parsed with a LineCounter.
  */
-export class SourceText {
+export class SourceText implements Source {
   private doc: ReturnType<typeof parseDocument> | undefined;
   private lc: LineCounter | undefined;
   constructor(
@@ -73,23 +81,51 @@ function keyValue(k: unknown): string | undefined {
 
 /** Where a model object came from (set by the loaders; absent for objects built in code). */
 export interface Origin {
-  source: SourceText;
+  source: Source;
   path: Path;
 }
 
-const origins = new WeakMap<object, Origin>();
+// Kept on the object itself under a non-enumerable symbol (invisible to keys, spread, JSON and
+// deep equality): a WeakMap of millions of entries costs far more memory and GC time.
+const ORIGIN = Symbol('pegasus-ts.origin');
 
-export function setOrigin(obj: object, source: SourceText, path: Path): void {
-  origins.set(obj, { source, path });
+export function setOrigin(obj: object, source: Source, path: Path): void {
+  Object.defineProperty(obj, ORIGIN, { value: { source, path }, writable: true, configurable: true });
+}
+
+/** The origin of an item of a parent object's list: 3 fields instead of a copied path. */
+class ChildOrigin implements Origin {
+  constructor(
+    private readonly parent: Origin,
+    private readonly key: string,
+    private readonly index: number,
+  ) {}
+  get source(): Source {
+    return this.parent.source;
+  }
+  get path(): Path {
+    return [...this.parent.path, this.key, this.index];
+  }
+}
+
+/** Sets the origin of `obj` to item `index` of `parent`'s list `key` (when parent has one). */
+export function setChildOrigin(obj: object, parent: object, key: string, index: number): void {
+  const p = originOf(parent);
+  if (p)
+    Object.defineProperty(obj, ORIGIN, {
+      value: new ChildOrigin(p, key, index),
+      writable: true,
+      configurable: true,
+    });
 }
 
 export function originOf(obj: object): Origin | undefined {
-  return origins.get(obj);
+  return (obj as { [ORIGIN]?: Origin })[ORIGIN];
 }
 
 /** An issue about a model object (or one of its keys), positioned when the object was loaded. */
 export function issueAt(obj: object, sub: Path, message: string, fallbackFile: string, onKey = false): Issue {
-  const o = origins.get(obj);
+  const o = originOf(obj);
   if (!o) return { file: fallbackFile, line: 0, column: 0, message };
   return o.source.issue([...o.path, ...sub], message, onKey);
 }

@@ -301,7 +301,7 @@ const jobSpec = (type: string, extra: Record<string, Spec>, required: string[]):
   required: ['id', 'arguments', 'uses', ...required],
 });
 
-const jobsSpec: Spec = {
+export const jobsSpec: Spec = {
   t: 'union',
   name: 'job',
   key: 'type',
@@ -313,7 +313,7 @@ const jobsSpec: Spec = {
   },
 };
 
-const dependencySpec: ObjSpec = {
+export const dependencySpec: ObjSpec = {
   t: 'obj',
   name: 'dependency',
   props: { id: nodeId, children: { t: 'arr', items: nodeId, min: 1 } },
@@ -366,4 +366,14 @@ export const workflowSpec: ObjSpec = {
     metadata: metadataSpec,
   },
   required: ['pegasus', 'name', 'jobs'],
+};
+
+/** The workflow schema without its per-item job and dependency checks (done as items are read). */
+export const workflowShellSpec: ObjSpec = {
+  ...workflowSpec,
+  props: {
+    ...workflowSpec.props,
+    jobs: { t: 'arr', items: { t: 'any' }, min: 1 },
+    jobDependencies: { t: 'arr', items: { t: 'any' } },
+  },
 };
