@@ -22,6 +22,14 @@ export interface MpiStats {
   pendingSends: number;
   /** CPU time the MPI thread used (as of its last sleep). */
   threadCpuMs: number;
+  /** Every rank is on this node: peers wake this rank's idle MPI thread with a semaphore (no polling). */
+  doorbell: boolean;
+  /** MPI_THREAD_MULTIPLE: send() calls MPI_Isend on the JS thread (no hand-off to the MPI thread). */
+  directSend: boolean;
+  /** Sends that MPI_Isend did not complete at once (the MPI thread completed them). */
+  deferredSends: number;
+  /** Doorbell mode: sleeps that ended by timeout rather than by a ring. */
+  bellTimeouts: number;
   phase: 'new' | 'initialising' | 'running' | 'closing' | 'closed';
 }
 

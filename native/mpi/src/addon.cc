@@ -1,23 +1,30 @@
 // mpi_transport.node: moves byte buffers between MPI ranks without ever blocking the JS thread.
 //
 // One C++ thread (the "MPI thread") owns MPI: it calls MPI_Init_thread, then loops:
-//   - posts the sends queued by JS (MPI_Isend; the bytes were copied by send(), freed when the
-//     request completes),
+//   - completes the sends in flight (MPI_Testsome) and frees their bytes; with
+//     MPI_THREAD_MULTIPLE send() calls MPI_Isend on the JS thread (a small message usually
+//     completes there; otherwise it is handed over), else it queues the bytes for this thread,
 //   - sends a 0-byte heartbeat (TAG_HEARTBEAT) to each heartbeat peer it has sent nothing to
 //     for heartbeatMs, and records when it last heard from every rank,
 //   - receives everything that arrived (MPI_Improbe + MPI_Mrecv, any source) and hands it to JS
 //     in batches through a ThreadSafeFunction (one pending call at a time: a burst of messages
 //     becomes one JS callback),
-//   - when there is nothing to do, sleeps on a condition variable with a timeout growing from
-//     50 us to 1 ms (send() wakes it; an optional busy-poll phase first), so an idle rank uses
-//     1-2% of a core instead of the 100% of a rank waiting inside MPI,
+//   - when there is nothing to do, sleeps: with every rank on one node on a POSIX semaphore that
+//     senders post after MPI_Isend ("doorbell": woken at once by a message, else every 50 ms),
+//     otherwise on a condition variable with a timeout growing from 50 us to 1 ms (4 ms after
+//     50 ms of nothing), so an idle rank uses well under 1% of a core instead of the 100% of a
+//     rank waiting inside MPI,
 // and on close() completes (or cancels) its pending sends and calls MPI_Finalize on the same
 // thread that called MPI_Init.
 #include <mpi.h>
 #include <napi.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,11 +45,20 @@ constexpr int TAG_MSG = 1;        // a whole message, or the last piece of one
 constexpr int TAG_PART = 2;       // a piece of a message, more follow (messages > 1 GiB)
 constexpr int TAG_HEARTBEAT = 3;  // transport-internal, never delivered to JS
 
-// Idle back-off (tunable with PEGASUS_TS_MPI_SPIN_US, _FIRST_SLEEP_US, _MAX_SLEEP_US):
+// Idle back-off (tunable with PEGASUS_TS_MPI_SPIN_US, _FIRST_SLEEP_US, _MAX_SLEEP_US,
+// _IDLE_AFTER_US, _IDLE_SLEEP_US):
 int SPIN_US = 0;           // busy-poll this long after the last activity (0: never spin)
 int FIRST_SLEEP_US = 50;   // then sleep, doubling ...
 int MAX_SLEEP_US = 1000;   // ... up to this
-constexpr int MAX_SLEEP_PENDING_US = 100;  // while sends are in flight (they progress only when polled)
+int IDLE_AFTER_US = 50000; // and once nothing happened for this long ...
+int IDLE_SLEEP_US = 4000;  // ... keep doubling up to this
+constexpr int MAX_SLEEP_PENDING_US = 100;  // while large sends are in flight (they progress only when polled)
+// Messages up to this size go eagerly (Open MPI's shared-memory eager limit: 4 KiB by default,
+// 64 KiB as tuneOpenMpi() sets it; read from the environment at init()).
+int EAGER_BYTES = 4096;
+bool WAKE_ON_DEFERRED = false;  // PEGASUS_TS_MPI_WAKE_ON_DEFERRED=1: poll every deferred send at once
+int BELL_WAIT_US = 50000;  // doorbell mode: longest sleep (paces heartbeats; PEGASUS_TS_MPI_BELL_WAIT_US)
+int BELL_POLL_US = 0;      // doorbell mode: back-off polling this long after activity (_BELL_POLL_US)
 
 void tuneFromEnv() {
   auto get = [](const char* name, int& v, int lo, int hi) {
@@ -55,7 +71,12 @@ void tuneFromEnv() {
   get("PEGASUS_TS_MPI_SPIN_US", SPIN_US, 0, 1000000);
   get("PEGASUS_TS_MPI_FIRST_SLEEP_US", FIRST_SLEEP_US, 1, 1000000);
   get("PEGASUS_TS_MPI_MAX_SLEEP_US", MAX_SLEEP_US, 1, 1000000);
+  get("PEGASUS_TS_MPI_IDLE_AFTER_US", IDLE_AFTER_US, 0, 100000000);
+  get("PEGASUS_TS_MPI_IDLE_SLEEP_US", IDLE_SLEEP_US, 1, 1000000);
+  get("PEGASUS_TS_MPI_BELL_WAIT_US", BELL_WAIT_US, 1, 1000000);
+  get("PEGASUS_TS_MPI_BELL_POLL_US", BELL_POLL_US, 0, 1000000);
   if (FIRST_SLEEP_US > MAX_SLEEP_US) FIRST_SLEEP_US = MAX_SLEEP_US;
+  if (IDLE_SLEEP_US < MAX_SLEEP_US) IDLE_SLEEP_US = MAX_SLEEP_US;
 }
 constexpr int MAX_RECV_PER_ROUND = 4096;
 
@@ -70,6 +91,8 @@ struct Out {
 struct Pending {
   MPI_Request req;
   char* data;
+  int dest;     // -1: a heartbeat (rings no doorbell)
+  bool urgent;  // larger than the eager limit: progresses only while the sender polls
 };
 struct In {
   int source;
@@ -91,6 +114,34 @@ std::string mpiError(int rc) {
   return std::string(text, len);
 }
 
+// Open MPI settings, made through the environment before MPI_Init (every rank runs this, so all
+// agree), never over a setting of the user (mpirun --mca and OMPI_MCA_* are environment too);
+// PEGASUS_TS_MPI_MCA_TUNING=0 turns them off:
+// - the shared-memory BTL sends messages above its eager limit (4 KiB) by rendezvous: the
+//   sender's request completes only after its MPI thread has progressed the receiver's reply
+//   (extra wake-ups on both sides); the cluster's result batches are often 4-64 KiB: 64 KiB.
+// - when every rank is on this node (OMPI_COMM_WORLD_LOCAL_SIZE == OMPI_COMM_WORLD_SIZE), the
+//   ob1 PML (shared memory through the vader/sm BTL): choosing a PML otherwise probes UCX and
+//   the MTLs, about 200 ms of MPI_Init on the 2-core test machine (280 -> 75 ms).
+void tuneOpenMpi() {
+#ifdef OPEN_MPI
+  const char* off = getenv("PEGASUS_TS_MPI_MCA_TUNING");
+  if (off != nullptr && strcmp(off, "0") == 0) return;
+  if (getenv("OMPI_MCA_btl_vader_eager_limit") == nullptr && getenv("OMPI_MCA_btl_sm_eager_limit") == nullptr) {
+#if OMPI_MAJOR_VERSION >= 5
+    setenv("OMPI_MCA_btl_sm_eager_limit", "65536", 0);
+#else
+    setenv("OMPI_MCA_btl_vader_eager_limit", "65536", 0);
+#endif
+  }
+  const char* localSize = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const char* worldSize = getenv("OMPI_COMM_WORLD_SIZE");
+  if (localSize != nullptr && worldSize != nullptr && *worldSize != 0 && strcmp(localSize, worldSize) == 0 &&
+      getenv("OMPI_MCA_pml") == nullptr)
+    setenv("OMPI_MCA_pml", "ob1", 0);
+#endif
+}
+
 // Everything is per process: MPI can be initialised once.
 struct State {
   // phase: 0 new, 1 initialising, 2 running, 3 closing, 4 closed
@@ -103,7 +154,8 @@ struct State {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<Out> outq;           // guarded by mu
+  std::vector<Out> outq;           // guarded by mu (sends for the MPI thread to post)
+  std::vector<Pending> posted;     // guarded by mu (sends JS posted that are still in flight)
   std::vector<In> inq;             // guarded by mu
   bool deliveryScheduled = false;  // guarded by mu
   bool stopRequested = false;      // guarded by mu
@@ -121,9 +173,18 @@ struct State {
   int heartbeatMs = 0;
   std::vector<int> heartbeatPeers;
   std::unique_ptr<std::atomic<int64_t>[]> lastHeardUs;
+  std::unique_ptr<std::atomic<int64_t>[]> lastSentUs;
+  // MPI_THREAD_MULTIPLE: send() calls MPI_Isend on the JS thread (no wake-up of the MPI thread).
+  bool directSend = false;
+  std::atomic<int64_t> lastJsSendUs{0};  // a send resets the MPI thread's back-off (a reply is due)
+  // Doorbells (every rank on one node): each rank has a POSIX semaphore; a sender posts the
+  // receiver's after MPI_Isend, so an idle MPI thread sleeps in sem_timedwait instead of polling.
+  sem_t* bell = nullptr;            // this rank's (nullptr: polling mode)
+  std::vector<sem_t*> peerBells;    // by rank; nullptr where none
 
   std::atomic<uint64_t> wakeups{0}, sleeps{0}, received{0}, sent{0}, bytesIn{0}, bytesOut{0};
   std::atomic<int64_t> pendingSends{0};
+  std::atomic<uint64_t> deferredSends{0}, bellTimeouts{0};
   std::atomic<int64_t> threadCpuUs{0};  // CPU time of the MPI thread, updated when it sleeps
   std::atomic<bool> finalized{false};
 };
@@ -214,17 +275,101 @@ void addError(State& s, std::string e) {
 
 char heartbeatByte = 0;
 
-// Polls the pending sends; frees the completed ones.
-void testPending(std::vector<Pending>& pending) {
-  size_t j = 0;
-  for (size_t i = 0; i < pending.size(); i++) {
-    int done = 0;
-    MPI_Test(&pending[i].req, &done, MPI_STATUS_IGNORE);
-    if (done) {
-      if (pending[i].data != &heartbeatByte) free(pending[i].data);
-    } else {
-      pending[j++] = pending[i];
+// Wakes this rank's MPI thread (a send to post, a stop request).
+void wakeSelf(State& s) {
+  if (s.bell != nullptr) sem_post(s.bell);
+  else s.cv.notify_one();
+}
+
+// Tells rank `dest`'s MPI thread that a message is on its way.
+void ring(State& s, int dest) {
+  if (s.bell != nullptr && s.peerBells[size_t(dest)] != nullptr) sem_post(s.peerBells[size_t(dest)]);
+}
+
+// Doorbell set-up, collective (every rank calls it from MPI thread before anything is sent).
+// Used only when every rank of the job shares this node (MPI_COMM_TYPE_SHARED) and every rank
+// could create and open the semaphores; otherwise every rank polls. Names are unlinked once all
+// ranks have opened them, so nothing is left in /dev/shm even if a rank is killed.
+void setupBells(State& s) {
+  s.peerBells.assign(size_t(s.size), nullptr);
+  const char* off = getenv("PEGASUS_TS_MPI_DOORBELL");
+  int ok = off != nullptr && strcmp(off, "0") == 0 ? 0 : 1;
+  MPI_Comm local;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) == MPI_SUCCESS) {
+    int localSize = 0;
+    MPI_Comm_size(local, &localSize);
+    if (localSize != s.size) ok = 0;
+    MPI_Comm_free(&local);
+  } else {
+    ok = 0;
+  }
+  int all = 0;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (!all) return;
+  char prefix[64] = {0};
+  if (s.rank == 0) {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(prefix, sizeof prefix, "/pegasus-ts-mpi-%ld-%lx", long(getpid()), long(ts.tv_nsec) ^ long(ts.tv_sec));
+  }
+  MPI_Bcast(prefix, sizeof prefix, MPI_CHAR, 0, MPI_COMM_WORLD);
+  auto name = [&](int r) { return std::string(prefix) + "-" + std::to_string(r); };
+  sem_t* mine = sem_open(name(s.rank).c_str(), O_CREAT | O_EXCL, 0600, 0);
+  ok = mine != SEM_FAILED;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (all) {
+    for (int peer : s.heartbeatPeers) {
+      sem_t* b = sem_open(name(peer).c_str(), 0);
+      if (b == SEM_FAILED) ok = 0;
+      else s.peerBells[size_t(peer)] = b;
     }
+  }
+  int opened = 0;
+  MPI_Allreduce(&ok, &opened, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);  // also: everyone has opened
+  if (mine != SEM_FAILED) sem_unlink(name(s.rank).c_str());
+  if (all && opened) {
+    s.bell = mine;
+    return;
+  }
+  for (auto& b : s.peerBells) {
+    if (b != nullptr) sem_close(b);
+    b = nullptr;
+  }
+  if (mine != SEM_FAILED) sem_close(mine);
+}
+
+void freeSendBuffer(char* data) {
+  if (data != &heartbeatByte) free(data);
+}
+
+// Polls the pending sends (one MPI_Testsome); frees the completed ones.
+void testPending(std::vector<Pending>& pending) {
+  thread_local std::vector<MPI_Request> reqs;
+  thread_local std::vector<int> done;
+  size_t n = pending.size();
+  reqs.resize(n);
+  done.resize(n);
+  for (size_t i = 0; i < n; i++) reqs[i] = pending[i].req;
+  int outcount = 0;
+  int rc = MPI_Testsome(int(n), reqs.data(), &outcount, done.data(), MPI_STATUSES_IGNORE);
+  if (rc != MPI_SUCCESS || outcount == MPI_UNDEFINED) outcount = 0;
+  State& s = *S;
+  for (int k = 0; k < outcount; k++) {
+    Pending& p = pending[size_t(done[size_t(k)])];
+    freeSendBuffer(p.data);
+    p.data = nullptr;
+    // A send that did not complete inside MPI_Isend may have reached the peer only now, after
+    // the ring that followed MPI_Isend: ring again.
+    if (p.dest >= 0) ring(s, p.dest);
+  }
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (pending[i].data == nullptr) continue;
+    // Still in flight (a rendezvous waits for the peer to look): keep its receiver looking.
+    if (pending[i].dest >= 0 && pending[i].urgent) ring(s, pending[i].dest);
+    pending[j] = pending[i];
+    pending[j].req = reqs[i];
+    j++;
   }
   pending.resize(j);
   S->pendingSends = int64_t(j);
@@ -238,8 +383,9 @@ void isend(State& s, std::vector<Pending>& pending, int dest, int tag, char* dat
     addError(s, "MPI_Isend to rank " + std::to_string(dest) + " failed: " + mpiError(rc));
     return;
   }
-  pending.push_back({req, data});
+  pending.push_back({req, data, tag == TAG_HEARTBEAT ? -1 : dest, len > EAGER_BYTES});
   if (tag != TAG_HEARTBEAT) {
+    ring(s, dest);
     s.sent++;
     s.bytesOut += uint64_t(len);
   }
@@ -248,6 +394,7 @@ void isend(State& s, std::vector<Pending>& pending, int dest, int tag, char* dat
 // Receives what has arrived. deliver=false (closing) drops data messages.
 bool receiveAll(State& s, bool deliver) {
   std::vector<In> batch;
+  bool retried = false;
   for (int n = 0; n < MAX_RECV_PER_ROUND; n++) {
     int flag = 0;
     MPI_Message msg;
@@ -257,7 +404,13 @@ bool receiveAll(State& s, bool deliver) {
       addError(s, "MPI_Improbe failed: " + mpiError(rc));
       break;
     }
-    if (!flag) break;
+    if (!flag) {
+      // Open MPI's MPI_Improbe matches against what has arrived, then runs the progress engine,
+      // which may just have brought a message in: look once more, or it waits for the next round.
+      if (retried) break;
+      retried = true;
+      continue;
+    }
     int count = 0;
     MPI_Get_count(&st, MPI_BYTE, &count);
     char* data = static_cast<char*>(malloc(size_t(std::max(count, 1))));
@@ -319,14 +472,16 @@ void mpiThread() {
   }
   int64_t start = nowUs();
   s.lastHeardUs.reset(new std::atomic<int64_t>[size_t(s.size)]);
-  for (int i = 0; i < s.size; i++) s.lastHeardUs[i] = start;
-  std::vector<int64_t> lastSentUs(size_t(s.size), start);
+  s.lastSentUs.reset(new std::atomic<int64_t>[size_t(s.size)]);
+  for (int i = 0; i < s.size; i++) s.lastHeardUs[i] = s.lastSentUs[i] = start;
+  s.directSend = provided == MPI_THREAD_MULTIPLE && getenv("PEGASUS_TS_MPI_QUEUE_SENDS") == nullptr;
   // Heartbeats follow the master/worker topology: rank 0 to every worker, a worker to rank 0.
   if (s.rank == 0) {
     for (int r = 1; r < s.size; r++) s.heartbeatPeers.push_back(r);
   } else {
     s.heartbeatPeers.push_back(0);
   }
+  setupBells(s);
   s.phase = 2;
   post(K_INIT);
 
@@ -344,6 +499,10 @@ void mpiThread() {
     {
       std::lock_guard<std::mutex> g(s.mu);
       local.swap(s.outq);
+      if (!s.posted.empty()) {
+        pending.insert(pending.end(), s.posted.begin(), s.posted.end());
+        s.posted.clear();
+      }
       stop = s.stopRequested;
       stopTimeoutMs = s.stopTimeoutMs;
       finalize = s.finalizeOnStop;
@@ -351,7 +510,7 @@ void mpiThread() {
     int64_t now = nowUs();
     for (auto& o : local) {
       isend(s, pending, o.dest, o.tag, o.data, o.len);
-      lastSentUs[size_t(o.dest)] = now;
+      s.lastSentUs[size_t(o.dest)] = now;
       active = true;
     }
     local.clear();
@@ -359,36 +518,77 @@ void mpiThread() {
     if (s.heartbeatMs > 0 && now - lastHeartbeatCheck >= 10000) {
       lastHeartbeatCheck = now;
       for (int peer : s.heartbeatPeers) {
-        if (now - lastSentUs[size_t(peer)] >= int64_t(s.heartbeatMs) * 1000) {
+        if (now - s.lastSentUs[size_t(peer)].load() >= int64_t(s.heartbeatMs) * 1000) {
           isend(s, pending, peer, TAG_HEARTBEAT, &heartbeatByte, 0);
-          lastSentUs[size_t(peer)] = now;
+          s.lastSentUs[size_t(peer)] = now;
         }
       }
     }
     if (receiveAll(s, true)) active = true;
     if (!pending.empty()) testPending(pending);
+    now = nowUs();
     if (active) {
-      lastActive = nowUs();
+      lastActive = now;
       sleepUs = 0;
       continue;
     }
-    if (nowUs() - lastActive < SPIN_US) continue;
-    sleepUs = sleepUs == 0 ? FIRST_SLEEP_US : std::min(sleepUs * 2, MAX_SLEEP_US);
-    int wait = pending.empty() ? sleepUs : std::min(sleepUs, MAX_SLEEP_PENDING_US);
+    int64_t jsSend = s.lastJsSendUs.load(std::memory_order_relaxed);
+    if (jsSend > lastActive) {
+      // JS sent something since: a reply is likely soon; poll fast again.
+      lastActive = jsSend;
+      sleepUs = 0;
+    }
+    if (now - lastActive < SPIN_US) continue;
+    int ceiling = now - lastActive >= IDLE_AFTER_US ? IDLE_SLEEP_US : MAX_SLEEP_US;
+    sleepUs = sleepUs == 0 ? FIRST_SLEEP_US : std::min(sleepUs * 2, ceiling);
+    bool urgent = false;  // large sends in flight progress only while polled
+    for (auto& p : pending) urgent = urgent || p.urgent;
+    int wait = urgent ? std::min(sleepUs, MAX_SLEEP_PENDING_US) : sleepUs;
     s.sleeps++;
     {
       timespec cpu;
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
       s.threadCpuUs = int64_t(cpu.tv_sec) * 1000000 + cpu.tv_nsec / 1000;
     }
+    if (s.bell != nullptr) {
+      // Doorbell mode: peers ring after sending, JS rings for its own sends and close(); the
+      // timeout only paces heartbeats (and polls in-flight sends, which progress only when polled).
+      // (Optionally, PEGASUS_TS_MPI_BELL_POLL_US, the short back-off for a while after activity.)
+      int waitUs = urgent || now - lastActive < BELL_POLL_US ? wait : BELL_WAIT_US;
+      timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      int64_t ns = int64_t(ts.tv_nsec) + int64_t(waitUs) * 1000;
+      ts.tv_sec += time_t(ns / 1000000000);
+      ts.tv_nsec = long(ns % 1000000000);
+      int wr;
+      while ((wr = sem_timedwait(s.bell, &ts)) != 0 && errno == EINTR) {
+      }
+      if (wr != 0) s.bellTimeouts++;
+      while (sem_trywait(s.bell) == 0) {
+      }
+      sleepUs = 0;
+      continue;
+    }
     std::unique_lock<std::mutex> lk(s.mu);
-    if (s.cv.wait_for(lk, std::chrono::microseconds(wait), [&] { return !s.outq.empty() || s.stopRequested; })) {
+    if (s.cv.wait_for(lk, std::chrono::microseconds(wait), [&] { return !s.outq.empty() || !s.posted.empty() || s.stopRequested; })) {
       sleepUs = 0;
     }
   }
 
   // Closing: let the queued sends complete (receiving and dropping what still arrives, so that
   // peers' large sends can complete too), cancel what is left after the timeout, finalize.
+  {
+    std::lock_guard<std::mutex> g(s.mu);
+    pending.insert(pending.end(), s.posted.begin(), s.posted.end());
+    s.posted.clear();
+  }
+  if (s.bell != nullptr) {
+    for (auto& b : s.peerBells) {
+      if (b != nullptr) sem_close(b);
+      b = nullptr;
+    }
+    // s.bell stays open: JS may still ring it (close() after this point is a no-op anyway).
+  }
   int64_t deadline = nowUs() + int64_t(stopTimeoutMs) * 1000;
   while (!pending.empty() && nowUs() < deadline) {
     receiveAll(s, false);
@@ -433,6 +633,12 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     if (o.Has("heartbeatMs")) s.heartbeatMs = std::max(0, o.Get("heartbeatMs").As<Napi::Number>().Int32Value());
   }
   tuneFromEnv();
+  tuneOpenMpi();
+  for (const char* v : {"OMPI_MCA_btl_vader_eager_limit", "OMPI_MCA_btl_sm_eager_limit"}) {
+    const char* e = getenv(v);
+    if (e != nullptr && atoi(e) > 0) EAGER_BYTES = std::min(atoi(e), 1 << 20);
+  }
+  WAKE_ON_DEFERRED = getenv("PEGASUS_TS_MPI_WAKE_ON_DEFERRED") != nullptr;
   s.onMessages = Napi::Persistent(info[0].As<Napi::Function>());
   s.initDeferred = std::make_unique<Napi::Promise::Deferred>(env);
   Napi::Promise promise = s.initDeferred->Promise();
@@ -464,11 +670,43 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   char* data = static_cast<char*>(malloc(size_t(std::max(len, 1))));
   if (data == nullptr) throw Napi::Error::New(env, "send: out of memory");
   if (len > 0) memcpy(data, buf.Data(), size_t(len));
+  if (!s.directSend) {
+    {
+      std::lock_guard<std::mutex> g(s.mu);
+      s.outq.push_back({dest, tag, data, len});
+    }
+    wakeSelf(s);
+    return env.Undefined();
+  }
+  // MPI_THREAD_MULTIPLE: post the send here. A small message usually completes at once (eager,
+  // copied into the peer's shared-memory queue); otherwise the MPI thread completes it.
+  MPI_Request req;
+  int rc = MPI_Isend(data, len, MPI_BYTE, dest, tag, MPI_COMM_WORLD, &req);
+  if (rc != MPI_SUCCESS) {
+    free(data);
+    throw Napi::Error::New(env, "MPI_Isend to rank " + std::to_string(dest) + " failed: " + mpiError(rc));
+  }
+  int64_t now = nowUs();
+  s.lastSentUs[dest] = now;
+  s.lastJsSendUs.store(now, std::memory_order_relaxed);
+  s.sent++;
+  s.bytesOut += uint64_t(len);
+  int done = 0;
+  MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+  ring(s, dest);
+  if (done) {
+    free(data);
+    return env.Undefined();
+  }
   {
     std::lock_guard<std::mutex> g(s.mu);
-    s.outq.push_back({dest, tag, data, len});
+    s.posted.push_back({req, data, dest, len > EAGER_BYTES});
   }
-  s.cv.notify_one();
+  s.deferredSends++;
+  // An eager message is in the peer's queue already; its request completes once the peer has
+  // read it, which the MPI thread notices on its next round. A larger one (rendezvous) needs
+  // the MPI thread to poll now (every 100 us until it completes).
+  if (len > EAGER_BYTES || WAKE_ON_DEFERRED) wakeSelf(s);  // it progresses only while polled: the MPI thread polls often while sends are in flight
   return env.Undefined();
 }
 
@@ -506,7 +744,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
     }
     s.stopRequested = true;
   }
-  s.cv.notify_one();
+  wakeSelf(s);
   return promise;
 }
 
@@ -541,6 +779,10 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("bytesOut", double(s.bytesOut.load()));
   o.Set("pendingSends", double(s.pendingSends.load()));
   o.Set("threadCpuMs", double(s.threadCpuUs.load()) / 1000.0);
+  o.Set("doorbell", s.bell != nullptr);
+  o.Set("deferredSends", double(s.deferredSends.load()));
+  o.Set("bellTimeouts", double(s.bellTimeouts.load()));
+  o.Set("directSend", s.directSend);
   static const char* phases[] = {"new", "initialising", "running", "closing", "closed"};
   o.Set("phase", phases[s.phase.load()]);
   return o;
@@ -563,3 +805,4 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
 }  // namespace
 
 NODE_API_MODULE(mpi_transport, InitModule)
+
