@@ -38,6 +38,16 @@ describe('reduceDataReuse', () => {
     expect(reduceDataReuse(g, (lfn) => lfn === 'f3').deleted.map((i) => wf.jobs[i].id)).toEqual(['c']);
     expect(reduceDataReuse(g, () => true, 'none').deleted).toEqual([]);
   });
+  it('keeps jobs whose outputs are new, even when nothing consumes them and they are not staged out', () => {
+    const sims = [0, 1, 2].map((i) =>
+      new api.Job('sim', { id: `sim${i}` }).addOutputs([new api.File(`s${i}`)], { stageOut: false }),
+    );
+    const merge = new api.Job('merge', { id: 'merge' }).addOutputs([new api.File('merged')]);
+    const w = new api.Workflow('w').addJobs(...sims, merge);
+    for (const s of sims) w.addDependency(s, { children: [merge] });
+    const wf = w.toModel();
+    expect(reduceDataReuse(new WorkflowGraph(wf), () => false).deleted).toEqual([]);
+  });
 });
 
 describe('selectSites', () => {

@@ -28,7 +28,8 @@ export function reduceDataReuse(
     const v = getProfile(j.profiles, 'pegasus', 'enable_for_data_reuse');
     return String(v).toLowerCase() === 'true';
   };
-  // pass 1: jobs whose every output is in the catalogs (or is a dead-end file nobody stages out)
+  // pass 1: jobs whose every output is already in the catalogs (a job whose outputs are new is
+  // kept, even when nothing consumes them: it may be run for its side effects, as in Pegasus)
   for (let i = 0; i < n; i++) {
     const j = jobs[i];
     if (!enabled(j)) continue;
@@ -37,7 +38,7 @@ export function reduceDataReuse(
     for (const u of j.uses) {
       if (!isOutputUse(u)) continue;
       outputs++;
-      if (exists(u.lfn) || (!u.stageOut && !hasConsumerChild(graph, i, u.lfn))) matched++;
+      if (exists(u.lfn)) matched++;
     }
     if (outputs > 0 && matched === outputs) keep[i] = 0;
   }
@@ -70,12 +71,4 @@ export function reduceDataReuse(
   const deleted: number[] = [];
   for (let i = 0; i < n; i++) if (!keep[i]) deleted.push(i);
   return { keep, deleted };
-}
-
-function hasConsumerChild(graph: WorkflowGraph, i: number, lfn: string): boolean {
-  for (const c of graph.children[i]) {
-    for (const u of graph.jobs[c].uses)
-      if (u.lfn === lfn && (u.type === 'input' || u.type === 'inout')) return true;
-  }
-  return false;
 }
