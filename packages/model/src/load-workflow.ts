@@ -14,7 +14,7 @@ import {
   type YamlRead,
 } from './internal/read.js';
 import { check, isPlainObject, type SchemaProblem } from './internal/schema.js';
-import { type Path, type Source, setChildOrigin, setOrigin } from './internal/source.js';
+import { type Source, setItemOrigin, setOrigin, setUseOrigin } from './internal/source.js';
 import { dependencySpec, jobsSpec, workflowShellSpec } from './internal/specs.js';
 import { replicaCatalogFromObject, replicaCatalogProblems } from './load-replica-catalog.js';
 import { siteCatalogFromObject } from './load-site-catalog.js';
@@ -76,11 +76,11 @@ class JobReader {
     return (key: string, i: number, v: unknown): unknown => {
       if (key === 'jobs') {
         check(jobsSpec, v, ['jobs', i], problems, 'workflow');
-        return readJob(v, source, ['jobs', i]);
+        return readJob(v, source, i);
       }
       if (key === 'jobDependencies') {
         check(dependencySpec, v, ['jobDependencies', i], problems, 'workflow');
-        return readDependency(v, source, ['jobDependencies', i]);
+        return readDependency(v, source, i);
       }
       return v;
     };
@@ -151,7 +151,7 @@ function workflowFromObject(v: unknown, source: Source): AbstractWorkflow {
   return wf;
 }
 
-function readJob(v: unknown, source: Source, path: Path): Job {
+function readJob(v: unknown, source: Source, index: number): Job {
   const o = asObj(v);
   const type = asStr(o.type) ?? 'job';
   const id = typeof o.id === 'string' ? o.id : '';
@@ -180,8 +180,8 @@ function readJob(v: unknown, source: Source, path: Path): Job {
   put(job, 'metadata', readMetadata(o.metadata));
   put(job, 'nodeLabel', asStr(o.nodeLabel));
   put(job, 'extensions', readExtensions(o));
-  setOrigin(job, source, path);
-  for (let i = 0; i < job.uses.length; i++) setChildOrigin(job.uses[i] as FileUse, job, 'uses', i);
+  setItemOrigin(job, source, 'jobs', index);
+  for (const u of job.uses) setUseOrigin(u, job);
   return job;
 }
 
@@ -205,12 +205,12 @@ function readUse(v: unknown): FileUse {
   return u;
 }
 
-function readDependency(v: unknown, source: Source, path: Path): Dependency {
+function readDependency(v: unknown, source: Source, index: number): Dependency {
   const o = asObj(v);
   const d: Dependency = {
     id: asStr(o.id) ?? '',
     children: asArr(o.children).map((c) => (typeof c === 'string' ? c : '')),
   };
-  setOrigin(d, source, path);
+  setItemOrigin(d, source, 'jobDependencies', index);
   return d;
 }

@@ -131,12 +131,20 @@ export class BlockYamlParser {
    */
   private own(s: string): string {
     const n = s.length;
-    if (n < 13) return s;
-    // a small direct-mapped cache: repeated values (shared input files...) share one copy
-    const h = (n * 31 + s.charCodeAt(n - 1) * 7 + s.charCodeAt(n >> 1) * 131 + s.charCodeAt(n - 5)) & 4095;
+    if (n === 0) return s;
+    // a small direct-mapped cache: repeated values (shared input files, link types, transformation
+    // names, flags...) share one copy instead of one string per occurrence
+    let h: number;
+    if (n < 13) {
+      h = n;
+      for (let i = 0; i < n; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+      h &= 4095;
+    } else {
+      h = (n * 31 + s.charCodeAt(n - 1) * 7 + s.charCodeAt(n >> 1) * 131 + s.charCodeAt(n - 5)) & 4095;
+    }
     const seen = this.recent[h];
     if (seen === s) return seen;
-    const copy = `\0${s}`.slice(1);
+    const copy = n < 13 ? s : `\0${s}`.slice(1);
     this.recent[h] = copy;
     return copy;
   }

@@ -93,6 +93,27 @@ export function setOrigin(obj: object, source: Source, path: Path): void {
   Object.defineProperty(obj, ORIGIN, { value: { source, path }, writable: true, configurable: true });
 }
 
+/** The origin of item `index` of the document's top-level list `key`: no path array kept. */
+class ItemOrigin implements Origin {
+  constructor(
+    readonly source: Source,
+    private readonly key: string,
+    private readonly index: number,
+  ) {}
+  get path(): Path {
+    return [this.key, this.index];
+  }
+}
+
+/** Sets the origin of `obj` to item `index` of the document's top-level list `key`. */
+export function setItemOrigin(obj: object, source: Source, key: string, index: number): void {
+  Object.defineProperty(obj, ORIGIN, {
+    value: new ItemOrigin(source, key, index),
+    writable: true,
+    configurable: true,
+  });
+}
+
 /** The origin of an item of a parent object's list: 3 fields instead of a copied path. */
 class ChildOrigin implements Origin {
   constructor(
@@ -108,19 +129,22 @@ class ChildOrigin implements Origin {
   }
 }
 
-/** Sets the origin of `obj` to item `index` of `parent`'s list `key` (when parent has one). */
-export function setChildOrigin(obj: object, parent: object, key: string, index: number): void {
-  const p = originOf(parent);
-  if (p)
-    Object.defineProperty(obj, ORIGIN, {
-      value: new ChildOrigin(p, key, index),
-      writable: true,
-      configurable: true,
-    });
+// A file use keeps only its job (no origin object of its own): its origin is resolved on demand.
+const USE_OF = Symbol('pegasus-ts.use-of');
+
+/** Sets the origin of `use` to its item of `job.uses` (when the job has an origin). */
+export function setUseOrigin(use: object, job: { uses: readonly object[] }): void {
+  Object.defineProperty(use, USE_OF, { value: job, writable: true, configurable: true });
 }
 
 export function originOf(obj: object): Origin | undefined {
-  return (obj as { [ORIGIN]?: Origin })[ORIGIN];
+  const o = (obj as { [ORIGIN]?: Origin })[ORIGIN];
+  if (o !== undefined) return o;
+  const job = (obj as { [USE_OF]?: { uses: readonly object[] } })[USE_OF];
+  if (job === undefined) return undefined;
+  const p = originOf(job);
+  const index = job.uses.indexOf(obj);
+  return p && index >= 0 ? new ChildOrigin(p, 'uses', index) : undefined;
 }
 
 /** An issue about a model object (or one of its keys), positioned when the object was loaded. */
