@@ -9,7 +9,7 @@
 //   --mode memory: builds the workflow in memory and runs the pipeline (no YAML reading).
 // Each size runs in its own process so RSS is per plan.
 //   node bench/plan-bench.mjs [--jobs 100000,1000000] [--shape koto,layered] [--cluster-size 1000]
-//        [--cleanup inplace] [--mode files|memory] [--heap-mb 6144] [--node-args=--max-semi-space-size=64] [--keep]
+//        [--cleanup inplace] [--mode files|memory] [--heap-mb N] [--node-args='...'] (default: Node's own heap settings) [--keep]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +24,8 @@ const { values } = parseArgs({
     cleanup: { type: 'string', default: 'inplace' },
     child: { type: 'boolean', default: false },
     mode: { type: 'string', default: 'files' },
-    'heap-mb': { type: 'string', default: '6144' },
-    'node-args': { type: 'string', default: '--max-semi-space-size=64' },
+    'heap-mb': { type: 'string', default: '' },
+    'node-args': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -222,7 +222,7 @@ if (values.mode === 'files') {
         ),
       );
       const cli = [
-        `--max-old-space-size=${values['heap-mb']}`,
+        ...(values['heap-mb'] ? [`--max-old-space-size=${values['heap-mb']}`] : []),
         ...values['node-args'].split(' ').filter(Boolean),
         join(ROOT, 'packages/cli/bin/pegasus-ts.js'),
         'plan',
