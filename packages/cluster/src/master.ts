@@ -33,9 +33,7 @@ export interface MasterParams {
   workerConfig: WorkerConfig;
   /** Workers to wait for before the feasibility check and the first dispatch. */
   expectedWorkers: number;
-  /** Seconds from process start to the DAG being loaded (for the summary). */
-  loadSeconds: number;
-  /** Called once the run ends, to stop locally spawned workers etc. */
+  /** Epoch ms the run started (the wall-time deadline counts from it); default: now. */
   startedAt?: number;
 }
 

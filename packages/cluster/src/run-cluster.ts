@@ -247,7 +247,6 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
       log,
       workerConfig,
       expectedWorkers,
-      loadSeconds,
       startedAt,
     });
     const masterComm = comm;
@@ -365,5 +364,3 @@ export async function runWorkerProcess(o: WorkerProcessOptions): Promise<number>
   }
   return new Worker(comm, o.log, host.hostname).run();
 }
-
-export { createLogger };

@@ -204,9 +204,8 @@ export class Scheduler {
       }
       const c = cpus[id];
       const m = memory[id];
-      let worker = this.allocate(c, m);
-      let granted = worker !== undefined;
-      if (!worker) worker = this.prefetchTarget(c, m);
+      const allocated = this.allocate(c, m);
+      const worker = allocated ?? this.prefetchTarget(c, m);
       if (!worker) {
         deferred.push(id);
         misfits++;
@@ -219,10 +218,9 @@ export class Scheduler {
         d = { rank: worker.rank, grant: { cpus: 0, memory: 0 }, tasks: [] };
         out.set(worker.rank, d);
       }
-      if (granted) {
+      if (allocated) {
         d.grant.cpus += c;
         d.grant.memory += m;
-        granted = false;
       }
       d.tasks.push(id);
       worker.outstanding.add(id);
@@ -359,13 +357,8 @@ export class Scheduler {
   blockedByDeadline(now = Date.now()): boolean {
     if (this.options.deadline === undefined || this.outstandingTotal > 0 || this.queue.size === 0)
       return false;
-    const top = this.queue.peek();
-    if (this.canFinishInTime(top, now)) return false;
-    // Check every ready task: a lower-priority one may be short enough.
-    const all = this.queue.drain();
-    const blocked = all.every((id) => !this.canFinishInTime(id, now));
-    for (const id of all) this.queue.push(id);
-    return blocked;
+    // Every ready task, not only the first: a lower-priority one may be short enough.
+    return this.queue.every((id) => !this.canFinishInTime(id, now));
   }
 
   get succeeded(): boolean {

@@ -77,6 +77,12 @@ export class TaskQueue {
     this.count = 0;
   }
 
+  /** True when `test` holds for every queued task (in no particular order); the queue is unchanged. */
+  every(test: (id: number) => boolean): boolean {
+    for (let i = 0; i < this.count; i++) if (!test(this.ids[i])) return false;
+    return true;
+  }
+
   /** Removes every task and returns them (in no particular order). */
   drain(): number[] {
     const out = Array.from(this.ids.subarray(0, this.count));

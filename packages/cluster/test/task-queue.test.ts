@@ -22,3 +22,16 @@ describe('TaskQueue', () => {
     expect(out).toEqual(expected);
   });
 });
+
+describe('TaskQueue.every', () => {
+  it('tests every queued task without changing the queue or its order', () => {
+    const prio = Int32Array.from([1, 1, 1, 0]);
+    const q = new TaskQueue(prio);
+    for (const id of [0, 1, 2, 3]) q.push(id);
+    expect(q.every((id) => id < 4)).toBe(true);
+    expect(q.every((id) => id !== 3)).toBe(false);
+    const out: number[] = [];
+    while (q.size > 0) out.push(q.pop());
+    expect(out).toEqual([0, 1, 2, 3]);
+  });
+});
