@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
-# Run examples/diamond through the cluster runner (`pegasus-ts mpi-cluster`) in local mode:
-# one master and 2 workers on this machine. Repeatable: old outputs and rescue log go first.
+# The README's first command: a KOTO-style Monte-Carlo workflow end to end on this machine.
+#   1. build it with the TypeScript builder API (examples/koto/build-workflow.mjs --site local),
+#   2. plan it (pegasus-ts plan: horizontal clustering, stage-out and registration to `local`),
+#   3. run it in the foreground (pegasus-ts run --foreground: clustered jobs through the cluster
+#      runner over ZeroMQ, data jobs through pegasus-ts transfer, every job under kickstart),
+#   4. show what it left. Repeatable: each run starts from a fresh examples/koto/run/.
+#   bash examples/run-example.sh [SIMULATIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/pnpm-cmd.sh # PNPM: pnpm, or npx pnpm when set-up could not install it
-cd examples/diamond
-here="$(pwd)"
+root=$(pwd)
+jobs=${1:-30}
+out="$root/examples/koto/run"
+pts=(node "$root/packages/cli/bin/pegasus-ts.js")
 
-rm -rf outputs diamond.dag.rescue diamond.dag.resource diamond.dag.invocations.yml
-mkdir -p outputs
-
-echo "[example] running diamond.dag with 2 workers" >&2
-"${PNPM[@]}" exec pegasus-ts mpi-cluster --workers 2 \
-  -o outputs/tasks.out -e outputs/tasks.err \
-  diamond.dag
+rm -rf "$out"
+echo "[example] 1. building the KOTO workflow ($jobs simulations + 1 merge) in $out" >&2
+node examples/koto/build-workflow.mjs --site local --jobs "$jobs" --out "$out" >&2
+cd "$out"
+echo "[example] 2. planning: pegasus-ts plan --sites local --cluster horizontal --output-sites local" >&2
+submit=$("${pts[@]}" plan --dir "$out/submit" --sites local --cluster horizontal --output-sites local -q workflow.yml)
+echo "[example]    submit dir: $submit" >&2
+echo "[example] 3. running: pegasus-ts run --foreground" >&2
+"${pts[@]}" run --foreground "$submit"
 
 echo
-echo "Outputs in $here:"
-for f in outputs/f.b1 outputs/f.b2 outputs/f.c1 outputs/f.c2 outputs/f.d; do
-  printf '  %-14s %s\n' "$f" "$(tr '\n' ' ' <"$f")"
-done
-echo "  outputs/tasks.out (merged task stdout):"
-sed 's/^/    /' outputs/tasks.out
-echo "  diamond.dag.rescue (rescue log):"
-grep -v '^$' diamond.dag.rescue | sed 's/^/    /'
-echo "  diamond.dag.invocations.yml: kickstart invocation records of the tasks"
-echo "  diamond.dag.resource: resource log"
+echo "What the run left:"
+echo "  $out/outputs/koto-merged.root (staged out, registered in $submit/output-replicas.yml):"
+sed 's/^/    /' "$out/outputs/koto-merged.root" | tail -4
+echo "  $submit/jobstate.log: $(grep -c POST_SCRIPT_SUCCESS "$submit/jobstate.log") jobs succeeded; the last lines:"
+tail -3 "$submit/jobstate.log" | sed 's/^/    /'
+echo "  $submit/invocations/: $(ls "$submit/invocations" | wc -l) kickstart records (one per job attempt)"
+echo "  $submit/clusters/*.dag.invocations.yml: the records of the clustered tasks"
 echo
-echo "Result: $(cat outputs/f.d)"
+echo "Result: $(tail -1 "$out/outputs/koto-merged.root")"

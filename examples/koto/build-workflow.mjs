@@ -5,9 +5,14 @@
 // transformations.yml, replicas.yml and pegasus.properties into the output directory, plus the
 // two small shared input files the replica catalog points at.
 //
-//   node examples/koto/build-workflow.mjs [--jobs N] [--out DIR] [--scratch DIR]
+// The executables are examples/koto/bin/koto-sim and koto-merge (small shell stand-ins that read
+// their inputs and write deterministic results). --site picks where the jobs run: `slurm` (a site
+// whose grid is a Slurm scheduler: clustered jobs become sbatch scripts) or `local` (this machine).
+//
+//   node examples/koto/build-workflow.mjs [--jobs N] [--out DIR] [--scratch DIR] [--site slurm|local]
 import { mkdir, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { api } from '@pegasus-ts/model';
 
@@ -16,8 +21,17 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '20' },
     out: { type: 'string', default: 'koto-workflow' },
     scratch: { type: 'string' },
+    site: { type: 'string', default: 'slurm' },
+    'cluster-size': { type: 'string', default: '10' },
   },
 });
+const site = values.site;
+if (site !== 'slurm' && site !== 'local') {
+  console.error(`build-workflow: --site ${site} (expected slurm or local)`);
+  process.exit(2);
+}
+const clusterSize = Number(values['cluster-size']);
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), 'bin');
 const n = Number(values.jobs);
 if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
   console.error(`build-workflow: --jobs ${values.jobs} (expected an integer from 1 to 1000000)`);
@@ -41,14 +55,14 @@ const rc = new api.ReplicaCatalog()
 const simulate = new api.Transformation('koto-sim', {
   namespace: 'koto',
   version: '1.0',
-  site: 'slurm',
-  pfn: '/opt/koto/bin/koto-sim',
-}).addPegasusProfile({ cores: 1, runtime: 600, 'clusters.size': 10 });
+  site,
+  pfn: `${bin}/koto-sim`,
+}).addPegasusProfile({ cores: 1, runtime: 600, 'clusters.size': clusterSize });
 const merge = new api.Transformation('koto-merge', {
   namespace: 'koto',
   version: '1.0',
-  site: 'slurm',
-  pfn: '/opt/koto/bin/koto-merge',
+  site,
+  pfn: `${bin}/koto-merge`,
 }).addPegasusProfile({ runtime: 300 });
 const tc = new api.TransformationCatalog().addTransformations(simulate, merge);
 

@@ -1,6 +1,7 @@
 import type { PlanOptions } from '@pegasus-ts/planner';
 import type { Command } from 'commander';
 import type { CommandContext } from './program.js';
+import { runSubmitDir } from './run-command.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const increment = (_value: string, previous: number): number => previous + 1;
@@ -53,7 +54,7 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
     )
     .option('-R, --reuse <dirs>', 'submit dirs of earlier runs whose outputs may be reused', collect, [])
     .option('-f, --force', 'skip data reuse')
-    .option('-S, --submit', 'run the workflow after planning (needs the engine)')
+    .option('-S, --submit', 'start the engine on the new submit dir (detached, as pegasus-ts run)')
     .option('--conf <file>', 'properties file (default: ./pegasus.properties)')
     .option('-D, --define <key=value>', 'set a property (repeatable)', collect, [])
     .option('-v, --verbose', 'more output', increment, 0)
@@ -94,6 +95,6 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
         );
       }
       ctx.io.stdout(`${result.submitDir}\n`);
-      ctx.setExitCode(0);
+      ctx.setExitCode(flags.submit ? await runSubmitDir(result.submitDir, {}, ctx) : 0);
     });
 }

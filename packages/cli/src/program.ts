@@ -4,6 +4,8 @@ import { reportError } from './errors.js';
 import type { CliIo } from './io.js';
 import { addKickstartCommand } from './kickstart-command.js';
 import { addPlanCommand } from './plan-command.js';
+import { addRunCommands } from './run-command.js';
+import { registerTransferCommand } from './transfer-command.js';
 
 /** What a subcommand's action reports back to the program. */
 export interface CommandContext {
@@ -34,6 +36,8 @@ export function buildProgram(io: CliIo, ctx: CommandContext = { io, setExitCode:
   addKickstartCommand(program, ctx);
   addClusterCommand(program, ctx);
   addPlanCommand(program, ctx);
+  addRunCommands(program, ctx);
+  registerTransferCommand(program, ctx);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import type { Profiles } from '@pegasus-ts/model';
+import type { Checksum, Profiles } from '@pegasus-ts/model';
 
 /** What an executable job does. */
 export type ExecJobKind =
@@ -18,11 +18,17 @@ export interface SiteUrl {
   url: string;
 }
 
+/** A transfer source: a SiteUrl plus the replica catalog's checksum of the file, when it has one. */
+export interface SourceUrl extends SiteUrl {
+  checksum?: Checksum;
+}
+
 /** One file a transfer job moves: sources in the order to try, one destination. */
 export interface Transfer {
   lfn: string;
   linkage: 'input' | 'output' | 'inter';
-  sources: SiteUrl[];
+  /** in the order to try; `checksum` from the replica catalog entry the source comes from */
+  sources: SourceUrl[];
   dest: SiteUrl;
 }
 

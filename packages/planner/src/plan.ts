@@ -61,6 +61,7 @@ export interface PlanOptions {
   /** submit dirs of earlier runs whose output replica catalogs count for data reuse */
   reuse?: string[];
   force?: boolean;
+  /** recorded for the caller: `pegasus-ts plan --submit` starts the engine on the new submit dir */
   submit?: boolean;
   /** properties file (default ./pegasus.properties when present) */
   conf?: string;
@@ -218,7 +219,6 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     timings[name] = Math.round(now - t0);
     t0 = now;
   };
-  if (options.submit) throw new UsageError('--submit needs the engine (not available yet)');
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { parseDag } from '@pegasus-ts/cluster';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { PlanError, UsageError } from '../src/errors.js';
+import { PlanError } from '../src/errors.js';
 import { plan } from '../src/plan.js';
 import { tempDir } from './helpers.js';
 
@@ -62,7 +62,7 @@ describe('plan: the KOTO example into clustered Slurm jobs', () => {
     const dag = parseDag(dagText, 'x.dag', { defaultTries: 1 });
     expect(dag.size).toBe(10);
     expect(dag.argv[0]).toEqual([
-      '/opt/koto/bin/koto-sim',
+      join(ROOT, 'examples/koto/bin/koto-sim'),
       '--geometry',
       'koto-geometry.gdml',
       '--beam',
@@ -153,9 +153,6 @@ describe('plan: bad input', () => {
     await expect(plan({ cwd: dir, dir })).rejects.toThrow(new RegExp(`${f}:6:5: unknown key "colour"`));
   });
   it('rejects bad options with a UsageError', async () => {
-    await expect(plan({ cwd: dir, submit: true })).rejects.toThrow(
-      new UsageError('--submit needs the engine (not available yet)'),
-    );
     await expect(plan({ cwd: dir, cleanup: 'sometimes' })).rejects.toThrow(
       /--cleanup sometimes \(expected none, inplace or leaf\)/,
     );

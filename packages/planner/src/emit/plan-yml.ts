@@ -1,4 +1,4 @@
-import type { ExecJob, ExecutableWorkflow } from '../executable-workflow.js';
+import type { ExecJob, ExecutableWorkflow, SourceUrl } from '../executable-workflow.js';
 import { yamlFlow, yamlString } from '../internal/text-sink.js';
 
 export interface PlanHeader {
@@ -22,6 +22,13 @@ function profilesText(j: ExecJob): string | undefined {
   return any ? yamlFlow(j.profiles) : undefined;
 }
 
+/** One transfer source: `{site, url}` plus `checksum: {sha256}` when the replica catalog has one. */
+function sourceText(src: SourceUrl): string {
+  let s = `{site: ${yamlString(src.site)}, url: ${yamlString(src.url)}`;
+  if (src.checksum) s += `, checksum: ${yamlFlow(src.checksum)}`;
+  return `${s}}`;
+}
+
 /** Writes one job as a YAML sequence item (flow style for lists: compact and quick to parse). */
 function jobText(j: ExecJob, priority: number): string {
   let s = `  - name: ${yamlString(j.name)}\n    kind: ${j.kind}\n    site: ${yamlString(j.site)}\n`;
@@ -41,7 +48,7 @@ function jobText(j: ExecJob, priority: number): string {
   if (j.transfers) {
     s += '    transfers:\n';
     for (const t of j.transfers) {
-      s += `      - {lfn: ${yamlString(t.lfn)}, linkage: ${t.linkage}, sources: ${yamlFlow(t.sources)}, dest: ${yamlFlow(t.dest)}}\n`;
+      s += `      - {lfn: ${yamlString(t.lfn)}, linkage: ${t.linkage}, sources: [${t.sources.map(sourceText).join(', ')}], dest: ${yamlFlow(t.dest)}}\n`;
     }
   }
   if (j.registrations) s += `    registrations: ${yamlFlow(j.registrations)}\n`;

@@ -1,4 +1,4 @@
-import { getProfile, type Profiles } from '@pegasus-ts/model';
+import { type Checksum, getProfile, type Pfn, type Profiles, type ReplicaMatch } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import {
   addEdge,
@@ -8,6 +8,7 @@ import {
   type ExecutableWorkflow,
   type Registration,
   type SiteUrl,
+  type SourceUrl,
 } from '../executable-workflow.js';
 import { adjacencyOf, longestDepths } from '../internal/graph.js';
 import { auxillaryLocal, type PlanContext, storageUrlOf, workDirOf } from '../planning-context.js';
@@ -42,6 +43,26 @@ function bucketSize(
     return n;
   }
   return Math.max(1, Math.ceil(nodes / 10));
+}
+
+/**
+ * The transfer sources of a file from its replica catalog matches: ordered by `selectReplicas`
+ * when `preferredSite` is given (else catalog order), each carrying the checksum of the
+ * replica entry it comes from.
+ */
+function replicaSources(found: readonly ReplicaMatch[], preferredSite: string | undefined): SourceUrl[] {
+  let sums: Map<Pfn, Checksum> | undefined;
+  for (const m of found) {
+    if (!m.replica.checksum) continue;
+    sums ??= new Map();
+    for (const p of m.pfns) sums.set(p, m.replica.checksum);
+  }
+  const pfns = found.flatMap((m) => m.pfns);
+  const ordered = preferredSite === undefined ? pfns : selectReplicas(pfns, preferredSite);
+  return ordered.map((p) => {
+    const sum = sums?.get(p);
+    return sum ? { site: p.site, url: p.pfn, checksum: { ...sum } } : { site: p.site, url: p.pfn };
+  });
 }
 
 function isFileUrl(u: string): boolean {
@@ -177,7 +198,7 @@ export function addDataMovement(
         addEdge(wf, done, i);
         continue;
       }
-      let sources: SiteUrl[];
+      let sources: SourceUrl[];
       const exe = options.executableSources?.get(lfn);
       if (exe) sources = [exe];
       else {
@@ -187,10 +208,7 @@ export function addDataMovement(
             `job "${j.name}": input "${lfn}" is produced by no job and has no replica (expected a replica catalog entry)`,
           );
         }
-        sources = selectReplicas(
-          found.flatMap((m) => m.pfns),
-          j.site,
-        ).map((p) => ({ site: p.site, url: p.pfn }));
+        sources = replicaSources(found, j.site);
       }
       const dest = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
       const remote = isFileUrl(dest.url) && !auxillaryLocal(ctx, S);
@@ -286,7 +304,7 @@ export function addDataMovement(
     for (const { lfn, register: reg } of options.reusedOutputs) {
       const found = ctx.replicas.lookup(lfn);
       if (!found) continue;
-      const sources = found.flatMap((m) => m.pfns).map((p) => ({ site: p.site, url: p.pfn }));
+      const sources = replicaSources(found, undefined);
       for (const O of ctx.outputSites) {
         const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
         const { job, slot } = bucketJob('out', 'local', false, 1000, {}, ctx.defaultRetries);

@@ -1,0 +1,127 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reportError } from '../src/errors.js';
+import { registerTransferCommand } from '../src/transfer-command.js';
+
+/** Runs `pegasus-ts transfer ARGS` the way runProgram does; returns exit code and output. */
+async function transfer(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  let code = 0;
+  const io = {
+    version: '0',
+    env: {},
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: (t: string) => {
+      err += t;
+    },
+    deps: {} as never,
+  };
+  const program = new Command('pegasus-ts').exitOverride().configureOutput({
+    writeOut: (s) => io.stdout(s),
+    writeErr: (s) => io.stderr(s),
+    outputError: () => {},
+  });
+  registerTransferCommand(
+    program,
+    { io, setExitCode: (c) => (code = c) },
+    stdin === undefined ? undefined : Readable.from([stdin]),
+  );
+  try {
+    await program.parseAsync(['transfer', ...args], { from: 'user' });
+  } catch (e) {
+    code = reportError(e, 'pegasus-ts transfer', io);
+  }
+  return { code, out, err };
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'transfer-cli-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const entry = (lfn: string, src: string, dest: string) => ({
+  type: 'transfer',
+  lfn,
+  src_urls: [{ site_label: 'local', url: `file://${src}` }],
+  dest_urls: [{ site_label: 'local', url: `file://${dest}` }],
+});
+
+describe('pegasus-ts transfer', () => {
+  it('runs a spec file, prints a summary and writes the report (exit 0)', async () => {
+    await writeFile(join(dir, 'a'), 'aaa');
+    const spec = join(dir, 'spec.json');
+    await writeFile(
+      spec,
+      JSON.stringify([
+        entry('a', join(dir, 'a'), join(dir, 'out', 'a')),
+        { type: 'mkdir', target: { site_label: 'l', url: `file://${dir}/m` } },
+      ]),
+    );
+    const report = join(dir, 'report.json');
+    const r = await transfer(['--spec', spec, '--integrity', 'full', '--report', report, '--jobs', '2']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toMatch(/^transfer: 2 entries, 2 ok, 0 failed, 3 bytes in \d/);
+    expect(await readFile(join(dir, 'out', 'a'), 'utf8')).toBe('aaa');
+    const rep = JSON.parse(await readFile(report, 'utf8'));
+    expect(rep.entries[0]).toMatchObject({
+      lfn: 'a',
+      ok: true,
+      sha256: '9834876dcfb05cb167a5c24953eba58c4ac89b1adf57f28f2f9d09af107ee8f0',
+    });
+  });
+
+  it('reads the spec from standard input by default', async () => {
+    await writeFile(join(dir, 'a'), 'x');
+    const r = await transfer([], JSON.stringify([entry('a', join(dir, 'a'), join(dir, 'b'))]));
+    expect(r.code).toBe(0);
+    expect(await readFile(join(dir, 'b'), 'utf8')).toBe('x');
+  });
+
+  it('exits 1 with one line per failed entry and per failed attempt', async () => {
+    const spec = join(dir, 'spec.json');
+    await writeFile(spec, JSON.stringify([entry('gone', join(dir, 'nope'), join(dir, 'b'))]));
+    const r = await transfer(['--spec', spec, '--attempts', '2', '--backoff-ms', '1']);
+    expect(r.code).toBe(1);
+    const lines = r.err.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^transfer: lfn "gone" attempt 1\/2 failed: .*retrying/);
+    expect(lines[2]).toMatch(
+      new RegExp(
+        `^failed: lfn "gone" file://${join(dir, 'nope')} -> file://${join(dir, 'b')}: source .*no such file`,
+      ),
+    );
+    expect(r.out).toMatch(/0 ok, 1 failed/);
+    expect(await readdir(dir)).toEqual(['spec.json']);
+  });
+
+  it('exits 2 for a bad spec or bad options, in one line', async () => {
+    const spec = join(dir, 'spec.json');
+    await writeFile(spec, '[\n  {"type": "mkdir"\n]');
+    const bad = await transfer(['--spec', spec]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(new RegExp(`^pegasus-ts transfer: ${spec}:3:1: invalid JSON: .*\\n$`));
+    const shape = await transfer([], '[{"type": "copy"}]');
+    expect(shape.err).toBe(
+      'pegasus-ts transfer: <stdin>: [0].type: is string "copy" (expected "transfer", "mkdir" or "remove")\n',
+    );
+    const missing = await transfer(['--spec', join(dir, 'none.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/cannot read the spec: .*none\.json: no such file/);
+    const opt = await transfer(['--spec', spec, '--attempts', 'many']);
+    expect(opt).toMatchObject({
+      code: 2,
+      err: 'pegasus-ts transfer: --attempts is "many" (expected a non-negative integer)\n',
+    });
+    const integrity = await transfer(['--integrity', 'half'], '[]');
+    expect(integrity.code).toBe(2);
+    expect(integrity.err).toMatch(/--integrity is "half"/);
+  });
+});

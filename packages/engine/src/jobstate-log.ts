@@ -1,0 +1,177 @@
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+/** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
+export type JobEvent =
+  | 'SUBMIT'
+  | 'GRID_SUBMIT'
+  | 'EXECUTE'
+  | 'JOB_TERMINATED'
+  | 'JOB_SUCCESS'
+  | 'JOB_FAILURE'
+  | 'JOB_EVICTED'
+  | 'JOB_ABORTED'
+  | 'POST_SCRIPT_STARTED'
+  | 'POST_SCRIPT_TERMINATED'
+  | 'POST_SCRIPT_SUCCESS'
+  | 'POST_SCRIPT_FAILURE';
+
+/**
+ * jobstate.log: one line per state change, `<epoch> <job> <EVENT> <field4> <site> <field6> <seq>`,
+ * appended with one write(2) each, so a line is in the file the moment the call returns (a
+ * kill -9 right after loses nothing). It is also the engine's journal: `readJobstate` rebuilds
+ * where every job stands after a restart.
+ */
+export class JobstateLog {
+  private fd: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a', 0o644);
+  }
+
+  job(
+    job: string,
+    event: JobEvent,
+    field4: string | number,
+    site: string,
+    seq: number,
+    field6: string | number = '-',
+  ): void {
+    this.line(`${now()} ${job} ${event} ${field4} ${site} ${field6} ${seq}\n`);
+  }
+
+  started(pid: number): void {
+    this.line(`${now()} INTERNAL *** DAGMAN_STARTED ${pid} ***\n`);
+  }
+
+  finished(exitCode: number): void {
+    this.line(`${now()} INTERNAL *** DAGMAN_FINISHED ${exitCode} ***\n`);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private line(s: string): void {
+    writeSync(this.fd, s);
+  }
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** Where one attempt of a job stood when the log ends. */
+export interface AttemptState {
+  seq: number;
+  site: string;
+  /** last event of the attempt */
+  last: JobEvent;
+  /** scheduler id: pid (local) or Slurm job id, from GRID_SUBMIT/EXECUTE */
+  schedId?: string;
+  /** the attempt ended (POST_SCRIPT_SUCCESS/FAILURE, JOB_EVICTED or JOB_ABORTED) */
+  ended: boolean;
+  ok: boolean;
+  submitTime: number;
+}
+
+/** A job's history as the journal tells it. */
+export interface JobHistory {
+  /** highest seq seen */
+  seq: number;
+  /** failed attempts since the last DAGMAN_FINISHED (the retry budget used) */
+  failures: number;
+  /** the latest attempt */
+  attempt?: AttemptState;
+  succeeded: boolean;
+}
+
+export interface JobstateSummary {
+  jobs: Map<string, JobHistory>;
+  /** DAGMAN_STARTED lines so far (engine starts) */
+  starts: number;
+  /** the journal ends without DAGMAN_FINISHED after the last start: the engine was killed */
+  crashed: boolean;
+}
+
+/**
+ * Replays jobstate.log text. A DAGMAN_FINISHED line (the engine ended: success, failure or
+ * removal) resets every job's failure count, as a DAGMan rescue run does; after a crash the
+ * counts carry on. A torn last line (no newline) is ignored.
+ */
+export function replayJobstate(text: string): JobstateSummary {
+  const jobs = new Map<string, JobHistory>();
+  let starts = 0;
+  let open = false;
+  let end = text.length;
+  if (end > 0 && text.charCodeAt(end - 1) !== 10) end = text.lastIndexOf('\n') + 1;
+  let pos = 0;
+  while (pos < end) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = end;
+    const line = text.slice(pos, nl);
+    pos = nl + 1;
+    if (line.length === 0) continue;
+    const f = line.split(' ');
+    if (f[1] === 'INTERNAL') {
+      if (f[3] === 'DAGMAN_STARTED') {
+        starts++;
+        open = true;
+      } else if (f[3] === 'DAGMAN_FINISHED') {
+        open = false;
+        for (const h of jobs.values()) h.failures = 0;
+      }
+      continue;
+    }
+    if (f.length < 7) continue;
+    const name = f[1];
+    const event = f[2] as JobEvent;
+    const seq = Number(f[6]);
+    let h = jobs.get(name);
+    if (!h) {
+      h = { seq: 0, failures: 0, succeeded: false };
+      jobs.set(name, h);
+    }
+    if (seq > h.seq) h.seq = seq;
+    if (event === 'SUBMIT') {
+      h.attempt = { seq, site: f[4], last: event, ended: false, ok: false, submitTime: Number(f[0]) };
+      continue;
+    }
+    const a = h.attempt;
+    if (!a || a.seq !== seq) continue;
+    a.last = event;
+    switch (event) {
+      case 'GRID_SUBMIT':
+      case 'EXECUTE':
+        if (f[3] !== '-') a.schedId = f[3];
+        break;
+      case 'POST_SCRIPT_SUCCESS':
+        a.ended = true;
+        a.ok = true;
+        h.succeeded = true;
+        break;
+      case 'POST_SCRIPT_FAILURE':
+        a.ended = true;
+        h.failures++;
+        break;
+      case 'JOB_EVICTED':
+      case 'JOB_ABORTED':
+        a.ended = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return { jobs, starts, crashed: open };
+}
+
+/** Reads and replays `path`; a missing file is an empty journal. */
+export function readJobstate(path: string): JobstateSummary {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return replayJobstate(text);
+}

@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Engine, type EngineOptions, type RunResult } from './engine.js';
+import { EngineError } from './errors.js';
+import { ProcessWatcher } from './internal/detached-process.js';
+import { pidAlive } from './internal/proc.js';
+import { readJobstate } from './jobstate-log.js';
+import { loadPlan } from './plan-file.js';
+import { liveEngine } from './submit-lock.js';
+
+/** Checks that `dir` is a submit dir; returns its absolute path. */
+export function submitDirOf(dir: string): string {
+  const abs = resolve(dir);
+  if (!existsSync(join(abs, 'plan.yml'))) {
+    if (!existsSync(abs)) throw new EngineError(`${dir}: no such directory`);
+    throw new EngineError(`${dir}: not a submit directory (no plan.yml; plan one with pegasus-ts plan)`);
+  }
+  return abs;
+}
+
+/**
+ * Runs the workflow in this process until it ends (`run --foreground`). SIGINT/SIGTERM stop it
+ * cleanly (running jobs cancelled, the journal closed): a later run resumes.
+ */
+export async function runForeground(o: EngineOptions): Promise<RunResult> {
+  const engine = await Engine.open({ ...o, submitDir: submitDirOf(o.submitDir) });
+  const onSignal = (sig: NodeJS.Signals): void => engine.stop(`received ${sig}`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    return await engine.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
+
+export interface DetachOptions {
+  submitDir: string;
+  /** the command that runs the engine in the foreground, e.g. [node, pegasus-ts.js, 'run', '--foreground'] */
+  foregroundCommand: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** how long to wait for the engine to take the lock (default 15 s) */
+  timeoutMs?: number;
+}
+
+/**
+ * Starts the engine in the background (the default of `pegasus-ts run`): a detached process with
+ * its output in `engine.log`. Returns its pid once it holds the lock; an engine that exits at once
+ * (bad plan, already running) is reported with the last line it logged.
+ */
+export async function startDetached(o: DetachOptions): Promise<number> {
+  const dir = submitDirOf(o.submitDir);
+  const running = liveEngine(dir);
+  if (running)
+    throw new EngineError(
+      `${dir}: already driven by the engine with pid ${running.pid}; stop it with pegasus-ts remove`,
+    );
+  const logPath = join(dir, 'engine.log');
+  const before = existsSync(logPath) ? statSync(logPath).size : 0;
+  const fd = openSync(logPath, 'a');
+  let exited: number | null | undefined;
+  let pid: number | undefined;
+  try {
+    const child = spawn(o.foregroundCommand[0], [...o.foregroundCommand.slice(1), dir], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: o.env ?? process.env,
+    });
+    pid = child.pid;
+    child.once('exit', (code) => {
+      exited = code;
+    });
+    child.unref();
+  } finally {
+    closeSync(fd);
+  }
+  const deadline = Date.now() + (o.timeoutMs ?? 15_000);
+  while (Date.now() < deadline) {
+    if (exited !== undefined) {
+      const lines = readFileSync(logPath, 'utf8').slice(before).trim().split('\n');
+      throw new EngineError(
+        lines[lines.length - 1] || `the engine exited at once (code ${exited}); see ${logPath}`,
+      );
+    }
+    const holder = liveEngine(dir);
+    if (holder && holder.pid === pid) return pid;
+    await sleep(50);
+  }
+  throw new EngineError(
+    `the engine (pid ${pid}) did not start within ${(o.timeoutMs ?? 15_000) / 1000} s; see ${logPath}`,
+  );
+}
+
+export interface RemoveResult {
+  /** the engine that was stopped, if one ran */
+  engine?: number;
+  /** orphaned attempts cancelled (local processes and Slurm jobs) when no engine ran */
+  cancelled: string[];
+}
+
+/**
+ * `pegasus-ts remove`: stops the engine driving `submitDir` (SIGTERM; it cancels its running jobs
+ * and records them) and waits for it to exit. With no engine running (it was killed), cancels the
+ * jobs the journal shows in flight: local processes by their attempt's record path, Slurm jobs
+ * with scancel.
+ */
+export async function removeWorkflow(
+  submitDir: string,
+  o: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RemoveResult> {
+  const dir = submitDirOf(submitDir);
+  const engine = liveEngine(dir);
+  if (engine) {
+    process.kill(engine.pid, 'SIGTERM');
+    const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+    while (pidAlive(engine.pid)) {
+      if (Date.now() > deadline)
+        throw new EngineError(
+          `the engine (pid ${engine.pid}) did not stop within ${(o.timeoutMs ?? 120_000) / 1000} s`,
+        );
+      await sleep(50);
+    }
+    return { engine: engine.pid, cancelled: [] };
+  }
+  const plan = await loadPlan(dir);
+  const history = readJobstate(join(dir, 'jobstate.log'));
+  const cancelled: string[] = [];
+  const slurmIds: string[] = [];
+  for (const [name, h] of history.jobs) {
+    const a = h.attempt;
+    const i = plan.index.get(name);
+    if (!a || a.ended || h.succeeded || i === undefined) continue;
+    const job = plan.jobs[i];
+    const record = join(dir, 'invocations', `${name}.${String(a.seq - 1).padStart(3, '0')}.yml`);
+    const pid = ProcessWatcher.find(
+      record,
+      a.schedId && /^\d+$/.test(a.schedId) ? Number(a.schedId) : undefined,
+    );
+    if (pid !== undefined) {
+      process.kill(pid, 'SIGTERM');
+      cancelled.push(`${name} (pid ${pid})`);
+    } else if (a.schedId && (job.sbatch || a.last === 'GRID_SUBMIT')) {
+      slurmIds.push(a.schedId);
+      cancelled.push(`${name} (Slurm job ${a.schedId})`);
+    }
+  }
+  if (slurmIds.length) {
+    const { SlurmClient } = await import('./slurm/slurm-client.js');
+    await new SlurmClient({ env: o.env }).cancel(slurmIds);
+  }
+  return { cancelled };
+}

@@ -1,0 +1,54 @@
+/** A duration the way pegasus-statistics prints it: `1 min, 56 secs`, `12.41 secs`, `0.0 sec`. */
+export function formatDuration(seconds: number | null | undefined): string {
+  const s = seconds ?? 0;
+  if (!Number.isFinite(s) || s <= 0) return '0.0 sec';
+  if (s < 60) {
+    const r = Math.round(s * 100) / 100;
+    return `${Number.isInteger(r) ? r.toFixed(1) : r} ${r === 1 ? 'sec' : 'secs'}`;
+  }
+  let rest = Math.round(s);
+  const parts: string[] = [];
+  const unit = (n: number, one: string, many: string) => {
+    if (n > 0) parts.push(`${n} ${n === 1 ? one : many}`);
+  };
+  const days = Math.floor(rest / 86400);
+  rest -= days * 86400;
+  const hrs = Math.floor(rest / 3600);
+  rest -= hrs * 3600;
+  const mins = Math.floor(rest / 60);
+  rest -= mins * 60;
+  unit(days, 'day', 'days');
+  unit(hrs, 'hr', 'hrs');
+  unit(mins, 'min', 'mins');
+  unit(rest, 'sec', 'secs');
+  return parts.join(', ');
+}
+
+/** A table of left-aligned columns, padded to the widest cell (+ 2 spaces). */
+export function formatTable(header: string[], rows: (string | number)[][], align: ('l' | 'r')[] = []): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => String(c)))];
+  const widths = header.map((_, k) => Math.max(...cells.map((r) => (r[k] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, k) => (align[k] === 'r' ? c.padStart(widths[k]) : c.padEnd(widths[k])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** `[########............]` for a fraction 0..1. */
+export function progressBar(fraction: number, width = 40): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const n = Math.round(f * width);
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+/** Epoch seconds as local `YYYY-MM-DD HH:MM:SS`. */
+export function formatTime(t: number | null | undefined): string {
+  if (t === null || t === undefined || !Number.isFinite(t)) return '-';
+  const d = new Date(t * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

@@ -1,0 +1,39 @@
+export {
+  type AnalyzerReport,
+  analyze,
+  type FailedJob,
+  type FailedTask,
+  formatAnalyzer,
+} from './analyzer.js';
+export { type ClusterDagTask, readClusterDag } from './cluster-dag-reader.js';
+export { DB_FILE, type Db, dbPath, openDatabase, SCHEMA_VERSION } from './database.js';
+export { MonitorError } from './errors.js';
+export { formatDuration, formatTable, formatTime, progressBar } from './format.js';
+export { GANTT_MAX_ROWS, renderGantt } from './gantt.js';
+export { type IngesterOptions, type IngestStats, Ingester, ingest, rawStatus, type Watcher } from './ingester.js';
+export { type ParsedInvocation, parseInvocationRecord, parseInvocationText } from './invocation-parser.js';
+export { type JobCategory, jobCategory } from './job-category.js';
+export { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from './jobstate-line.js';
+export { openMonitor } from './open-monitor.js';
+export { type PlanHeader, type PlanJob, type PlanSink, readPlan } from './plan-reader.js';
+export {
+  type CountRow,
+  formatSummary,
+  querySummary,
+  type StatisticsOptions,
+  type StatisticsResult,
+  type Summary,
+  writeBreakdown,
+  writeJobs,
+  writeStatistics,
+  writeTime,
+} from './statistics.js';
+export {
+  formatStatus,
+  queryStatus,
+  type StatusCounts,
+  type StatusJob,
+  type StatusReport,
+  statusJson,
+} from './status.js';
+export { type WorkflowInfo, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';

@@ -1,0 +1,340 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from './database.js';
+import { formatDuration, formatTable } from './format.js';
+import { renderGantt } from './gantt.js';
+import { jobCategory } from './job-category.js';
+import { workflowInfo, type WorkflowRun, workflowRun } from './workflow-state.js';
+
+export interface CountRow {
+  succeeded: number;
+  failed: number;
+  incomplete: number;
+  total: number;
+  retries: number;
+  totalRetries: number;
+}
+
+export interface Summary {
+  run: WorkflowRun;
+  tasks: CountRow;
+  jobs: CountRow;
+  subWorkflows: CountRow;
+  workflowWallTime: number;
+  cumulativeJobWallTime: number;
+  cumulativeJobWallTimeSubmitSide: number;
+  badput: number;
+  badputSubmitSide: number;
+}
+
+const row = (succeeded: number, failed: number, total: number, retries: number): CountRow => ({
+  succeeded,
+  failed,
+  incomplete: total - succeeded - failed,
+  total,
+  retries,
+  totalRetries: succeeded + failed + retries,
+});
+
+/** The summary numbers, aggregated in SQL (a few scans, no rows loaded). */
+export function querySummary(db: Db, submitDir: string): Summary {
+  const run = workflowRun(db, submitDir);
+  const running = run.state === 'Running';
+  const totalTasks = (db.prepare('SELECT count(*) AS n FROM task').get() as { n: number }).n;
+  const t = db
+    .prepare(
+      `SELECT count(*) AS tasks, coalesce(sum(ok), 0) AS ok, coalesce(sum(tries), 0) AS tries
+       FROM (SELECT max(exitcode = 0) AS ok, count(*) AS tries FROM invocation WHERE task_id IS NOT NULL GROUP BY task_id)`,
+    )
+    .get() as { tasks: number; ok: number; tries: number };
+  const tasks = row(t.ok, t.tasks - t.ok, totalTasks, t.tries - t.tasks);
+  let jobsOk = 0;
+  let jobsFailed = 0;
+  let jobsTotal = 0;
+  for (const g of db
+    .prepare('SELECT state, last_seq <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
+    .all() as { state: string | null; can_retry: number; n: number }[]) {
+    jobsTotal += g.n;
+    const c = jobCategory(g.state, g.can_retry === 1, running);
+    if (c === 'DONE') jobsOk += g.n;
+    else if (c === 'FAIL') jobsFailed += g.n;
+  }
+  const inst = db
+    .prepare(
+      `SELECT count(*) AS n, count(DISTINCT job_id) AS jobs,
+         coalesce(sum(local_duration * multiplier_factor), 0) AS submit_side,
+         coalesce(sum(CASE WHEN final = 'failure' THEN local_duration * multiplier_factor END), 0) AS bad_submit_side
+       FROM job_instance`,
+    )
+    .get() as { n: number; jobs: number; submit_side: number; bad_submit_side: number };
+  const ks = db
+    .prepare(
+      `SELECT coalesce(sum(i.remote_duration * ji.multiplier_factor), 0) AS total,
+         coalesce(sum(CASE WHEN ji.final = 'failure' THEN i.remote_duration * ji.multiplier_factor END), 0) AS bad
+       FROM invocation i JOIN job_instance ji ON ji.job_instance_id = i.job_instance_id
+       WHERE i.task_submit_seq >= 1`,
+    )
+    .get() as { total: number; bad: number };
+  return {
+    run,
+    tasks,
+    jobs: row(jobsOk, jobsFailed, jobsTotal, inst.n - inst.jobs),
+    subWorkflows: row(0, 0, 0, 0),
+    workflowWallTime: run.wallTime,
+    cumulativeJobWallTime: ks.total,
+    cumulativeJobWallTimeSubmitSide: inst.submit_side,
+    badput: ks.bad,
+    badputSubmitSide: inst.bad_submit_side,
+  };
+}
+
+const LEGEND = `#
+# Pegasus-TS Workflow Statistics
+#
+# Type           : type of entity (tasks, jobs, sub-workflows)
+# Succeeded      : entities that ended successfully
+# Failed         : entities that ended in failure
+# Incomplete     : entities that never ran or did not finish (Total - Succeeded - Failed)
+# Total          : Succeeded + Failed + Incomplete
+# Retries        : extra attempts (job retries; task tries inside clustered jobs)
+# Total+Retries  : Succeeded + Failed + Retries
+#
+# Workflow wall time       : engine start to end, summed over restarts
+# Cumulative job wall time : sum of the kickstart durations (x pegasus cores), retries included
+# ... as seen from submit side : sum of the durations the engine observed (x pegasus cores)
+# Cumulative job badput    : the same sums over failed job attempts
+#
+`;
+
+/** summary.txt / stdout text, laid out like pegasus-statistics. */
+export function formatSummary(s: Summary): string {
+  const line = '-'.repeat(78);
+  const r = (name: string, c: CountRow) =>
+    `${name.padEnd(15)}${String(c.succeeded).padEnd(10)}${String(c.failed).padEnd(8)}${String(c.incomplete).padEnd(12)}${String(c.total).padEnd(10)}${String(c.retries).padEnd(10)}${c.totalRetries}`;
+  const kv = (k: string, v: string) => `${k.padEnd(57)}: ${v}`;
+  return [
+    LEGEND.trimEnd(),
+    line,
+    `${'Type'.padEnd(15)}${'Succeeded'.padEnd(10)}${'Failed'.padEnd(8)}${'Incomplete'.padEnd(12)}${'Total'.padEnd(10)}${'Retries'.padEnd(10)}Total+Retries`,
+    r('Tasks', s.tasks),
+    r('Jobs', s.jobs),
+    r('Sub-Workflows', s.subWorkflows),
+    line,
+    '',
+    kv('Workflow wall time', formatDuration(s.workflowWallTime)),
+    kv('Cumulative job wall time', formatDuration(s.cumulativeJobWallTime)),
+    kv('Cumulative job wall time as seen from submit side', formatDuration(s.cumulativeJobWallTimeSubmitSide)),
+    kv('Cumulative job badput wall time', formatDuration(s.badput)),
+    kv('Cumulative job badput wall time as seen from submit side', formatDuration(s.badputSubmitSide)),
+    '',
+  ].join('\n');
+}
+
+const f2 = (n: number | null) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(2));
+const f3 = (n: number | null) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(3));
+
+/** Writes a text file through a buffered writer (flat memory for a million lines). */
+class FileSink {
+  private fd: number;
+  private parts: string[] = [];
+  private size = 0;
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size > 1 << 20) this.flush();
+  }
+  private flush(): void {
+    writeSync(this.fd, this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+function writeTable(path: string, title: string, header: string[], rows: (string | number)[][]): void {
+  const sink = new FileSink(path);
+  sink.write(`# ${title}\n${formatTable(header, rows)}\n`);
+  sink.close();
+}
+
+/** breakdown.txt: per transformation, then per host. */
+export function writeBreakdown(db: Db, path: string): void {
+  const tr = db
+    .prepare(
+      `SELECT coalesce(i.transformation, t.transformation, j.transformation, '-') AS tr, count(*) AS n,
+         sum(i.exitcode = 0) AS ok, sum(i.exitcode != 0) AS bad,
+         min(i.remote_duration * ji.multiplier_factor) AS mn, max(i.remote_duration * ji.multiplier_factor) AS mx,
+         avg(i.remote_duration * ji.multiplier_factor) AS mean, sum(i.remote_duration * ji.multiplier_factor) AS total,
+         min(i.maxrss) / 1024.0 AS mem_min, max(i.maxrss) / 1024.0 AS mem_max, avg(i.maxrss) / 1024.0 AS mem_mean,
+         avg(i.avg_cpu) * 100 AS cpu
+       FROM invocation i LEFT JOIN task t ON t.task_id = i.task_id
+       JOIN job_instance ji ON ji.job_instance_id = i.job_instance_id JOIN job j ON j.job_id = ji.job_id
+       GROUP BY 1 ORDER BY 1`,
+    )
+    .all() as {
+    tr: string;
+    n: number;
+    ok: number;
+    bad: number;
+    mn: number;
+    mx: number;
+    mean: number;
+    total: number;
+    mem_min: number | null;
+    mem_max: number | null;
+    mem_mean: number | null;
+    cpu: number | null;
+  }[];
+  const hosts = db
+    .prepare(
+      `SELECT coalesce(h.hostname, '-') AS host, coalesce(h.site, '-') AS site, count(*) AS n,
+         sum(i.exitcode = 0) AS ok, sum(i.exitcode != 0) AS bad, sum(i.remote_duration) AS total
+       FROM invocation i LEFT JOIN host h ON h.host_id = i.host_id GROUP BY h.host_id ORDER BY 1`,
+    )
+    .all() as { host: string; site: string; n: number; ok: number; bad: number; total: number }[];
+  const sink = new FileSink(path);
+  sink.write('# Invocations by transformation (runtime in seconds x pegasus cores; memory: maxrss in MB; cpu: (utime+stime)/runtime)\n');
+  sink.write(
+    `${formatTable(
+      ['Transformation', 'Count', 'Succeeded', 'Failed', 'Min', 'Max', 'Mean', 'Total', 'Min (mem)', 'Max (mem)', 'Mean (mem)', 'Mean (cpu %)'],
+      tr.map((r) => [r.tr, r.n, r.ok, r.bad, f3(r.mn), f3(r.mx), f3(r.mean), f3(r.total), f2(r.mem_min), f2(r.mem_max), f2(r.mem_mean), f2(r.cpu)]),
+    )}\n\n`,
+  );
+  sink.write('# Invocations by host\n');
+  sink.write(
+    `${formatTable(
+      ['Host', 'Site', 'Count', 'Succeeded', 'Failed', 'Runtime (sec)'],
+      hosts.map((r) => [r.host, r.site, r.n, r.ok, r.bad, f3(r.total)]),
+    )}\n`,
+  );
+  sink.close();
+}
+
+/** jobs.txt: one line per job attempt (streamed). */
+export function writeJobs(db: Db, path: string): number {
+  const it = db
+    .prepare(
+      `SELECT j.exec_job_id AS job, ji.job_submit_seq AS try, ji.site AS site, ks.k AS k, ji.multiplier_factor AS mult,
+         ks.cpu AS cpu, ji.execute_time - ji.submit_time AS qtime, ji.local_duration AS runtime,
+         ji.cluster_duration AS seqexec, ji.exitcode AS exitcode, h.hostname AS host
+       FROM job_instance ji JOIN job j ON j.job_id = ji.job_id LEFT JOIN host h ON h.host_id = ji.host_id
+       LEFT JOIN (SELECT job_instance_id, sum(remote_duration) AS k, sum(remote_cpu_time) AS cpu
+                  FROM invocation WHERE task_submit_seq >= 1 GROUP BY job_instance_id) ks
+         ON ks.job_instance_id = ji.job_instance_id
+       ORDER BY ji.submit_time, j.exec_job_id, ji.job_submit_seq`,
+    )
+    .iterate() as IterableIterator<{
+    job: string;
+    try: number;
+    site: string | null;
+    k: number | null;
+    mult: number;
+    cpu: number | null;
+    qtime: number | null;
+    runtime: number | null;
+    seqexec: number | null;
+    exitcode: number | null;
+    host: string | null;
+  }>;
+  const sink = new FileSink(path);
+  const cols = ['Job', 'Try', 'Site', 'Kickstart', 'Mult', 'Kickstart-Mult', 'CPU-Time', 'Post', 'CondorQTime', 'Resource', 'Runtime', 'Seqexec', 'Seqexec-Delay', 'Exitcode', 'Hostname'];
+  sink.write('# Job attempts (seconds; Kickstart: sum of the attempt\'s task records; Runtime: as the engine saw it;\n');
+  sink.write('# CondorQTime: submit to execute; Seqexec: the cluster runner\'s own duration; Exitcode: raw wait status)\n');
+  sink.write(`${cols.join('\t')}\n`);
+  let n = 0;
+  for (const r of it) {
+    const ks = r.k === null ? '-' : f3(r.k);
+    const ksm = r.k === null ? '-' : f3(r.k * r.mult);
+    const delay = r.seqexec !== null && r.k !== null ? f3(Math.max(0, r.seqexec - r.k)) : '-';
+    sink.write(
+      `${r.job}\t${r.try}\t${r.site ?? '-'}\t${ks}\t${r.mult}\t${ksm}\t${f3(r.cpu)}\t0.0\t${f3(r.qtime)}\t-\t${f3(r.runtime)}\t${f3(r.seqexec)}\t${delay}\t${r.exitcode ?? '-'}\t${r.host ?? '-'}\n`,
+    );
+    n++;
+  }
+  sink.close();
+  return n;
+}
+
+/** time.txt and time-per-host.txt: job attempts and invocations per hour or day. */
+export function writeTime(db: Db, dir: string, unit: 'hour' | 'day'): void {
+  const fmt = unit === 'hour' ? '%Y-%m-%d %H:00' : '%Y-%m-%d';
+  const jobs = db
+    .prepare(
+      `SELECT strftime('${fmt}', submit_time, 'unixepoch', 'localtime') AS d, count(*) AS n, coalesce(sum(local_duration), 0) AS rt
+       FROM job_instance WHERE submit_time IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    )
+    .all() as { d: string; n: number; rt: number }[];
+  const invs = db
+    .prepare(
+      `SELECT strftime('${fmt}', start_time, 'unixepoch', 'localtime') AS d, count(*) AS n, coalesce(sum(remote_duration), 0) AS rt
+       FROM invocation WHERE task_submit_seq >= 1 GROUP BY 1 ORDER BY 1`,
+    )
+    .all() as { d: string; n: number; rt: number }[];
+  const sink = new FileSink(join(dir, 'time.txt'));
+  sink.write(`# Job attempts per ${unit}\n${formatTable(['Date', 'Count', 'Runtime (sec)'], jobs.map((r) => [r.d, r.n, f3(r.rt)]))}\n\n`);
+  sink.write(`# Invocations per ${unit}\n${formatTable(['Date', 'Count', 'Runtime (sec)'], invs.map((r) => [r.d, r.n, f3(r.rt)]))}\n`);
+  sink.close();
+  const perHost = db
+    .prepare(
+      `SELECT strftime('${fmt}', i.start_time, 'unixepoch', 'localtime') AS d, coalesce(h.hostname, '-') AS host,
+         count(*) AS n, coalesce(sum(i.remote_duration), 0) AS rt
+       FROM invocation i LEFT JOIN host h ON h.host_id = i.host_id WHERE i.task_submit_seq >= 1
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+    )
+    .all() as { d: string; host: string; n: number; rt: number }[];
+  writeTable(
+    join(dir, 'time-per-host.txt'),
+    `Invocations per ${unit} and host`,
+    ['Date', 'Host', 'Count', 'Runtime (sec)'],
+    perHost.map((r) => [r.d, r.host, r.n, f3(r.rt)]),
+  );
+}
+
+export interface StatisticsOptions {
+  /** summary (default) or all (every file) */
+  level?: 'summary' | 'all';
+  /** output dir (default SUBMIT_DIR/statistics) */
+  outputDir?: string;
+  /** time.txt granularity (default hour) */
+  timeUnit?: 'hour' | 'day';
+}
+
+export interface StatisticsResult {
+  summary: Summary;
+  text: string;
+  outputDir: string;
+  files: string[];
+}
+
+/** Computes the summary and writes the statistics files (summary.txt always). */
+export function writeStatistics(db: Db, submitDir: string, options: StatisticsOptions = {}): StatisticsResult {
+  const outputDir = options.outputDir ?? join(submitDir, 'statistics');
+  mkdirSync(outputDir, { recursive: true });
+  const summary = querySummary(db, submitDir);
+  const text = formatSummary(summary);
+  const files: string[] = [];
+  const out = (name: string) => {
+    const p = join(outputDir, name);
+    files.push(p);
+    return p;
+  };
+  const s = new FileSink(out('summary.txt'));
+  s.write(text);
+  s.close();
+  if (options.level === 'all') {
+    writeBreakdown(db, out('breakdown.txt'));
+    writeJobs(db, out('jobs.txt'));
+    writeTime(db, outputDir, options.timeUnit ?? 'hour');
+    files.push(join(outputDir, 'time.txt'), join(outputDir, 'time-per-host.txt'));
+    const g = new FileSink(out('gantt.svg'));
+    renderGantt(db, workflowInfo(db).label, (chunk) => g.write(chunk));
+    g.close();
+  }
+  return { summary, text, outputDir, files };
+}

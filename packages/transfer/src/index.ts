@@ -1,0 +1,34 @@
+export { SpecError, TransferError, UsageError } from './errors.js';
+export { type PlanDataJob, type PlanSiteUrl, type PlanTransfer, specFromPlanJob } from './from-plan.js';
+export {
+  INTEGRITY_MODES,
+  type IntegrityMode,
+  integrityFromProperty,
+  parseTransferOptions,
+  type RawTransferOptions,
+  type ResolvedTransferOptions,
+  resolveOptions,
+  type TransferOptions,
+} from './options.js';
+export {
+  type EntryReport,
+  failureLine,
+  type MoveAction,
+  summaryLine,
+  type TransferReport,
+  writeReport,
+} from './report.js';
+export { runTransfers } from './run-transfers.js';
+export {
+  formatSpec,
+  type Linkage,
+  type MkdirEntry,
+  parseSpec,
+  type RemoveEntry,
+  type SpecChecksum,
+  type SpecEntry,
+  type SpecUrl,
+  type TransferEntry,
+  validateSpec,
+} from './spec.js';
+export { readSpecFile } from './spec-file.js';

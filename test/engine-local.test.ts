@@ -1,0 +1,172 @@
+// The engine end to end in local mode, through the real `pegasus-ts` program: the KOTO example
+// planned with horizontal clustering, clustered jobs run by the cluster runner over ZeroMQ, data
+// jobs by `pegasus-ts transfer`, every job under kickstart. Needs the packages built.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alive, hasStackTrace, pt, tempDir, until } from './helpers.js';
+import {
+  checkMerged,
+  eventCounts,
+  jobstate,
+  planJobs,
+  planKoto,
+  processesMentioning,
+  runCounts,
+} from './koto-workflow.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
+
+function enginePid(submitDir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(submitDir, 'engine.pid'), 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+describe('pegasus-ts run (local mode)', () => {
+  it('plans and runs the KOTO workflow: outputs staged out with the right content, registered, every job recorded', async () => {
+    const t = tempDir('engine-ok-');
+    cleanup = t.cleanup;
+    const { dir, submitDir } = planKoto(t.dir, { jobs: 12, clusterSize: 5 });
+    const r = await pt(['run', '--foreground', submitDir]);
+    expect(r.stderr).toContain('engine finished: workflow succeeded');
+    expect(r.code).toBe(0);
+    checkMerged(dir, 12);
+    const rc = readFileSync(path.join(submitDir, 'output-replicas.yml'), 'utf8');
+    expect(rc).toContain(`pfn: file://${dir}/outputs/koto-merged.root`);
+    const jobs = planJobs(submitDir);
+    const ok = eventCounts(submitDir, 'POST_SCRIPT_SUCCESS');
+    for (const j of jobs) expect(ok.get(j), j).toBe(1);
+    expect(eventCounts(submitDir, 'POST_SCRIPT_FAILURE').size).toBe(0);
+    const lines = jobstate(submitDir);
+    expect(lines[0].slice(1, 4)).toEqual(['INTERNAL', '***', 'DAGMAN_STARTED']);
+    expect(lines[lines.length - 1].slice(1, 5)).toEqual(['INTERNAL', '***', 'DAGMAN_FINISHED', '0']);
+    // a kickstart record per job run through kickstart, the task records per cluster
+    const records = readdirSync(path.join(submitDir, 'invocations'));
+    expect(records.length).toBe(jobs.filter((j) => !j.startsWith('register_')).length);
+    const clusterRecords = readdirSync(path.join(submitDir, 'clusters')).filter((f) =>
+      f.endsWith('.invocations.yml'),
+    );
+    expect(clusterRecords.length).toBe(3);
+    // a second run has nothing to do
+    const again = await pt(['run', '--foreground', submitDir]);
+    expect(again.code).toBe(0);
+    expect(eventCounts(submitDir, 'SUBMIT').size).toBe(jobs.length);
+    expect([...eventCounts(submitDir, 'SUBMIT').values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('retries, fails for good with a rescue state, and a second run completes after the input is fixed', async () => {
+    const t = tempDir('engine-rescue-');
+    cleanup = t.cleanup;
+    const { dir, submitDir } = planKoto(t.dir, { jobs: 10, clusterSize: 5 });
+    const runLog = path.join(dir, 'runs.log');
+    const fixed = path.join(dir, 'fixed');
+    const env = { KOTO_FAIL_SEED: '1003', KOTO_FAIL_UNLESS: fixed, KOTO_RUN_LOG: runLog };
+    const first = await pt(['run', '--foreground', '-q', submitDir], { env });
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/merge_\S+_ID1: failed for good after 3 attempt\(s\)/);
+    expect(hasStackTrace(first.stderr)).toBe(false);
+    const failures = eventCounts(submitDir, 'POST_SCRIPT_FAILURE');
+    expect([...failures.values()]).toEqual([3]); // dagman.retry=2: 3 attempts of the clustered job
+    expect(eventCounts(submitDir, 'SUBMIT').get('merge')).toBeUndefined(); // its child never ran
+    // inside the failing cluster, the tasks that succeeded ran once, across the 3 attempts
+    const runs1 = runCounts(runLog);
+    for (const s of [1000, 1001, 1002, 1004]) expect(runs1.get(`sim ${s}`), `sim ${s}`).toBe(1);
+    expect(runs1.get('sim 1003')).toBeUndefined();
+    writeFileSync(fixed, 'the geometry is fixed\n');
+    const second = await pt(['run', '--foreground', '-q', submitDir], { env });
+    expect(second.code).toBe(0);
+    checkMerged(dir, 10);
+    const runs2 = runCounts(runLog);
+    for (let s = 1000; s < 1010; s++) expect(runs2.get(`sim ${s}`), `sim ${s}`).toBe(1);
+    expect(runs2.get('merge')).toBe(1);
+  });
+
+  it('survives kill -9 of the engine again and again: nothing lost, nothing finished run twice', async () => {
+    const t = tempDir('engine-crash-');
+    cleanup = t.cleanup;
+    const { dir, submitDir } = planKoto(t.dir, { jobs: 24, clusterSize: 4 });
+    const runLog = path.join(dir, 'runs.log');
+    const env = { KOTO_RUN_LOG: runLog, KOTO_SLEEP: '0.15' };
+    let kills = 0;
+    for (let round = 0; round < 6; round++) {
+      const r = await pt(['run', '--slots', '2', submitDir], { env });
+      if (r.code !== 0) {
+        // the previous round's adopted jobs may all be done and the engine already finished
+        expect(r.stderr).toMatch(/already driven|engine started/);
+      }
+      const pid = enginePid(submitDir);
+      if (pid === undefined) break;
+      await new Promise((res) => setTimeout(res, 300 + Math.floor(Math.random() * 900)));
+      if (!alive(pid)) break;
+      process.kill(pid, 'SIGKILL');
+      kills++;
+      await until(() => !alive(pid), 5000, 'the engine to die');
+    }
+    expect(kills).toBeGreaterThanOrEqual(3);
+    const last = await pt(['run', '--foreground', '-q', '--slots', '2', submitDir], { env });
+    expect(last.code).toBe(0);
+    checkMerged(dir, 24);
+    const runs = runCounts(runLog);
+    for (let s = 1000; s < 1024; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
+    expect(runs.get('merge')).toBe(1);
+    const starts = jobstate(submitDir).filter((f) => f[3] === 'DAGMAN_STARTED').length;
+    expect(starts).toBeGreaterThanOrEqual(kills + 1);
+  });
+
+  it('remove stops the engine and its jobs; run resumes and finishes', async () => {
+    const t = tempDir('engine-remove-');
+    cleanup = t.cleanup;
+    const { dir, submitDir } = planKoto(t.dir, { jobs: 8, clusterSize: 4 });
+    const runLog = path.join(dir, 'runs.log');
+    const env = { KOTO_RUN_LOG: runLog, KOTO_SLEEP: '1' };
+    const started = await pt(['run', submitDir], { env });
+    expect(started.code).toBe(0);
+    expect(started.stdout).toMatch(/engine started \(pid \d+\)/);
+    await until(
+      () => jobstate(submitDir).some((f) => f[1].startsWith('merge_') && f[2] === 'EXECUTE'),
+      20_000,
+      'a clustered job to run',
+    );
+    const removed = await pt(['remove', submitDir]);
+    expect(removed.stdout).toMatch(/stopped the engine \(pid \d+\)/);
+    expect(removed.code).toBe(0);
+    const lines = jobstate(submitDir);
+    expect(lines.some((f) => f[2] === 'JOB_ABORTED')).toBe(true);
+    expect(lines[lines.length - 1].slice(3, 5)).toEqual(['DAGMAN_FINISHED', '2']);
+    expect(existsSync(path.join(submitDir, 'engine.pid'))).toBe(false);
+    await until(() => processesMentioning(submitDir).length === 0, 10_000, 'the jobs to end');
+    const resumed = await pt(['run', '--foreground', '-q', submitDir], { env: { KOTO_RUN_LOG: runLog } });
+    expect(resumed.code).toBe(0);
+    checkMerged(dir, 8);
+    for (let s = 1000; s < 1008; s++) expect(runCounts(runLog).get(`sim ${s}`), `sim ${s}`).toBe(1);
+  });
+
+  it('reports a bad submit dir and a second engine in one line', async () => {
+    const t = tempDir('engine-bad-');
+    cleanup = t.cleanup;
+    const r = await pt(['run', '--foreground', t.dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `pegasus-ts run: ${t.dir}: not a submit directory (no plan.yml; plan one with pegasus-ts plan)`,
+    );
+    writeFileSync(
+      path.join(t.dir, 'plan.yml'),
+      'plan: "1.0"\njobs:\n  - {name: a, kind: compute, command: [/bin/true]}\n',
+    );
+    const bad = await pt(['run', '--foreground', t.dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(
+      `pegasus-ts run: ${t.dir}/plan.yml:3: job a: site: expected a non-empty string`,
+    );
+    const slots = await pt(['run', '--slots', '0', t.dir]);
+    expect(slots.code).toBe(2);
+    expect(slots.stderr.trim()).toBe('pegasus-ts run: --slots 0 (expected an integer >= 1)');
+  });
+});
