@@ -129,6 +129,9 @@ describe('pegasus-ts run (local mode)', () => {
     const started = await pt(['run', submitDir], { env });
     expect(started.code).toBe(0);
     expect(started.stdout).toMatch(/engine started \(pid \d+\)/);
+    const second = await pt(['run', '--foreground', submitDir], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/already driven by the engine with pid \d+/);
     await until(
       () => jobstate(submitDir).some((f) => f[1].startsWith('merge_') && f[2] === 'EXECUTE'),
       20_000,

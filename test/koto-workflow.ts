@@ -16,7 +16,7 @@ export interface KotoPlan {
  */
 export function planKoto(
   dir: string,
-  o: { jobs: number; clusterSize?: number; site?: 'local' | 'slurm'; extra?: string[] } = { jobs: 10 },
+  o: { jobs: number; clusterSize?: number; site?: 'local' | 'slurm'; walltime?: number; extra?: string[] } = { jobs: 10 },
 ): KotoPlan {
   const site = o.site ?? 'local';
   execFileSync(process.execPath, [
@@ -29,6 +29,7 @@ export function planKoto(
     site,
     '--cluster-size',
     String(o.clusterSize ?? 10),
+    ...(o.walltime ? ['--walltime', String(o.walltime)] : []),
   ]);
   const out = execFileSync(
     process.execPath,
@@ -118,4 +119,17 @@ export function processesMentioning(marker: string): number[] {
     }
   }
   return found;
+}
+
+/** Task ids marked DONE in a cluster's rescue log. */
+export function rescueDone(dagFile: string): Set<string> {
+  const done = new Set<string>();
+  let text = '';
+  try {
+    text = readFileSync(`${dagFile}.rescue`, 'utf8');
+  } catch {
+    return done;
+  }
+  for (const m of text.matchAll(/^DONE (\S+)$/gm)) done.add(m[1]);
+  return done;
 }

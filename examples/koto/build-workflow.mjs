@@ -10,6 +10,7 @@
 // whose grid is a Slurm scheduler: clustered jobs become sbatch scripts) or `local` (this machine).
 //
 //   node examples/koto/build-workflow.mjs [--jobs N] [--out DIR] [--scratch DIR] [--site slurm|local]
+//                                         [--cluster-size N] [--walltime MINUTES (Slurm allocations)]
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     scratch: { type: 'string' },
     site: { type: 'string', default: 'slurm' },
     'cluster-size': { type: 'string', default: '10' },
+    walltime: { type: 'string' },
   },
 });
 const site = values.site;
@@ -89,6 +91,7 @@ const slurm = new api.Site('slurm', { arch: 'x86_64', osType: 'linux' })
     queue: 'debug',
     'data.configuration': 'sharedfs',
     'job.aggregator': 'mpiexec',
+    ...(values.walltime ? { maxwalltime: Number(values.walltime) } : {}),
   })
   .addEnv({ KOTO_HOME: '/opt/koto' });
 const sc = new api.SiteCatalog().addSites(local, slurm);

@@ -140,6 +140,8 @@ JobCompLoc=$LOG/jobcomp.txt
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
+# schedule a batch job as soon as it is submitted (the default waits up to 3 s)
+SchedulerParameters=batch_sched_delay=0
 MpiDefault=$MPI_DEFAULT
 MailProg=/bin/true
 ReturnToService=2

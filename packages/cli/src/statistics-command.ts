@@ -36,7 +36,12 @@ export function registerStatisticsCommand(program: Command, ctx: CommandContext)
         ctx.io.stdout(r.text);
         ctx.io.stdout(`\nSummary written to ${r.files[0]}\n`);
         if (r.files.length > 1) {
-          ctx.io.stdout(`Other statistics written to:\n${r.files.slice(1).map((f) => `  ${f}\n`).join('')}`);
+          ctx.io.stdout(
+            `Other statistics written to:\n${r.files
+              .slice(1)
+              .map((f) => `  ${f}\n`)
+              .join('')}`,
+          );
         }
         ctx.setExitCode(0);
       } finally {

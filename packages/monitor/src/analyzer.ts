@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Db } from './database.js';
 import { formatTime } from './format.js';
-import { jobCategory } from './job-category.js';
 import { tailFile, tailText } from './internal/tail.js';
-import { workflowInfo, type WorkflowRun, workflowRun } from './workflow-state.js';
+import { jobCategory } from './job-category.js';
+import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 /** A failed task inside a failed clustered job (its last try in the job's last attempt). */
 export interface FailedTask {
@@ -80,7 +80,10 @@ function commandLine(executable: string | null, argv: string | null): string {
     if (argv) args = [argv];
   }
   const q = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
-  return [executable ?? '', ...args].filter((s) => s !== '').map(q).join(' ');
+  return [executable ?? '', ...args]
+    .filter((s) => s !== '')
+    .map(q)
+    .join(' ');
 }
 
 /** exit code / signal from a raw wait status (-1: unknown). */
@@ -95,7 +98,11 @@ function decodeRaw(raw: number | null): { exitCode: number | null; signal: numbe
  * will not be retried) with its last attempt's site, host, exit code or signal, command line,
  * output tails and record, and for a clustered job the failed tasks inside it.
  */
-export function analyze(db: Db, submitDir: string, options: { taskLimit?: number; tailLines?: number } = {}): AnalyzerReport {
+export function analyze(
+  db: Db,
+  submitDir: string,
+  options: { taskLimit?: number; tailLines?: number } = {},
+): AnalyzerReport {
   const info = workflowInfo(db);
   const run = workflowRun(db, submitDir);
   const isRunning = run.state === 'Running';
@@ -190,8 +197,12 @@ export function analyze(db: Db, submitDir: string, options: { taskLimit?: number
       command: own ? commandLine(own.executable, own.argv) : commandLine(j.executable, j.argv),
       stdoutFile,
       stderrFile,
-      stdoutTail: tailFile(join(submitDir, stdoutFile), lines) ?? (own?.stdout_text ? tailText(own.stdout_text, lines) : null),
-      stderrTail: tailFile(join(submitDir, stderrFile), lines) ?? (own?.stderr_text ? tailText(own.stderr_text, lines) : null),
+      stdoutTail:
+        tailFile(join(submitDir, stdoutFile), lines) ??
+        (own?.stdout_text ? tailText(own.stdout_text, lines) : null),
+      stderrTail:
+        tailFile(join(submitDir, stderrFile), lines) ??
+        (own?.stderr_text ? tailText(own.stderr_text, lines) : null),
       record: own?.record_file ?? null,
     };
     if (j.clustered) {
@@ -257,7 +268,8 @@ export function formatAnalyzer(r: AnalyzerReport): string {
   o += `${STARS('Summary')}\n\n`;
   o += ` Submit Directory   : ${r.submitDir}\n`;
   o += ` Workflow Status    : ${r.run.state}${r.run.lost ? ' (the engine stopped without finishing)' : ''}\n`;
-  const row = (label: string, n: number) => ` ${label.padEnd(19)}: ${String(n).padStart(6)} (${pct(n, r.total)})\n`;
+  const row = (label: string, n: number) =>
+    ` ${label.padEnd(19)}: ${String(n).padStart(6)} (${pct(n, r.total)})\n`;
   o += row('Total jobs', r.total);
   o += row('# jobs succeeded', r.succeeded);
   o += row('# jobs failed', r.failed);

@@ -85,7 +85,10 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
   if (options.readonly && !existsSync(path)) throw new MonitorError(`${path}: no such database`);
   let db: Db;
   try {
-    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly === true });
+    db = new Database(path, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly === true,
+    });
   } catch (err) {
     throw new MonitorError(`${path}: cannot open the database (${(err as Error).message})`);
   }

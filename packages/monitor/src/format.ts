@@ -25,7 +25,11 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** A table of left-aligned columns, padded to the widest cell (+ 2 spaces). */
-export function formatTable(header: string[], rows: (string | number)[][], align: ('l' | 'r')[] = []): string {
+export function formatTable(
+  header: string[],
+  rows: (string | number)[][],
+  align: ('l' | 'r')[] = [],
+): string {
   const cells = [header, ...rows.map((r) => r.map((c) => String(c)))];
   const widths = header.map((_, k) => Math.max(...cells.map((r) => (r[k] ?? '').length)));
   return cells

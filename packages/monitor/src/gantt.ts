@@ -11,11 +11,14 @@ const COLORS = {
 /** Jobs above which rows are groups of consecutive jobs instead of one row per job. */
 export const GANTT_MAX_ROWS = 1000;
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const px = (n: number) => (Math.round(n * 10) / 10).toString();
 
 function niceStep(span: number, target: number): number {
-  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+  const steps = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+  ];
   for (const s of steps) if (span / s <= target) return s;
   return Math.ceil(span / target / 86400) * 86400;
 }
@@ -45,7 +48,12 @@ interface Inst {
  * With more than GANTT_MAX_ROWS jobs each row stands for a group of consecutive jobs (by first
  * submit): the span of their attempts, red when any failed, labelled with counts.
  */
-export function renderGantt(db: Db, title: string, write: (s: string) => void, now = Date.now() / 1000): void {
+export function renderGantt(
+  db: Db,
+  title: string,
+  write: (s: string) => void,
+  now = Date.now() / 1000,
+): void {
   const span = db
     .prepare(
       `SELECT min(submit_time) AS t0, max(coalesce(end_time, state_time)) AS t1, count(*) AS n,
@@ -83,7 +91,9 @@ export function renderGantt(db: Db, title: string, write: (s: string) => void, n
   // legend
   let lx = 10;
   for (const [name, color] of Object.entries(COLORS)) {
-    write(`<rect x="${lx}" y="30" width="12" height="10" fill="${color}"/><text x="${lx + 16}" y="39">${name}</text>\n`);
+    write(
+      `<rect x="${lx}" y="30" width="12" height="10" fill="${color}"/><text x="${lx + 16}" y="39">${name}</text>\n`,
+    );
     lx += 90;
   }
   // job order: first submit
@@ -121,7 +131,8 @@ export function renderGantt(db: Db, title: string, write: (s: string) => void, n
     const arr = bad ? runBad : runOk;
     arr[bucket(start)] += 1;
     arr[bucket(end) + 1] -= 1;
-    const outcome = i.final === 'success' ? 'success' : bad ? 'failure' : i.final === 'evicted' ? 'evicted' : 'running';
+    const outcome =
+      i.final === 'success' ? 'success' : bad ? 'failure' : i.final === 'evicted' ? 'evicted' : 'running';
     if (groupSpan && groupCounts) {
       const a = groupSpan[row * 2];
       groupSpan[row * 2] = Number.isNaN(a) ? i.s : Math.min(a, i.s);
@@ -134,7 +145,10 @@ export function renderGantt(db: Db, title: string, write: (s: string) => void, n
     }
     const y = top + row * rowH + 2;
     const h = rowH - 4;
-    if (start > i.s) write(`<rect x="${px(x(i.s))}" y="${y}" width="${px(Math.max(0.5, x(start) - x(i.s)))}" height="${h}" fill="${COLORS.queued}"/>`);
+    if (start > i.s)
+      write(
+        `<rect x="${px(x(i.s))}" y="${y}" width="${px(Math.max(0.5, x(start) - x(i.s)))}" height="${h}" fill="${COLORS.queued}"/>`,
+      );
     write(
       `<rect x="${px(x(start))}" y="${y}" width="${px(Math.max(1, x(end) - x(start)))}" height="${h}" fill="${COLORS[outcome]}" stroke="white" stroke-width="0.5"><title>${esc(labels[row] ?? '')} try ${i.seq}: ${outcome}, ${clock(end - start)}</title></rect>\n`,
     );
@@ -157,7 +171,9 @@ export function renderGantt(db: Db, title: string, write: (s: string) => void, n
   for (let r = 0; r < rows; r += labelEvery) {
     const text = grouped ? `jobs ${r * perRow + 1}-${Math.min(span.jobs, (r + 1) * perRow)}` : labels[r];
     const t = text.length > 38 ? `${text.slice(0, 36)}..` : text;
-    write(`<text x="${left - 6}" y="${top + r * rowH + rowH - 3}" text-anchor="end" font-size="${Math.min(11, Math.max(7, rowH - 3))}">${esc(t)}</text>\n`);
+    write(
+      `<text x="${left - 6}" y="${top + r * rowH + rowH - 3}" text-anchor="end" font-size="${Math.min(11, Math.max(7, rowH - 3))}">${esc(t)}</text>\n`,
+    );
   }
   // running attempts over time
   let ok = 0;
@@ -181,7 +197,9 @@ export function renderGantt(db: Db, title: string, write: (s: string) => void, n
     });
     return `${d} L${left + plotW},${cy} Z`;
   };
-  write(`<path d="${poly(allPts)}" fill="${COLORS.failure}" opacity="0.8"/>\n<path d="${poly(okPts)}" fill="${COLORS.running}" opacity="0.8"/>\n`);
+  write(
+    `<path d="${poly(allPts)}" fill="${COLORS.failure}" opacity="0.8"/>\n<path d="${poly(okPts)}" fill="${COLORS.running}" opacity="0.8"/>\n`,
+  );
   write(`<text x="${left - 6}" y="${cy - concH + 10}" text-anchor="end">running attempts</text>`);
   write(`<text x="${left - 6}" y="${cy}" text-anchor="end">peak ${peak}</text>\n`);
   // time axis
@@ -190,7 +208,9 @@ export function renderGantt(db: Db, title: string, write: (s: string) => void, n
   write(`<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="black"/>\n`);
   for (let t = 0; t <= t1 - t0 + 1e-9; t += step) {
     const xx = px(x(t0 + t));
-    write(`<line x1="${xx}" y1="${cy - concH}" x2="${xx}" y2="${axisY + 4}" stroke="#000" stroke-opacity="0.12"/>`);
+    write(
+      `<line x1="${xx}" y1="${cy - concH}" x2="${xx}" y2="${axisY + 4}" stroke="#000" stroke-opacity="0.12"/>`,
+    );
     write(`<text x="${xx}" y="${axisY + 16}" text-anchor="middle">${clock(t)}</text>\n`);
   }
   write(

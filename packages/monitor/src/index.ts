@@ -10,7 +10,14 @@ export { DB_FILE, type Db, dbPath, openDatabase, SCHEMA_VERSION } from './databa
 export { MonitorError } from './errors.js';
 export { formatDuration, formatTable, formatTime, progressBar } from './format.js';
 export { GANTT_MAX_ROWS, renderGantt } from './gantt.js';
-export { type IngesterOptions, type IngestStats, Ingester, ingest, rawStatus, type Watcher } from './ingester.js';
+export {
+  Ingester,
+  type IngesterOptions,
+  type IngestStats,
+  ingest,
+  rawStatus,
+  type Watcher,
+} from './ingester.js';
 export { type ParsedInvocation, parseInvocationRecord, parseInvocationText } from './invocation-parser.js';
 export { type JobCategory, jobCategory } from './job-category.js';
 export { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from './jobstate-line.js';

@@ -78,6 +78,7 @@ export function rawStatus(exit: number): number {
 
 interface ClusterJobRow {
   job_id: number;
+  site: string | null;
   exec_job_id: string;
   dag_file: string | null;
   first_task_id: number | null;
@@ -202,14 +203,16 @@ export class Ingester {
          WHERE ji.record_state = 0 AND (ji.final IS NOT NULL OR ji.end_time IS NOT NULL)`,
       ),
       clusterJobs: db.prepare(
-        'SELECT job_id, exec_job_id, dag_file, first_task_id, task_count FROM job WHERE clustered = 1',
+        'SELECT job_id, site, exec_job_id, dag_file, first_task_id, task_count FROM job WHERE clustered = 1',
       ),
       instancesOf: db.prepare(
         `SELECT job_instance_id, job_submit_seq, submit_time, cluster_start, cluster_duration, site, state, final
          FROM job_instance
          WHERE job_id = ? ORDER BY job_submit_seq`,
       ),
-      tasksOf: db.prepare('SELECT task_id, task_index, name, abs_task_id FROM task WHERE task_id BETWEEN ? AND ?'),
+      tasksOf: db.prepare(
+        'SELECT task_id, task_index, name, abs_task_id FROM task WHERE task_id BETWEEN ? AND ?',
+      ),
       meta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -294,7 +297,8 @@ export class Ingester {
       try {
         isFile = statSync(planFile).isFile();
       } catch {}
-      if (!isFile) throw new MonitorError(`${this.submitDir}: not a submit directory (no ${bd.plan ?? 'plan.yml'})`);
+      if (!isFile)
+        throw new MonitorError(`${this.submitDir}: not a submit directory (no ${bd.plan ?? 'plan.yml'})`);
       let jobs = 0;
       let tasks = 0;
       let edges = 0;
@@ -333,7 +337,9 @@ export class Ingester {
           },
         },
         () => {
-          db.exec('DELETE FROM workflow; DELETE FROM job; DELETE FROM task; DELETE FROM job_edge; DELETE FROM files;');
+          db.exec(
+            'DELETE FROM workflow; DELETE FROM job; DELETE FROM task; DELETE FROM job_edge; DELETE FROM files;',
+          );
           jobs = tasks = edges = 0;
         },
       );
@@ -403,7 +409,9 @@ export class Ingester {
             addTask(t.index, t.abstractId, t.name, t.transformation, t.command),
           )
         : -1;
-      if (n < 0 && j.tasks) j.tasks.forEach((id, k) => addTask(k + 1, id, id, '', ''));
+      if (n < 0 && j.tasks) {
+        for (let k = 0; k < j.tasks.length; k++) addTask(k + 1, j.tasks[k], j.tasks[k], '', '');
+      }
     } else if (j.kind === 'compute') {
       addTask(1, j.id ?? j.name, j.name, j.transformation, JSON.stringify(j.command));
     }
@@ -422,7 +430,10 @@ export class Ingester {
     if (row) id = row.job_id;
     else {
       // not in the plan (an engine-internal job): keep its events anyway
-      id = Number(this.st.insertJob.run(name, 'unknown', null, 0, 0, null, null, '[]', 0, null, null, 1).lastInsertRowid);
+      id = Number(
+        this.st.insertJob.run(name, 'unknown', null, 0, 0, null, null, '[]', 0, null, null, 1)
+          .lastInsertRowid,
+      );
     }
     if (this.jobIds.size > 200_000) this.jobIds.clear();
     this.jobIds.set(name, id);
@@ -438,6 +449,7 @@ export class Ingester {
       return;
     }
     const db = this.db;
+    let want = this.chunk;
     for (;;) {
       const off0 = this.offsetOf(JOBSTATE);
       if (off0 >= size) {
@@ -453,8 +465,13 @@ export class Ingester {
       try {
         this.jobIds.clear(); // another writer may have added jobs
         const off = this.offsetOf(JOBSTATE);
-        const buf = readRange(path, off, this.chunk);
+        const buf = readRange(path, off, want);
         const last = buf.lastIndexOf(10);
+        if (last < 0 && buf.length === want) {
+          // a line longer than the chunk: read more at once
+          want *= 2;
+          more = true;
+        }
         if (last >= 0) {
           const text = buf.toString('utf8', 0, last + 1);
           let p = 0;
@@ -473,7 +490,8 @@ export class Ingester {
           }
           this.st.setOffset.run(JOBSTATE, off + last + 1, 0);
           stats.bytes += last + 1;
-          more = buf.length === this.chunk;
+          more = buf.length === want;
+          want = this.chunk;
         }
         db.exec('COMMIT');
       } catch (err) {
@@ -491,7 +509,8 @@ export class Ingester {
   }
 
   private applyWorkflow(ev: WorkflowEvent): void {
-    if (ev.event === 'DAGMAN_STARTED') this.st.insertWfState.run('WORKFLOW_STARTED', ev.time, -1, null, ev.value);
+    if (ev.event === 'DAGMAN_STARTED')
+      this.st.insertWfState.run('WORKFLOW_STARTED', ev.time, -1, null, ev.value);
     else if (ev.event === 'DAGMAN_FINISHED')
       this.st.insertWfState.run('WORKFLOW_TERMINATED', ev.time, 0, ev.value ?? -1, null);
   }
@@ -574,6 +593,9 @@ export class Ingester {
   ): number | null {
     const host = this.hostId(site ?? r.resource, r.hostname, r.hostaddr);
     const failed = r.raw !== 0;
+    // A task's command is in the task table: keep the record's own copy only when it matters
+    // (a failure, or no task to look it up in), so a million successful tasks stay small.
+    const full = failed || taskId === null;
     this.st.insertInvocation.run(
       instance,
       seq,
@@ -585,13 +607,13 @@ export class Ingester {
       r.exitCode,
       r.signal,
       r.transformation,
-      r.executable,
-      r.argv,
-      r.derivation,
+      full ? r.executable : null,
+      full ? r.argv : null,
+      full ? r.derivation : null,
       r.maxrss,
       r.cpu !== null && r.duration > 0 ? r.cpu / r.duration : null,
       host,
-      r.cwd,
+      full ? r.cwd : null,
       failed ? tail(r.stdout) : null,
       failed ? tail(r.stderr) : null,
       file,
@@ -712,6 +734,7 @@ export class Ingester {
       }
       return byName.get(derivation) ?? [null, 0];
     };
+    let want = this.chunk;
     for (;;) {
       let more = false;
       db.exec('BEGIN IMMEDIATE');
@@ -722,8 +745,8 @@ export class Ingester {
             `${path}: the file is shorter (${size} bytes) than what was read before (${off}); delete ${DB_NAME(this.submitDir)} to rebuild`,
           );
         }
-        const buf = readRange(path, off, this.chunk);
-        const atEnd = off + buf.length >= size && buf.length < this.chunk;
+        const buf = readRange(path, off, want);
+        const atEnd = off + buf.length >= size && buf.length < want;
         const instances = this.st.instancesOf.all(job.job_id) as InstanceRow[];
         const latest = instances[instances.length - 1];
         const writerDone =
@@ -756,7 +779,16 @@ export class Ingester {
         for (const r of records) {
           const inst = this.instanceFor(job.job_id, instances, r.start);
           const [taskId, index] = taskOf(r.derivation);
-          const host = this.insertRecord(r, inst.job_instance_id, index, taskId, inst.site, rel, off + bytesTo(r.offset));
+          const site = inst.site ?? job.site;
+          const host = this.insertRecord(
+            r,
+            inst.job_instance_id,
+            index,
+            taskId,
+            site,
+            rel,
+            off + bytesTo(r.offset),
+          );
           if (!used.has(inst.job_instance_id)) {
             used.add(inst.job_instance_id);
             this.st.instanceHost.run(host, r.cwd, inst.job_instance_id);
@@ -766,7 +798,9 @@ export class Ingester {
         const consumedBytes = bytesTo(consumed);
         this.st.setOffset.run(rel, off + consumedBytes, 0);
         stats.bytes += consumedBytes;
-        more = !atEnd && consumedBytes > 0;
+        more = !atEnd;
+        // a record longer than the chunk: read more at once
+        want = consumedBytes === 0 ? want * 2 : this.chunk;
         db.exec('COMMIT');
       } catch (err) {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -786,7 +820,8 @@ export class Ingester {
     let pick: InstanceRow | undefined;
     for (const i of instances) {
       if (i.cluster_start !== null && i.cluster_duration !== null) {
-        if (start >= i.cluster_start - 0.001 && start <= i.cluster_start + i.cluster_duration + 0.001) return i;
+        if (start >= i.cluster_start - 0.001 && start <= i.cluster_start + i.cluster_duration + 0.001)
+          return i;
       }
     }
     for (const i of instances) {

@@ -4,7 +4,7 @@ import type { Db } from './database.js';
 import { formatDuration, formatTable } from './format.js';
 import { renderGantt } from './gantt.js';
 import { jobCategory } from './job-category.js';
-import { workflowInfo, type WorkflowRun, workflowRun } from './workflow-state.js';
+import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 export interface CountRow {
   succeeded: number;
@@ -123,7 +123,10 @@ export function formatSummary(s: Summary): string {
     '',
     kv('Workflow wall time', formatDuration(s.workflowWallTime)),
     kv('Cumulative job wall time', formatDuration(s.cumulativeJobWallTime)),
-    kv('Cumulative job wall time as seen from submit side', formatDuration(s.cumulativeJobWallTimeSubmitSide)),
+    kv(
+      'Cumulative job wall time as seen from submit side',
+      formatDuration(s.cumulativeJobWallTimeSubmitSide),
+    ),
     kv('Cumulative job badput wall time', formatDuration(s.badput)),
     kv('Cumulative job badput wall time as seen from submit side', formatDuration(s.badputSubmitSide)),
     '',
@@ -199,11 +202,39 @@ export function writeBreakdown(db: Db, path: string): void {
     )
     .all() as { host: string; site: string; n: number; ok: number; bad: number; total: number }[];
   const sink = new FileSink(path);
-  sink.write('# Invocations by transformation (runtime in seconds x pegasus cores; memory: maxrss in MB; cpu: (utime+stime)/runtime)\n');
+  sink.write(
+    '# Invocations by transformation (runtime in seconds x pegasus cores; memory: maxrss in MB; cpu: (utime+stime)/runtime)\n',
+  );
   sink.write(
     `${formatTable(
-      ['Transformation', 'Count', 'Succeeded', 'Failed', 'Min', 'Max', 'Mean', 'Total', 'Min (mem)', 'Max (mem)', 'Mean (mem)', 'Mean (cpu %)'],
-      tr.map((r) => [r.tr, r.n, r.ok, r.bad, f3(r.mn), f3(r.mx), f3(r.mean), f3(r.total), f2(r.mem_min), f2(r.mem_max), f2(r.mem_mean), f2(r.cpu)]),
+      [
+        'Transformation',
+        'Count',
+        'Succeeded',
+        'Failed',
+        'Min',
+        'Max',
+        'Mean',
+        'Total',
+        'Min (mem)',
+        'Max (mem)',
+        'Mean (mem)',
+        'Mean (cpu %)',
+      ],
+      tr.map((r) => [
+        r.tr,
+        r.n,
+        r.ok,
+        r.bad,
+        f3(r.mn),
+        f3(r.mx),
+        f3(r.mean),
+        f3(r.total),
+        f2(r.mem_min),
+        f2(r.mem_max),
+        f2(r.mem_mean),
+        f2(r.cpu),
+      ]),
     )}\n\n`,
   );
   sink.write('# Invocations by host\n');
@@ -243,9 +274,29 @@ export function writeJobs(db: Db, path: string): number {
     host: string | null;
   }>;
   const sink = new FileSink(path);
-  const cols = ['Job', 'Try', 'Site', 'Kickstart', 'Mult', 'Kickstart-Mult', 'CPU-Time', 'Post', 'CondorQTime', 'Resource', 'Runtime', 'Seqexec', 'Seqexec-Delay', 'Exitcode', 'Hostname'];
-  sink.write('# Job attempts (seconds; Kickstart: sum of the attempt\'s task records; Runtime: as the engine saw it;\n');
-  sink.write('# CondorQTime: submit to execute; Seqexec: the cluster runner\'s own duration; Exitcode: raw wait status)\n');
+  const cols = [
+    'Job',
+    'Try',
+    'Site',
+    'Kickstart',
+    'Mult',
+    'Kickstart-Mult',
+    'CPU-Time',
+    'Post',
+    'CondorQTime',
+    'Resource',
+    'Runtime',
+    'Seqexec',
+    'Seqexec-Delay',
+    'Exitcode',
+    'Hostname',
+  ];
+  sink.write(
+    "# Job attempts (seconds; Kickstart: sum of the attempt's task records; Runtime: as the engine saw it;\n",
+  );
+  sink.write(
+    "# CondorQTime: submit to execute; Seqexec: the cluster runner's own duration; Exitcode: raw wait status)\n",
+  );
   sink.write(`${cols.join('\t')}\n`);
   let n = 0;
   for (const r of it) {
@@ -277,8 +328,18 @@ export function writeTime(db: Db, dir: string, unit: 'hour' | 'day'): void {
     )
     .all() as { d: string; n: number; rt: number }[];
   const sink = new FileSink(join(dir, 'time.txt'));
-  sink.write(`# Job attempts per ${unit}\n${formatTable(['Date', 'Count', 'Runtime (sec)'], jobs.map((r) => [r.d, r.n, f3(r.rt)]))}\n\n`);
-  sink.write(`# Invocations per ${unit}\n${formatTable(['Date', 'Count', 'Runtime (sec)'], invs.map((r) => [r.d, r.n, f3(r.rt)]))}\n`);
+  sink.write(
+    `# Job attempts per ${unit}\n${formatTable(
+      ['Date', 'Count', 'Runtime (sec)'],
+      jobs.map((r) => [r.d, r.n, f3(r.rt)]),
+    )}\n\n`,
+  );
+  sink.write(
+    `# Invocations per ${unit}\n${formatTable(
+      ['Date', 'Count', 'Runtime (sec)'],
+      invs.map((r) => [r.d, r.n, f3(r.rt)]),
+    )}\n`,
+  );
   sink.close();
   const perHost = db
     .prepare(
@@ -313,7 +374,11 @@ export interface StatisticsResult {
 }
 
 /** Computes the summary and writes the statistics files (summary.txt always). */
-export function writeStatistics(db: Db, submitDir: string, options: StatisticsOptions = {}): StatisticsResult {
+export function writeStatistics(
+  db: Db,
+  submitDir: string,
+  options: StatisticsOptions = {},
+): StatisticsResult {
   const outputDir = options.outputDir ?? join(submitDir, 'statistics');
   mkdirSync(outputDir, { recursive: true });
   const summary = querySummary(db, submitDir);

@@ -1,7 +1,7 @@
 import type { Db } from './database.js';
 import { formatTable, formatTime, progressBar } from './format.js';
 import { type JobCategory, jobCategory } from './job-category.js';
-import { workflowInfo, type WorkflowRun, workflowRun } from './workflow-state.js';
+import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 export interface StatusCounts {
   unready: number;
@@ -39,7 +39,11 @@ export interface StatusReport {
  * Counts jobs per status column with two GROUP BYs (jobs by last state; unsubmitted jobs whose
  * parents are all done): no row is loaded, so it answers in about a second at a million jobs.
  */
-export function queryStatus(db: Db, submitDir: string, options: { long?: boolean; limit?: number } = {}): StatusReport {
+export function queryStatus(
+  db: Db,
+  submitDir: string,
+  options: { long?: boolean; limit?: number } = {},
+): StatusReport {
   const info = workflowInfo(db);
   const run = workflowRun(db, submitDir);
   const running = run.state === 'Running';
@@ -178,13 +182,31 @@ export function formatStatus(r: StatusReport, now = Date.now() / 1000): string {
   lines.push(
     formatTable(
       ['UNREADY', 'READY', 'PRE', 'IN_Q', 'POST', 'DONE', 'FAIL', '%DONE', 'STATE', 'DAGNAME'],
-      [[t.unready, t.ready, t.pre, t.queued, t.post, t.succeeded, t.failed, t.percent_done.toFixed(1), state, r.dagname]],
+      [
+        [
+          t.unready,
+          t.ready,
+          t.pre,
+          t.queued,
+          t.post,
+          t.succeeded,
+          t.failed,
+          t.percent_done.toFixed(1),
+          state,
+          r.dagname,
+        ],
+      ],
       ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
   );
-  lines.push(`${progressBar(t.total ? t.succeeded / t.total : 0)} ${t.percent_done.toFixed(1)}% (${t.succeeded}/${t.total} jobs done, ${t.failed} failed)`);
+  lines.push(
+    `${progressBar(t.total ? t.succeeded / t.total : 0)} ${t.percent_done.toFixed(1)}% (${t.succeeded}/${t.total} jobs done, ${t.failed} failed)`,
+  );
   lines.push(`Summary: 1 DAG total (${r.run.state === 'Planned' ? 'Running' : r.run.state}:1)`);
-  if (r.run.firstStart !== null) lines.push(`Started ${formatTime(r.run.firstStart)}${r.run.starts > 1 ? `, ${r.run.starts} engine starts` : ''}`);
+  if (r.run.firstStart !== null)
+    lines.push(
+      `Started ${formatTime(r.run.firstStart)}${r.run.starts > 1 ? `, ${r.run.starts} engine starts` : ''}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -101,15 +101,32 @@ export function workflowRun(db: Db, submitDir: string, now = Date.now() / 1000):
       lastEnd = r.timestamp;
     }
   }
-  if (starts === 0) return { state: 'Planned', status: null, starts, lost: false, firstStart, lastEnd, wallTime: 0 };
+  if (starts === 0)
+    return { state: 'Planned', status: null, starts, lost: false, firstStart, lastEnd, wallTime: 0 };
   if (open) {
     const pid = enginePid(submitDir) ?? open.pid;
     if (alive(pid)) {
-      return { state: 'Running', status: null, starts, lost: false, firstStart, lastEnd, wallTime: wall + now - open.t };
+      return {
+        state: 'Running',
+        status: null,
+        starts,
+        lost: false,
+        firstStart,
+        lastEnd,
+        wallTime: wall + now - open.t,
+      };
     }
     const last = (db.prepare('SELECT max(timestamp) AS t FROM jobstate').get() as { t: number | null }).t;
     const end = Math.max(open.t, last ?? open.t);
-    return { state: 'Failure', status: null, starts, lost: true, firstStart, lastEnd: end, wallTime: wall + end - open.t };
+    return {
+      state: 'Failure',
+      status: null,
+      starts,
+      lost: true,
+      firstStart,
+      lastEnd: end,
+      wallTime: wall + end - open.t,
+    };
   }
   return {
     state: status === 0 ? 'Success' : 'Failure',

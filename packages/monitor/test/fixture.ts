@@ -6,7 +6,15 @@
 // written the way the engine writes them. When the engine exists, `buildRun` can be replaced by
 // `pegasus-ts run` on the same workflow.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +38,10 @@ interface PlanYml {
   edges: [string, string][];
 }
 
-function exec(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string; pid: number }> {
+function exec(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string; pid: number }> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -71,7 +82,20 @@ export async function buildRun(scenario: Scenario): Promise<Run> {
       c.on('close', (code) => (code === 0 ? res() : rej(new Error(`build-workflow exited ${code}`))));
     });
     const p = await exec(
-      ['plan', '--dir', join(dir, 'submit'), '--relative-dir', 'run0001', '--cluster', 'horizontal', '--output-sites', 'local', '--cleanup', 'none', 'workflow.yml'],
+      [
+        'plan',
+        '--dir',
+        join(dir, 'submit'),
+        '--relative-dir',
+        'run0001',
+        '--cluster',
+        'horizontal',
+        '--output-sites',
+        'local',
+        '--cleanup',
+        'none',
+        'workflow.yml',
+      ],
       dir,
     );
     if (p.code !== 0) throw new Error(`plan failed: ${p.stderr}`);
@@ -126,7 +150,11 @@ export async function buildRun(scenario: Scenario): Promise<Run> {
 }
 
 /** Runs every attempt of one job as the engine does; true when it succeeded. */
-async function runJob(submitDir: string, job: PlanYml['jobs'][number], line: (s: string) => void): Promise<boolean> {
+async function runJob(
+  submitDir: string,
+  job: PlanYml['jobs'][number],
+  line: (s: string) => void,
+): Promise<boolean> {
   for (let seq = 1; seq <= job.retries + 1; seq++) {
     const nnn = String(seq - 1).padStart(3, '0');
     const site = job.site;

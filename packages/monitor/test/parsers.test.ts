@@ -64,10 +64,14 @@ describe('invocation records', () => {
   const record = (args: string[]): string => {
     const log = join(dir, `r${Math.random()}.yml`);
     try {
-      execFileSync(process.execPath, [BIN, 'kickstart', '-n', 'demo::t:1.0', '-N', 'ID1', '-R', 'local', '-l', log, '--', ...args], {
-        cwd: dir,
-        stdio: 'ignore',
-      });
+      execFileSync(
+        process.execPath,
+        [BIN, 'kickstart', '-n', 'demo::t:1.0', '-N', 'ID1', '-R', 'local', '-l', log, '--', ...args],
+        {
+          cwd: dir,
+          stdio: 'ignore',
+        },
+      );
     } catch {
       // a failing application makes kickstart exit non-zero: the record is there anyway
     }
@@ -102,9 +106,17 @@ describe('invocation records', () => {
   });
 
   it('leaves a record that may still be being written for later, and skips unreadable ones', () => {
-    const one = readFileSync(join(import.meta.dirname, '../../../examples/diamond/diamond.dag.invocations.yml'), 'utf8');
+    const one = readFileSync(
+      join(import.meta.dirname, '../../../examples/diamond/diamond.dag.invocations.yml'),
+      'utf8',
+    );
     const all = parseInvocationText(one, true);
-    expect(all.records.map((r) => r.derivation)).toEqual(['preprocess', 'findrange1', 'findrange2', 'analyze']);
+    expect(all.records.map((r) => r.derivation)).toEqual([
+      'preprocess',
+      'findrange1',
+      'findrange2',
+      'analyze',
+    ]);
     expect(all.consumed).toBe(one.length);
     const notFinal = parseInvocationText(one, false);
     expect(notFinal.records).toHaveLength(3);

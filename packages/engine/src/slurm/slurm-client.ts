@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { type CommandOptions, runSlurmCommand } from './internal/run-command.js';
 import { SlurmError } from './slurm-error.js';
-import { parseSbatchParsable, parseSqueue, SQUEUE_FORMAT, type SlurmJobInfo } from './slurm-parse.js';
+import { parseSbatchParsable, parseSqueue, type SlurmJobInfo, SQUEUE_FORMAT } from './slurm-parse.js';
 
 export interface SlurmClientOptions {
   /** environment of the Slurm commands (SLURM_CONF, PATH, ...); default process.env */
@@ -75,12 +75,21 @@ export class SlurmClient {
    */
   async submit(script: string, o: SubmitOptions): Promise<string> {
     if (o.jobName === '' || /[\n\r]/.test(o.jobName)) {
-      throw new SlurmError('failed', `sbatch: invalid job name ${JSON.stringify(o.jobName)} (expected one line)`);
+      throw new SlurmError(
+        'failed',
+        `sbatch: invalid job name ${JSON.stringify(o.jobName)} (expected one line)`,
+      );
     }
     if (!path.isAbsolute(o.cwd)) {
       throw new SlurmError('failed', `sbatch: cwd ${JSON.stringify(o.cwd)} is not an absolute path`);
     }
-    const args = ['--parsable', `--job-name=${o.jobName}`, `--chdir=${o.cwd}`, ...(o.extraArgs ?? []), script];
+    const args = [
+      '--parsable',
+      `--job-name=${o.jobName}`,
+      `--chdir=${o.cwd}`,
+      ...(o.extraArgs ?? []),
+      script,
+    ];
     const since = Math.floor(Date.now() / 1000) * 1000;
     const stdout = await runSlurmCommand(
       'sbatch',
@@ -108,7 +117,8 @@ export class SlurmClient {
     const out = new Map<string, SlurmJobInfo>();
     const unique = [...new Set(ids)];
     for (const id of unique) {
-      if (!/^\d+([_+]\d+)?$/.test(id)) throw new SlurmError('failed', `squeue: invalid job id ${JSON.stringify(id)}`);
+      if (!/^\d+([_+]\d+)?$/.test(id))
+        throw new SlurmError('failed', `squeue: invalid job id ${JSON.stringify(id)}`);
     }
     for (let i = 0; i < unique.length; i += POLL_CHUNK) {
       const chunk = unique.slice(i, i + POLL_CHUNK);
@@ -145,7 +155,10 @@ export class SlurmClient {
   async cancel(ids: readonly string[], signal?: string): Promise<void> {
     if (ids.length === 0) return;
     if (signal !== undefined && !/^(SIG)?[A-Z0-9]+$/.test(signal)) {
-      throw new SlurmError('failed', `scancel: invalid signal ${JSON.stringify(signal)} (expected e.g. TERM)`);
+      throw new SlurmError(
+        'failed',
+        `scancel: invalid signal ${JSON.stringify(signal)} (expected e.g. TERM)`,
+      );
     }
     const unique = [...new Set(ids)];
     const args = signal !== undefined ? [`--signal=${signal}`, '--full'] : [];

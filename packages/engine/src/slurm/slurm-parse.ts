@@ -263,7 +263,9 @@ export function parseSqueue(stdout: string): SlurmJobInfo[] {
     }
     const [id, state, reason, code, submit, start, end, nodes] = parts.map((p) => p.trim());
     const name = parts.slice(SQUEUE_FIELDS - 1).join('|');
-    out.push(info(id!, name.trimEnd(), state!, reason!, decodeWaitStatus(code!), submit!, start!, end!, nodes!));
+    out.push(
+      info(id!, name.trimEnd(), state!, reason!, decodeWaitStatus(code!), submit!, start!, end!, nodes!),
+    );
   }
   return out;
 }

@@ -107,7 +107,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Runs a Slurm client command without a shell and returns its stdout; retries transient
  * failures (busy controller, timeouts) with a doubling pause; throws a one-line SlurmError.
  */
-export async function runSlurmCommand(cmd: string, args: readonly string[], o: CommandOptions): Promise<string> {
+export async function runSlurmCommand(
+  cmd: string,
+  args: readonly string[],
+  o: CommandOptions,
+): Promise<string> {
   let delay = o.retryDelayMs;
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,0 +1,130 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRun, FAILING_CLUSTER, type Run } from '../../monitor/test/fixture.js';
+import { registerAnalyzerCommand } from '../src/analyzer-command.js';
+import { reportError } from '../src/errors.js';
+import type { CommandContext } from '../src/program.js';
+import { registerStatisticsCommand } from '../src/statistics-command.js';
+import { registerStatusCommand } from '../src/status-command.js';
+
+const REGISTER: Record<string, (p: Command, ctx: CommandContext) => Command> = {
+  status: registerStatusCommand,
+  analyzer: registerAnalyzerCommand,
+  statistics: registerStatisticsCommand,
+};
+
+/** Runs `pegasus-ts CMD ARGS` the way runProgram does; returns exit code and output. */
+async function pt(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  let code = 0;
+  const io = {
+    version: '0',
+    env: {},
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: (t: string) => {
+      err += t;
+    },
+    deps: {} as never,
+  };
+  const program = new Command('pegasus-ts').exitOverride().configureOutput({
+    writeOut: (s) => io.stdout(s),
+    writeErr: (s) => io.stderr(s),
+    outputError: () => {},
+  });
+  REGISTER[cmd](program, { io, setExitCode: (c) => (code = c) });
+  try {
+    await program.parseAsync([cmd, ...args], { from: 'user' });
+  } catch (e) {
+    code = reportError(e, `pegasus-ts ${cmd}`, io);
+  }
+  return { code, out, err };
+}
+
+let failed: Run;
+let ok: Run;
+beforeAll(async () => {
+  [failed, ok] = await Promise.all([buildRun('failure'), buildRun('success')]);
+}, 120_000);
+afterAll(() => {
+  failed?.cleanup();
+  ok?.cleanup();
+});
+
+describe('pegasus-ts status', () => {
+  it('prints the table and progress bar, -l the jobs, -j JSON', async () => {
+    const r = await pt('status', ['-l', failed.submitDir]);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toMatch(/STAT\s+IN_STATE\s+TRY\s+SITE\s+JOB/);
+    expect(r.out).toContain(`FAIL`);
+    expect(r.out).toContain(FAILING_CLUSTER);
+    expect(r.out).toMatch(/\s3\s+0\s+0\s+0\s+0\s+3\s+1\s+42.9\s+Failure\s+koto-mc/);
+    expect(r.out).toContain('Summary: 1 DAG total (Failure:1)');
+    const j = await pt('status', ['-j', ok.submitDir]);
+    expect(JSON.parse(j.out)).toMatchObject({
+      totals: { succeeded: 7, failed: 0, total: 7, percent_done: 100 },
+      dags: { root: { state: 'Success' } },
+    });
+    // --watch ends at once on a finished workflow
+    const w = await pt('status', ['--watch', '0.1', ok.submitDir]);
+    expect(w.code).toBe(0);
+    expect(w.out).toContain('Success');
+  });
+
+  it('rejects bad options and a missing dir in one line', async () => {
+    expect(await pt('status', ['--watch', 'x', ok.submitDir])).toMatchObject({
+      code: 2,
+      err: 'pegasus-ts status: --watch x: expected a number of seconds from 0.1 to 86400\n',
+    });
+    const r = await pt('status', [join(ok.dir, 'missing')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`pegasus-ts status: ${join(ok.dir, 'missing')}: no such submit directory\n`);
+  });
+});
+
+describe('pegasus-ts analyzer', () => {
+  it('exits 1 with the failed job and its failed task', async () => {
+    const r = await pt('analyzer', [failed.submitDir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(' # jobs failed      :      1 (14.29%)');
+    expect(r.out).toContain('last state: POST_SCRIPT_FAILURE');
+    expect(r.out).toContain('Task #4 - koto::koto-sim:1.0 - sim_00003');
+    expect(r.out).toContain('koto-sim: cannot open koto-geometry.gdml');
+    expect(r.out).toContain(`record: invocations/${FAILING_CLUSTER}.002.yml`);
+  });
+
+  it('exits 0 when nothing failed', async () => {
+    const r = await pt('analyzer', [ok.submitDir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('No failed jobs.');
+  });
+});
+
+describe('pegasus-ts statistics', () => {
+  it('prints the summary and writes the files of -s all', async () => {
+    const r = await pt('statistics', ['-s', 'all', ok.submitDir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Jobs\s+7\s+0\s+0\s+7\s+0\s+7/);
+    for (const f of [
+      'summary.txt',
+      'breakdown.txt',
+      'jobs.txt',
+      'time.txt',
+      'time-per-host.txt',
+      'gantt.svg',
+    ]) {
+      expect(existsSync(join(ok.submitDir, 'statistics', f)), f).toBe(true);
+    }
+    expect(readFileSync(join(ok.submitDir, 'statistics/summary.txt'), 'utf8')).toContain(
+      'Workflow wall time',
+    );
+    expect(await pt('statistics', ['-s', 'some', ok.submitDir])).toMatchObject({
+      code: 2,
+      err: 'pegasus-ts statistics: -s some: expected summary or all\n',
+    });
+  });
+});
