@@ -32,4 +32,8 @@ tail -3 "$submit/jobstate.log" | sed 's/^/    /'
 echo "  $submit/invocations/: $(ls "$submit/invocations" | wc -l) kickstart records (one per job attempt)"
 echo "  $submit/clusters/*.dag.invocations.yml: the records of the clustered tasks"
 echo
+echo "pegasus-ts status / statistics (from the provenance database $submit/workflow.db):"
+"${pts[@]}" status "$submit" | sed 's/^/  /'
+"${pts[@]}" statistics "$submit" | sed -n '/^---/,$p' | sed 's/^/  /'
+echo
 echo "Result: $(tail -1 "$out/outputs/koto-merged.root")"

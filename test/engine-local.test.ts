@@ -47,9 +47,9 @@ describe('pegasus-ts run (local mode)', () => {
     const lines = jobstate(submitDir);
     expect(lines[0].slice(1, 4)).toEqual(['INTERNAL', '***', 'DAGMAN_STARTED']);
     expect(lines[lines.length - 1].slice(1, 5)).toEqual(['INTERNAL', '***', 'DAGMAN_FINISHED', '0']);
-    // a kickstart record per job run through kickstart, the task records per cluster
+    // a kickstart record per job (compute, cluster, data, registration), the task records per cluster
     const records = readdirSync(path.join(submitDir, 'invocations'));
-    expect(records.length).toBe(jobs.filter((j) => !j.startsWith('register_')).length);
+    expect(records.length).toBe(jobs.length);
     const clusterRecords = readdirSync(path.join(submitDir, 'clusters')).filter((f) =>
       f.endsWith('.invocations.yml'),
     );

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slurmTestEnv } from '../packages/engine/test/slurm-env.js';
 import { hasStackTrace, pt, start, tempDir, until } from './helpers.js';
-import { checkMerged, eventCounts, jobstate, planJobs, planKoto, rescueDone, runCounts } from './koto-workflow.js';
+import {
+  checkMerged,
+  eventCounts,
+  jobstate,
+  planJobs,
+  planKoto,
+  rescueDone,
+  runCounts,
+} from './koto-workflow.js';
 
 const slurm = await slurmTestEnv();
 const env = (extra: Record<string, string> = {}): Record<string, string> => ({
@@ -26,7 +34,9 @@ afterEach(() => {
 /** How many successful records each task (cluster file + task number) has in the clusters' invocations files. */
 function successfulRecords(submitDir: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const f of readFileSync(path.join(submitDir, 'plan.yml'), 'utf8').matchAll(/dag: "?(clusters\/[^"\n]+)"?/g)) {
+  for (const f of readFileSync(path.join(submitDir, 'plan.yml'), 'utf8').matchAll(
+    /dag: "?(clusters\/[^"\n]+)"?/g,
+  )) {
     let text = '';
     try {
       text = readFileSync(path.join(submitDir, `${f[1]}.invocations.yml`), 'utf8');
@@ -43,100 +53,104 @@ function successfulRecords(submitDir: string): Map<string, number> {
   return counts;
 }
 
-describe.skipIf(slurm.skip !== undefined)(`pegasus-ts run on Slurm${slurm.skip ? ` (skipped: ${slurm.skip})` : ''}`, () => {
-  it('runs a few hundred KOTO jobs clustered into sbatch jobs, the cluster runner under MPI, outputs staged and registered', async () => {
-    const t = tempDir('engine-slurm-');
-    cleanup = t.cleanup;
-    const { dir, submitDir } = planKoto(t.dir, { jobs: 240, clusterSize: 30, site: 'slurm' });
-    const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], { env: env() });
-    expect(r.stderr).toContain('workflow succeeded');
-    expect(r.code).toBe(0);
-    checkMerged(dir, 240);
-    expect(readFileSync(path.join(submitDir, 'output-replicas.yml'), 'utf8')).toContain(
-      `pfn: file://${dir}/outputs/koto-merged.root`,
-    );
-    const jobs = planJobs(submitDir);
-    const ok = eventCounts(submitDir, 'POST_SCRIPT_SUCCESS');
-    for (const j of jobs) expect(ok.get(j), j).toBe(1);
-    // 8 clustered jobs and the merge went through sbatch; each cluster ran its 30 tasks under MPI
-    const grid = eventCounts(submitDir, 'GRID_SUBMIT');
-    expect(grid.size).toBe(9);
-    const clusters = jobs.filter((j) => j.startsWith('merge_'));
-    expect(clusters.length).toBe(8);
-    for (const c of clusters) {
-      const log = readFileSync(path.join(submitDir, 'clusters', `${c}.sbatch.err`), 'utf8');
-      expect(log).toMatch(/Using transport mpi \(Open MPI/);
-      expect(rescueDone(path.join(submitDir, 'clusters', `${c}.dag`)).size).toBe(30);
-    }
-    const records = successfulRecords(submitDir);
-    expect(records.size).toBe(240);
-    expect([...records.values()].every((n) => n === 1)).toBe(true);
-  });
-
-  it('scancel of a running clustered job: the retry finishes without rerunning finished tasks', async () => {
-    const t = tempDir('engine-scancel-');
-    cleanup = t.cleanup;
-    const { dir, submitDir } = planKoto(t.dir, { jobs: 16, clusterSize: 16, site: 'slurm' });
-    const runLog = path.join(dir, 'runs.log');
-    const engine = start(['run', '--foreground', '-q', '--poll', '200', submitDir], {
-      env: env({ KOTO_RUN_LOG: runLog, KOTO_SLEEP: '0.4' }),
+describe.skipIf(slurm.skip !== undefined)(
+  `pegasus-ts run on Slurm${slurm.skip ? ` (skipped: ${slurm.skip})` : ''}`,
+  () => {
+    it('runs a few hundred KOTO jobs clustered into sbatch jobs, the cluster runner under MPI, outputs staged and registered', async () => {
+      const t = tempDir('engine-slurm-');
+      cleanup = t.cleanup;
+      const { dir, submitDir } = planKoto(t.dir, { jobs: 240, clusterSize: 30, site: 'slurm' });
+      const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], { env: env() });
+      expect(r.stderr).toContain('workflow succeeded');
+      expect(r.code).toBe(0);
+      checkMerged(dir, 240);
+      expect(readFileSync(path.join(submitDir, 'output-replicas.yml'), 'utf8')).toContain(
+        `pfn: file://${dir}/outputs/koto-merged.root`,
+      );
+      const jobs = planJobs(submitDir);
+      const ok = eventCounts(submitDir, 'POST_SCRIPT_SUCCESS');
+      for (const j of jobs) expect(ok.get(j), j).toBe(1);
+      // 8 clustered jobs and the merge went through sbatch; each cluster ran its 30 tasks under MPI
+      const grid = eventCounts(submitDir, 'GRID_SUBMIT');
+      expect(grid.size).toBe(9);
+      const clusters = jobs.filter((j) => j.startsWith('merge_'));
+      expect(clusters.length).toBe(8);
+      for (const c of clusters) {
+        const log = readFileSync(path.join(submitDir, 'clusters', `${c}.sbatch.err`), 'utf8');
+        expect(log).toMatch(/Using transport mpi \(Open MPI/);
+        expect(rescueDone(path.join(submitDir, 'clusters', `${c}.dag`)).size).toBe(30);
+      }
+      const records = successfulRecords(submitDir);
+      expect(records.size).toBe(240);
+      expect([...records.values()].every((n) => n === 1)).toBe(true);
     });
-    const cluster = planJobs(submitDir).find((j) => j.startsWith('merge_')) as string;
-    const dag = path.join(submitDir, 'clusters', `${cluster}.dag`);
-    await until(() => rescueDone(dag).size >= 4, 60_000, 'four tasks done in the clustered job');
-    const id = jobstate(submitDir).find((f) => f[1] === cluster && f[2] === 'GRID_SUBMIT')?.[3] as string;
-    execFileSync('scancel', [id], { env: { ...process.env, ...env() } });
-    const doneAtCancel = rescueDone(dag);
-    const r = await engine.done;
-    expect(r.code).toBe(0);
-    checkMerged(dir, 16);
-    const failures = jobstate(submitDir).filter((f) => f[1] === cluster && f[2] === 'JOB_FAILURE');
-    expect(failures.length).toBe(1); // the cancelled attempt
-    expect(eventCounts(submitDir, 'GRID_SUBMIT').get(cluster)).toBe(2);
-    const runs = runCounts(runLog);
-    // every task DONE when it was cancelled ran exactly once; the rest at least once
-    for (const task of doneAtCancel) expect(runs.get(`sim ${1000 + Number(task.slice(4))}`), task).toBe(1);
-    for (let s = 1000; s < 1016; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBeGreaterThanOrEqual(1);
-    expect(doneAtCancel.size).toBeGreaterThanOrEqual(4);
-  });
 
-  it('a task that fails for good leaves a rescue state that a second run completes after the fix', async () => {
-    const t = tempDir('engine-slurm-rescue-');
-    cleanup = t.cleanup;
-    const { dir, submitDir } = planKoto(t.dir, { jobs: 12, clusterSize: 6, site: 'slurm' });
-    const runLog = path.join(dir, 'runs.log');
-    const fixed = path.join(dir, 'fixed');
-    const e = env({ KOTO_RUN_LOG: runLog, KOTO_FAIL_SEED: '1008', KOTO_FAIL_UNLESS: fixed });
-    const first = await pt(['run', '--foreground', '-q', '--poll', '200', submitDir], { env: e });
-    expect(first.code).toBe(1);
-    expect(hasStackTrace(first.stderr)).toBe(false);
-    const failing = [...eventCounts(submitDir, 'POST_SCRIPT_FAILURE')];
-    expect(failing).toEqual([[expect.stringMatching(/^merge_.*_ID2$/), 3]]);
-    execFileSync('touch', [fixed]);
-    const second = await pt(['run', '--foreground', '-q', '--poll', '200', submitDir], { env: e });
-    expect(second.code).toBe(0);
-    checkMerged(dir, 12);
-    const runs = runCounts(runLog);
-    for (let s = 1000; s < 1012; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
-  });
-
-  it('a clustered job drained for its wall time is resubmitted from its rescue log, not counted as a failure', async () => {
-    const t = tempDir('engine-walltime-');
-    cleanup = t.cleanup;
-    // 1-minute allocations: the runner gets --max-wall-time 0.5 and stops starting tasks it cannot finish
-    const { dir, submitDir } = planKoto(t.dir, { jobs: 10, clusterSize: 10, site: 'slurm', walltime: 1 });
-    const runLog = path.join(dir, 'runs.log');
-    const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], {
-      env: env({ KOTO_RUN_LOG: runLog, KOTO_SLEEP: '5' }),
+    it('scancel of a running clustered job: the retry finishes without rerunning finished tasks', async () => {
+      const t = tempDir('engine-scancel-');
+      cleanup = t.cleanup;
+      const { dir, submitDir } = planKoto(t.dir, { jobs: 16, clusterSize: 16, site: 'slurm' });
+      const runLog = path.join(dir, 'runs.log');
+      const engine = start(['run', '--foreground', '-q', '--poll', '200', submitDir], {
+        env: env({ KOTO_RUN_LOG: runLog, KOTO_SLEEP: '0.4' }),
+      });
+      const cluster = planJobs(submitDir).find((j) => j.startsWith('merge_')) as string;
+      const dag = path.join(submitDir, 'clusters', `${cluster}.dag`);
+      await until(() => rescueDone(dag).size >= 4, 60_000, 'four tasks done in the clustered job');
+      const id = jobstate(submitDir).find((f) => f[1] === cluster && f[2] === 'GRID_SUBMIT')?.[3] as string;
+      execFileSync('scancel', [id], { env: { ...process.env, ...env() } });
+      const doneAtCancel = rescueDone(dag);
+      const r = await engine.done;
+      expect(r.code).toBe(0);
+      checkMerged(dir, 16);
+      const failures = jobstate(submitDir).filter((f) => f[1] === cluster && f[2] === 'JOB_FAILURE');
+      expect(failures.length).toBe(1); // the cancelled attempt
+      expect(eventCounts(submitDir, 'GRID_SUBMIT').get(cluster)).toBe(2);
+      const runs = runCounts(runLog);
+      // every task DONE when it was cancelled ran exactly once; the rest at least once
+      for (const task of doneAtCancel) expect(runs.get(`sim ${1000 + Number(task.slice(4))}`), task).toBe(1);
+      for (let s = 1000; s < 1016; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBeGreaterThanOrEqual(1);
+      expect(doneAtCancel.size).toBeGreaterThanOrEqual(4);
     });
-    expect(r.code).toBe(0);
-    checkMerged(dir, 10);
-    const cluster = planJobs(submitDir).find((j) => j.startsWith('merge_')) as string;
-    const evicted = jobstate(submitDir).filter((f) => f[1] === cluster && f[2] === 'JOB_EVICTED');
-    expect(evicted.length).toBeGreaterThanOrEqual(1);
-    expect(evicted[0][3]).toBe('75');
-    expect(eventCounts(submitDir, 'POST_SCRIPT_FAILURE').size).toBe(0);
-    const runs = runCounts(runLog);
-    for (let s = 1000; s < 1010; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
-  }, 180_000);
-});
+
+    it('a task that fails for good leaves a rescue state that a second run completes after the fix', async () => {
+      const t = tempDir('engine-slurm-rescue-');
+      cleanup = t.cleanup;
+      const { dir, submitDir } = planKoto(t.dir, { jobs: 12, clusterSize: 6, site: 'slurm' });
+      const runLog = path.join(dir, 'runs.log');
+      const fixed = path.join(dir, 'fixed');
+      const e = env({ KOTO_RUN_LOG: runLog, KOTO_FAIL_SEED: '1008', KOTO_FAIL_UNLESS: fixed });
+      const first = await pt(['run', '--foreground', '-q', '--poll', '200', submitDir], { env: e });
+      expect(first.code).toBe(1);
+      expect(hasStackTrace(first.stderr)).toBe(false);
+      const failing = [...eventCounts(submitDir, 'POST_SCRIPT_FAILURE')];
+      expect(failing).toEqual([[expect.stringMatching(/^merge_.*_ID2$/), 3]]);
+      execFileSync('touch', [fixed]);
+      const second = await pt(['run', '--foreground', '-q', '--poll', '200', submitDir], { env: e });
+      expect(second.code).toBe(0);
+      checkMerged(dir, 12);
+      const runs = runCounts(runLog);
+      for (let s = 1000; s < 1012; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
+    });
+
+    it('a clustered job drained for its wall time is resubmitted from its rescue log, not counted as a failure', async () => {
+      const t = tempDir('engine-walltime-');
+      cleanup = t.cleanup;
+      // 1-minute allocations: the runner gets --max-wall-time 0.5 and stops starting tasks it cannot finish
+      // 16 tasks of 5 s on one worker with 2 CPUs: at least 40 s of work in 30 s
+      const { dir, submitDir } = planKoto(t.dir, { jobs: 16, clusterSize: 16, site: 'slurm', walltime: 1 });
+      const runLog = path.join(dir, 'runs.log');
+      const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], {
+        env: env({ KOTO_RUN_LOG: runLog, KOTO_SLEEP: '5' }),
+      });
+      expect(r.code).toBe(0);
+      checkMerged(dir, 10);
+      const cluster = planJobs(submitDir).find((j) => j.startsWith('merge_')) as string;
+      const evicted = jobstate(submitDir).filter((f) => f[1] === cluster && f[2] === 'JOB_EVICTED');
+      expect(evicted.length).toBeGreaterThanOrEqual(1);
+      expect(evicted[0][3]).toBe('75');
+      expect(eventCounts(submitDir, 'POST_SCRIPT_FAILURE').size).toBe(0);
+      const runs = runCounts(runLog);
+      for (let s = 1000; s < 1010; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
+    }, 180_000);
+  },
+);

@@ -16,7 +16,9 @@ export interface KotoPlan {
  */
 export function planKoto(
   dir: string,
-  o: { jobs: number; clusterSize?: number; site?: 'local' | 'slurm'; walltime?: number; extra?: string[] } = { jobs: 10 },
+  o: { jobs: number; clusterSize?: number; site?: 'local' | 'slurm'; walltime?: number; extra?: string[] } = {
+    jobs: 10,
+  },
 ): KotoPlan {
   const site = o.site ?? 'local';
   execFileSync(process.execPath, [

@@ -59,7 +59,7 @@ RUN=$D/run
 LOG=$D/log
 
 alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$(cat "$1")/status" 2>/dev/null; }
-node_state() { timeout 10 sinfo -h -n "$NODE" -o %T 2>/dev/null | head -n 1 | tr -d '*~#!%$@^-'; }
+node_state() { timeout 10 sinfo -h -n "$NODE" -o %T 2>/dev/null | head -n 1; }
 
 if alive "$RUN/munged.pid" && alive "$RUN/slurmctld.pid" && alive "$RUN/slurmd.pid" &&
   [[ "$(node_state)" =~ ^(idle|mixed|allocated|completing)$ ]]; then

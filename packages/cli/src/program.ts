@@ -1,10 +1,14 @@
 import { Command } from 'commander';
+import { registerAnalyzerCommand } from './analyzer-command.js';
 import { addClusterCommand } from './cluster-command.js';
 import { reportError } from './errors.js';
 import type { CliIo } from './io.js';
 import { addKickstartCommand } from './kickstart-command.js';
 import { addPlanCommand } from './plan-command.js';
+import { addRcClientCommand } from './rc-client-command.js';
 import { addRunCommands } from './run-command.js';
+import { registerStatisticsCommand } from './statistics-command.js';
+import { registerStatusCommand } from './status-command.js';
 import { registerTransferCommand } from './transfer-command.js';
 
 /** What a subcommand's action reports back to the program. */
@@ -38,6 +42,10 @@ export function buildProgram(io: CliIo, ctx: CommandContext = { io, setExitCode:
   addPlanCommand(program, ctx);
   addRunCommands(program, ctx);
   registerTransferCommand(program, ctx);
+  addRcClientCommand(program, ctx);
+  registerStatusCommand(program, ctx);
+  registerAnalyzerCommand(program, ctx);
+  registerStatisticsCommand(program, ctx);
   return program;
 }
 

@@ -33,6 +33,12 @@ export interface EngineOptions {
   /** called about once a second and at the end */
   progress?: (p: Progress) => void;
   progressIntervalMs?: number;
+  /**
+   * Feed the provenance database (`workflow.db`, @pegasus-ts/monitor) while the run goes on, so
+   * status/analyzer/statistics answer at once (default true; the tools catch up on their own
+   * otherwise).
+   */
+  monitor?: boolean;
 }
 
 /** Where the run stands: jobs per state. */
@@ -103,7 +109,7 @@ export class Engine {
       workers: o.clusterWorkers,
       env: o.env,
     });
-    const internal = new InternalBackend(events, submitDir);
+    const internal = new InternalBackend(events);
     let slurm: SlurmBackend | undefined;
     const slurmBackend = (): SlurmBackend => {
       if (!slurmClass) throw new Error('the Slurm backend was not loaded');
@@ -118,7 +124,7 @@ export class Engine {
       return slurm;
     };
     this.backendOf = plan.jobs.map((job) => {
-      if (job.kind === 'noop' || job.kind === 'registration') return internal;
+      if (job.kind === 'noop') return internal;
       if (job.kind === 'cluster') return job.sbatch ? slurmBackend() : cluster;
       if (job.kind === 'compute' && slurmSites.has(job.site)) return slurmBackend();
       return local;
@@ -179,6 +185,7 @@ export class Engine {
         this.done = resolve;
       });
       for (const [i, schedId] of adopt) this.backendOf[i].adopt(this.attempt(i), schedId);
+      const monitor = this.o.monitor === false ? undefined : await this.startMonitor();
       if (this.o.progress) {
         this.progressTimer = setInterval(
           () => this.o.progress?.(this.progress()),
@@ -186,12 +193,40 @@ export class Engine {
         );
       }
       this.schedule();
-      return await finished;
+      const result = await finished;
+      await monitor?.stop();
+      return result;
     } finally {
       if (this.progressTimer) clearInterval(this.progressTimer);
       for (const b of this.backends) b.close();
       this.journal?.close();
       this.lock.release();
+    }
+  }
+
+  /** Starts following the submit dir into workflow.db; a monitor that fails only logs. */
+  private async startMonitor(): Promise<{ stop(): Promise<void> } | undefined> {
+    try {
+      const { Ingester } = await import('@pegasus-ts/monitor');
+      const ingester = new Ingester(this.plan.submitDir);
+      const watcher = ingester.watch({
+        intervalMs: 1000,
+        onError: (e) => this.log(`monitor: ${(e as Error).message ?? e}`),
+      });
+      return {
+        stop: async () => {
+          try {
+            await watcher.stop();
+          } catch (e) {
+            this.log(`monitor: ${(e as Error).message}`);
+          } finally {
+            ingester.close();
+          }
+        },
+      };
+    } catch (e) {
+      this.log(`monitor: not feeding workflow.db: ${(e as Error).message}`);
+      return undefined;
     }
   }
 

@@ -18,7 +18,7 @@ export {
 } from './jobstate-log.js';
 export { loadPlan, type Plan, type PlanJob, parsePlan } from './plan-file.js';
 export { progressLine } from './progress-line.js';
-export { registerReplicas } from './registration.js';
+export { readRegistrations, registerReplicas } from './registration.js';
 export {
   type DetachOptions,
   type RemoveResult,
@@ -27,6 +27,7 @@ export {
   startDetached,
   submitDirOf,
 } from './run-workflow.js';
+export * from './slurm/index.js';
 export { liveEngine, SubmitLock } from './submit-lock.js';
 export { categoryOf, Throttles } from './throttles.js';
 export { type AfterAttempt, WorkflowState } from './workflow-state.js';

@@ -1,13 +1,45 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadReplicaCatalog, type ReplicaCatalog, replicaCatalogToYaml } from '@pegasus-ts/model';
+import { EngineError } from './errors.js';
 import type { PlanRegistration } from './plan-file.js';
 
 /**
  * Adds the outputs' final locations to the output replica catalog (`output-replicas.yml`, rc-5.0
  * YAML, what `pegasus-ts plan --reuse` reads). Idempotent: an lfn/pfn/site already there is not
- * added twice, so a rerun after a crash changes nothing. Written to a temporary file and renamed.
+ * added twice, so a rerun after a crash changes nothing. Written to a temporary file and renamed,
+ * under a lock file (`FILE.lock`) so that registration jobs running at once never lose entries.
  */
 export async function registerReplicas(file: string, entries: readonly PlanRegistration[]): Promise<number> {
+  const unlock = await lockFile(`${file}.lock`);
+  try {
+    return await register(file, entries);
+  } finally {
+    unlock();
+  }
+}
+
+/** Takes `path` exclusively (a lock older than a minute is stale: its holder died). */
+async function lockFile(path: string): Promise<() => void> {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      closeSync(openSync(path, 'wx'));
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (waited > 120_000) throw new Error(`${path}: still locked after 2 minutes`);
+      await sleep(20);
+    }
+  }
+}
+
+async function register(file: string, entries: readonly PlanRegistration[]): Promise<number> {
   let rc: ReplicaCatalog;
   try {
     rc = await loadReplicaCatalog(file);
@@ -35,4 +67,29 @@ export async function registerReplicas(file: string, entries: readonly PlanRegis
     renameSync(tmp, file);
   }
   return added;
+}
+
+/** Reads a JSON list of `{lfn, url, site}` (what `pegasus-ts rc-client --insert` takes). */
+export async function readRegistrations(file: string): Promise<PlanRegistration[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new EngineError(`${file}: cannot read: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new EngineError(`${file}: not JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(v)) throw new EngineError(`${file}: expected a JSON list of {lfn, url, site}`);
+  return v.map((r, i) => {
+    const o = r as Record<string, unknown>;
+    for (const k of ['lfn', 'url', 'site']) {
+      if (typeof o?.[k] !== 'string' || o[k] === '')
+        throw new EngineError(`${file}: entry ${i + 1}: ${k}: expected a non-empty string`);
+    }
+    return { lfn: o.lfn as string, url: o.url as string, site: o.site as string };
+  });
 }

@@ -81,7 +81,9 @@ describe('plan: the KOTO example into clustered Slurm jobs', () => {
     const sb = await readFile(join(r.submitDir, cl.sbatch), 'utf8');
     expect(sb).toContain('#SBATCH --partition=debug');
     expect(sb).toContain('#SBATCH --ntasks=2');
-    expect(sb).toMatch(/exec srun --ntasks=2 \$PEGASUS_TS mpi-cluster --transport mpi .*"\$DAG"/);
+    expect(sb).toMatch(
+      /exec srun --ntasks=2 --cpu-bind=none \$PEGASUS_TS mpi-cluster --transport mpi .*"\$DAG"/,
+    );
     const bd = parse(await readFile(join(r.submitDir, 'braindump.yml'), 'utf8'));
     expect(bd).toMatchObject({
       dax_label: 'koto-mc',

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attempt, BackendEvents } from '../backend.js';
 import { isDataJob, writeTransferSpec } from '../data-job.js';
@@ -17,8 +18,9 @@ export interface LocalBackendOptions {
 }
 
 /**
- * Compute and data jobs on this machine, each through `pegasus-ts kickstart`: data jobs run
- * `pegasus-ts transfer --spec jobs/NAME.transfer.json`.
+ * Compute, data and registration jobs on this machine, each through `pegasus-ts kickstart`: data
+ * jobs run `pegasus-ts transfer --spec jobs/NAME.transfer.json`, registration jobs
+ * `pegasus-ts rc-client --catalog output-replicas.yml --insert jobs/NAME.register.json`.
  */
 export class LocalBackend extends ProcessBackend {
   readonly name = 'local';
@@ -31,7 +33,7 @@ export class LocalBackend extends ProcessBackend {
   }
 
   protected slotsFor(job: PlanJob): number {
-    if (isDataJob(job)) return 1;
+    if (isDataJob(job) || job.kind === 'registration') return 1;
     const cores = Number(job.profiles.pegasus?.cores ?? 1);
     return Number.isInteger(cores) && cores > 0 ? cores : 1;
   }
@@ -40,6 +42,23 @@ export class LocalBackend extends ProcessBackend {
     const { job } = attempt;
     const { submitDir, label, pegasusTs } = this.o;
     const env = jobEnv(job, this.o.env ?? process.env);
+    if (job.kind === 'registration') {
+      const list = join(submitDir, 'jobs', `${job.name}.register.json`);
+      writeFileSync(list, `${JSON.stringify(job.registrations ?? [])}\n`);
+      const app = [
+        ...pegasusTs,
+        'rc-client',
+        '--catalog',
+        join(submitDir, 'output-replicas.yml'),
+        '--insert',
+        list,
+      ];
+      return {
+        argv: kickstartArgv(pegasusTs, attempt, label, submitDir, app, submitDir),
+        cwd: submitDir,
+        env,
+      };
+    }
     if (isDataJob(job)) {
       const spec = join(submitDir, 'jobs', `${job.name}.transfer.json`);
       writeTransferSpec(job, spec);

@@ -114,13 +114,18 @@ export function emitSbatch(job: ExecJob, site: Site, options: SbatchOptions): st
   if (wallMinutes !== undefined)
     runnerArgs.push(`--max-wall-time ${+runnerWallTime(wallMinutes).toFixed(2)}`);
   const launcher = mpiLauncher(site);
+  // Tasks inherit their rank's CPU binding: never bind ranks to single cores. Sites add launcher
+  // options with the pegasus profile mpi.launcher.arguments (e.g. --mpi=pmix where Slurm's
+  // MpiDefault is not pmix).
+  const extra = getProfile(site.profiles, 'pegasus', 'mpi.launcher.arguments');
+  const more = extra === undefined || String(extra).trim() === '' ? '' : ` ${String(extra).trim()}`;
   if (launcher === 'srun') {
     L.push(
-      `exec srun --ntasks=${workers + 1} $PEGASUS_TS mpi-cluster --transport mpi ${runnerArgs.join(' ')} "$DAG"`,
+      `exec srun --ntasks=${workers + 1} --cpu-bind=none${more} $PEGASUS_TS mpi-cluster --transport mpi ${runnerArgs.join(' ')} "$DAG"`,
     );
   } else if (launcher === 'mpirun') {
     L.push(
-      `exec mpirun -np ${workers + 1} $PEGASUS_TS mpi-cluster --transport mpi ${runnerArgs.join(' ')} "$DAG"`,
+      `exec mpirun -np ${workers + 1} --bind-to none${more} $PEGASUS_TS mpi-cluster --transport mpi ${runnerArgs.join(' ')} "$DAG"`,
     );
   } else {
     L.push('# no MPI on this site: the master binds tcp, one worker per node connects over ZeroMQ');
