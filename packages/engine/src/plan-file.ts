@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PlanSiteUrl, PlanTransfer } from '@pegasus-ts/transfer';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { EngineError } from './errors.js';
+
+export type { PlanSiteUrl, PlanTransfer };
 
 /** What an executable job does (plan.yml `kind`). */
 export type JobKind =
@@ -26,19 +29,6 @@ const KINDS: ReadonlySet<string> = new Set([
   'registration',
   'noop',
 ]);
-
-export interface PlanSiteUrl {
-  site: string;
-  url: string;
-  checksum?: { sha256: string };
-}
-
-export interface PlanTransfer {
-  lfn: string;
-  linkage: 'input' | 'output' | 'inter';
-  sources: PlanSiteUrl[];
-  dest: PlanSiteUrl;
-}
 
 export interface PlanRegistration {
   lfn: string;
