@@ -1,10 +1,12 @@
 // The engine end to end in local mode, through the real `pegasus-ts` program: the KOTO example
 // planned with horizontal clustering, clustered jobs run by the cluster runner over ZeroMQ, data
 // jobs by `pegasus-ts transfer`, every job under kickstart. Needs the packages built.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, hasStackTrace, pt, tempDir, until } from './helpers.js';
+import { alive, BIN, hasStackTrace, pt, ROOT, tempDir, until } from './helpers.js';
 import {
   checkMerged,
   eventCounts,
@@ -149,6 +151,99 @@ describe('pegasus-ts run (local mode)', () => {
     expect(resumed.code).toBe(0);
     checkMerged(dir, 8);
     for (let s = 1000; s < 1008; s++) expect(runCounts(runLog).get(`sim ${s}`), `sim ${s}`).toBe(1);
+  });
+
+  it('plan --submit plans and starts the engine detached; the workflow finishes on its own', async () => {
+    const t = tempDir('engine-submit-');
+    cleanup = t.cleanup;
+    execFileSync(process.execPath, [
+      path.join(ROOT, 'examples/koto/build-workflow.mjs'),
+      '--jobs',
+      '4',
+      '--out',
+      t.dir,
+      '--site',
+      'local',
+    ]);
+    const r = await pt(
+      [
+        'plan',
+        '--dir',
+        path.join(t.dir, 'submit'),
+        '--sites',
+        'local',
+        '--output-sites',
+        'local',
+        '--submit',
+        'workflow.yml',
+      ],
+      { cwd: t.dir },
+    );
+    expect(r.code).toBe(0);
+    const submitDir = r.stdout.split('\n').find((l) => l.startsWith('/')) as string;
+    expect(r.stdout).toMatch(/engine started \(pid \d+\)/);
+    await until(
+      () =>
+        existsSync(path.join(submitDir, 'jobstate.log')) &&
+        jobstate(submitDir).some((f) => f[3] === 'DAGMAN_FINISHED'),
+      60_000,
+      'the detached engine to finish',
+    );
+    expect(jobstate(submitDir).pop()?.slice(3, 5)).toEqual(['DAGMAN_FINISHED', '0']);
+    checkMerged(t.dir, 4);
+    expect(readFileSync(path.join(submitDir, 'engine.log'), 'utf8')).toContain(
+      'engine finished: workflow succeeded',
+    );
+  });
+
+  it('checks the sha256 the replica catalog gives: a mismatch fails the stage-in and names both sums', async () => {
+    const t = tempDir('engine-checksum-');
+    cleanup = t.cleanup;
+    execFileSync(process.execPath, [
+      path.join(ROOT, 'examples/koto/build-workflow.mjs'),
+      '--jobs',
+      '2',
+      '--out',
+      t.dir,
+      '--site',
+      'local',
+    ]);
+    const beam = readFileSync(path.join(t.dir, 'inputs/beam-config.json'));
+    const right = createHash('sha256').update(beam).digest('hex');
+    const wrong = 'ab'.repeat(32);
+    const rc = readFileSync(path.join(t.dir, 'replicas.yml'), 'utf8');
+    const withSum = (sum: string): string =>
+      rc.replace(/(pfn: file:\/\/\S+beam-config\.json)/, `$1\n    checksum:\n      sha256: ${sum}`);
+    const plan = (sum: string): string => {
+      writeFileSync(path.join(t.dir, 'replicas.yml'), withSum(sum));
+      return execFileSync(
+        process.execPath,
+        [
+          BIN,
+          'plan',
+          '--dir',
+          path.join(t.dir, 'submit'),
+          '--sites',
+          'local',
+          '--output-sites',
+          'local',
+          '-q',
+          'workflow.yml',
+        ],
+        { cwd: t.dir, encoding: 'utf8' },
+      ).trim();
+    };
+    const bad = plan(wrong);
+    const r = await pt(['run', '--foreground', '-q', bad]);
+    expect(r.code).toBe(1);
+    const stageIn = planJobs(bad).find((j) => j.startsWith('stage_in_')) as string;
+    expect(eventCounts(bad, 'POST_SCRIPT_FAILURE').get(stageIn)).toBe(3);
+    const err = readFileSync(path.join(bad, 'jobs', `${stageIn}.err.000`), 'utf8');
+    expect(err).toContain(wrong);
+    expect(err).toContain(right);
+    const good = plan(right);
+    expect((await pt(['run', '--foreground', '-q', good])).code).toBe(0);
+    checkMerged(t.dir, 2);
   });
 
   it('reports a bad submit dir and a second engine in one line', async () => {

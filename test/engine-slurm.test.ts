@@ -143,14 +143,14 @@ describe.skipIf(slurm.skip !== undefined)(
         env: env({ KOTO_RUN_LOG: runLog, KOTO_SLEEP: '5' }),
       });
       expect(r.code).toBe(0);
-      checkMerged(dir, 10);
+      checkMerged(dir, 16);
       const cluster = planJobs(submitDir).find((j) => j.startsWith('merge_')) as string;
       const evicted = jobstate(submitDir).filter((f) => f[1] === cluster && f[2] === 'JOB_EVICTED');
       expect(evicted.length).toBeGreaterThanOrEqual(1);
       expect(evicted[0][3]).toBe('75');
       expect(eventCounts(submitDir, 'POST_SCRIPT_FAILURE').size).toBe(0);
       const runs = runCounts(runLog);
-      for (let s = 1000; s < 1010; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
-    }, 180_000);
+      for (let s = 1000; s < 1016; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
+    }, 240_000);
   },
 );

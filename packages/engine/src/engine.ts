@@ -8,6 +8,7 @@ import { InternalBackend } from './backends/internal-backend.js';
 import { LocalBackend } from './backends/local-backend.js';
 import type { SlurmBackend, SlurmBackendOptions } from './backends/slurm-backend.js';
 import { EngineError } from './errors.js';
+import { SlotPool } from './internal/process-backend.js';
 import type { PegasusTsCommand } from './job-command.js';
 import { JobState } from './job-state.js';
 import { JobstateLog, readJobstate } from './jobstate-log.js';
@@ -91,7 +92,7 @@ export class Engine {
     slurmClass: typeof SlurmBackend | undefined,
   ) {
     const submitDir = plan.submitDir;
-    const slots = o.slots ?? availableParallelism();
+    const slots = new SlotPool(o.slots ?? availableParallelism());
     const events = this.events();
     const local = new LocalBackend(events, {
       submitDir,

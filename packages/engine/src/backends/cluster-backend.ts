@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Attempt, AttemptResult, BackendEvents } from '../backend.js';
-import { ProcessBackend, type ProcessLaunch } from '../internal/process-backend.js';
+import { ProcessBackend, type ProcessLaunch, type SlotPool } from '../internal/process-backend.js';
 import { jobDirectory, jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
 import type { PlanJob } from '../plan-file.js';
 
@@ -11,8 +11,8 @@ export interface ClusterBackendOptions {
   submitDir: string;
   label: string;
   pegasusTs: PegasusTsCommand;
-  /** CPU slots on this machine shared by cluster jobs */
-  slots: number;
+  /** this machine's CPU slots (shared with the local backend) */
+  slots: SlotPool;
   /** workers per cluster job (default: all slots) */
   workers?: number;
   env?: NodeJS.ProcessEnv;
@@ -34,7 +34,7 @@ export class ClusterBackend extends ProcessBackend {
   }
 
   private get workers(): number {
-    return Math.max(1, Math.min(this.o.workers ?? this.o.slots, this.o.slots));
+    return Math.max(1, Math.min(this.o.workers ?? this.o.slots.size, this.o.slots.size));
   }
 
   protected slotsFor(_job: PlanJob): number {

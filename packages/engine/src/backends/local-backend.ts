@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Attempt, BackendEvents } from '../backend.js';
 import { isDataJob, writeTransferSpec } from '../data-job.js';
-import { ProcessBackend, type ProcessLaunch } from '../internal/process-backend.js';
+import { ProcessBackend, type ProcessLaunch, type SlotPool } from '../internal/process-backend.js';
 import { jobDirectory, jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
 import type { PlanJob } from '../plan-file.js';
 
@@ -10,8 +10,8 @@ export interface LocalBackendOptions {
   submitDir: string;
   label: string;
   pegasusTs: PegasusTsCommand;
-  /** jobs at once (CPU slots; a job takes its pegasus `cores`, at most all) */
-  slots: number;
+  /** this machine's CPU slots (shared with the cluster backend); a job takes its pegasus `cores`, at most all */
+  slots: SlotPool;
   env?: NodeJS.ProcessEnv;
   /** `pegasus.integrity.checking` (none, full, nosymlink), passed to `pegasus-ts transfer --integrity` */
   integrity?: string;

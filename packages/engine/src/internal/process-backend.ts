@@ -10,6 +10,12 @@ export interface ProcessLaunch {
   env: NodeJS.ProcessEnv;
 }
 
+/** CPU slots of this machine, shared by every process backend (local jobs and clustered jobs). */
+export class SlotPool {
+  used = 0;
+  constructor(readonly size: number) {}
+}
+
 interface Running {
   pid: number;
   marker: string;
@@ -24,13 +30,12 @@ interface Running {
  */
 export abstract class ProcessBackend implements Backend {
   abstract readonly name: string;
-  private used = 0;
   private readonly running = new Map<number, Running>();
   private readonly watcher = new ProcessWatcher();
 
   constructor(
     protected readonly events: BackendEvents,
-    readonly slots: number,
+    protected readonly pool: SlotPool,
   ) {}
 
   /** CPU slots one attempt of `job` takes (at most `slots`). */
@@ -43,12 +48,12 @@ export abstract class ProcessBackend implements Backend {
   }
 
   hasRoom(job: PlanJob): boolean {
-    return this.used + Math.min(this.slotsFor(job), this.slots) <= this.slots;
+    return this.pool.used + Math.min(this.slotsFor(job), this.pool.size) <= this.pool.size;
   }
 
   start(attempt: Attempt): void {
     const { index } = attempt;
-    const slots = Math.min(this.slotsFor(attempt.job), this.slots);
+    const slots = Math.min(this.slotsFor(attempt.job), this.pool.size);
     let launch: ProcessLaunch;
     try {
       launch = this.launch(attempt);
@@ -56,18 +61,18 @@ export abstract class ProcessBackend implements Backend {
       this.end(index, { outcome: 'failure', exitCode: -1, duration: 0, reason: (e as Error).message });
       return;
     }
-    this.used += slots;
+    this.pool.used += slots;
     const started = Date.now();
     const pid = startDetached(
       launch.argv,
       { cwd: launch.cwd, env: launch.env, stdout: attempt.paths.stderr, stderr: attempt.paths.stderr },
       (code) => {
-        this.used -= slots;
+        this.pool.used -= slots;
         this.running.delete(index);
         this.end(index, this.verdict(code, started));
       },
       (message) => {
-        this.used -= slots;
+        this.pool.used -= slots;
         this.running.delete(index);
         this.end(index, { outcome: 'failure', exitCode: 127, duration: 0, reason: message });
       },
@@ -89,14 +94,14 @@ export abstract class ProcessBackend implements Backend {
       this.judgeFinished(attempt);
       return;
     }
-    const slots = Math.min(this.slotsFor(attempt.job), this.slots);
-    this.used += slots;
+    const slots = Math.min(this.slotsFor(attempt.job), this.pool.size);
+    this.pool.used += slots;
     const started = Date.now();
     this.running.set(index, { pid, marker: paths.record, started });
     this.events.log(`adopted ${attempt.job.name} (attempt ${attempt.seq}, pid ${pid})`);
     this.events.executing(index, String(pid));
     this.watcher.watch(pid, paths.record, () => {
-      this.used -= slots;
+      this.pool.used -= slots;
       this.running.delete(index);
       this.judgeFinished(attempt, started);
     });
