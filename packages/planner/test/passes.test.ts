@@ -226,6 +226,29 @@ describe('addDataMovement, addCreateDirs, addCleanup', () => {
     addCleanup(ctx, leafOnly, 'leaf');
     expect(leafOnly.jobs.map((j) => j.name)).toEqual(['x', 'cleanup_w_0_a']);
   });
+  it('counts in-place cleanup candidates per owning job, as Pegasus does', () => {
+    const ctx = context({ replicas: new ReplicaIndex([rc]) });
+    const wf = emptyWorkflow('w');
+    // 12 independent jobs, each writing a file that one merge reads: every file's deepest user is the
+    // merge, so one cleanup job removes all 12 (a file per job would give ceil(12 / 5) = 3)
+    for (let i = 0; i < 12; i++) wf.jobs.push(compute(`s${i}`, { outputs: [`o${i}`] }));
+    wf.jobs.push(compute('merge', { inputs: Array.from({ length: 12 }, (_, i) => `o${i}`), outputs: ['m'] }));
+    for (let i = 0; i < 12; i++) {
+      wf.edgeFrom.push(i);
+      wf.edgeTo.push(12);
+    }
+    // 6 more jobs each with a private scratch file: 6 owners -> ceil(6 / 5) = 2 cleanup jobs at their level
+    for (let i = 0; i < 6; i++) wf.jobs.push(compute(`t${i}`, { outputs: [`tmp${i}`] }));
+    addDataMovement(ctx, wf);
+    addCleanup(ctx, wf, 'inplace');
+    const cleanups = wf.jobs.filter((j) => j.name.startsWith('clean_up_'));
+    const afterMerge = cleanups.filter((j) => j.targets?.some((t) => t.url.endsWith('/o0')));
+    expect(afterMerge).toHaveLength(1);
+    expect(afterMerge[0].targets?.filter((t) => /\/o\d+$/.test(t.url))).toHaveLength(12);
+    const tmp = cleanups.filter((j) => j.targets?.some((t) => /\/tmp\d$/.test(t.url)));
+    expect(tmp).toHaveLength(2);
+    expect(tmp.flatMap((j) => j.targets ?? []).filter((t) => /\/tmp\d$/.test(t.url))).toHaveLength(6);
+  });
   it('fails for a raw input without a replica', () => {
     const wf = emptyWorkflow('w');
     wf.jobs.push(compute('j', { inputs: ['nowhere'] }));

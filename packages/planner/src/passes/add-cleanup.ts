@@ -8,7 +8,7 @@ export type CleanupMode = 'none' | 'inplace' | 'leaf';
 export interface CleanupOptions {
   /** pegasus.file.cleanup.clusters.num: cleanup jobs per level */
   clustersNum?: number;
-  /** pegasus.file.cleanup.clusters.size: files per cleanup job */
+  /** pegasus.file.cleanup.clusters.size: cleanup candidates (see addCleanup) per cleanup job */
   clustersSize?: number;
   /** keep outputs marked stageOut when no output site takes them (default true) */
   keepUnstagedOutputs?: boolean;
@@ -37,8 +37,10 @@ function* filesOf(wf: ExecutableWorkflow, i: number): IterableIterator<[string, 
 /**
  * Cleanup jobs. `inplace`: per staging site, each file is removed once every job that reads or
  * writes it there is done, by `clean_up_<site>_level_<L>_<i>` jobs (L = depth of the cleanup in
- * the executable graph; ceil(files at L / 5) jobs per level unless clusters.num/size say
- * otherwise), children of every user of their files; outputs still to be staged out are only
+ * the executable graph), children of every user of their files. As in Pegasus, the candidates are
+ * per job: a file belongs to the cleanup of its deepest user (its owner), and a level gets
+ * ceil(owners / 5) cleanup jobs unless clusters.num/size say otherwise, each removing the files
+ * of whole owners (a merge reading 2,000 simulation outputs gives one cleanup job, not 400); outputs still to be staged out are only
  * removed after their stage-out. `leaf` (also added by `inplace`): one
  * `cleanup_<label>_0_<site>` per staging site removing the whole work dir, a child of the last
  * jobs on that site. Registration jobs are not waited for. Mutates and returns `wf`.
@@ -62,6 +64,8 @@ function addInplaceCleanup(ctx: PlanContext, wf: ExecutableWorkflow, options: Cl
   // file key -> users (job indices), and the deepest user's depth
   const users = new Map<string, number[]>();
   const maxDepth = new Map<string, number>();
+  // the deepest user (the last one at that depth): the job whose cleanup candidate takes the file
+  const owner = new Map<string, number>();
   const keep = new Set<string>();
   if (options.keepUnstagedOutputs ?? true) {
     if (ctx.outputSites.length === 0) {
@@ -78,7 +82,10 @@ function addInplaceCleanup(ctx: PlanContext, wf: ExecutableWorkflow, options: Cl
         if (u[u.length - 1] !== i) u.push(i);
       } else users.set(key, [i]);
       const d = maxDepth.get(key);
-      if (d === undefined || depth[i] > d) maxDepth.set(key, depth[i]);
+      if (d === undefined || depth[i] >= d) {
+        maxDepth.set(key, depth[i]);
+        owner.set(key, i);
+      }
     }
   }
   // group by (site, level of the cleanup)
@@ -94,14 +101,23 @@ function addInplaceCleanup(ctx: PlanContext, wf: ExecutableWorkflow, options: Cl
     const cut = g.indexOf('\0');
     const site = g.slice(0, cut);
     const level = Number(g.slice(cut + 1));
+    // files grouped by owner, owners in plan order
+    const byOwner = new Map<number, string[]>();
+    for (const key of keys) {
+      const o = owner.get(key) as number;
+      const list = byOwner.get(o);
+      if (list) list.push(key);
+      else byOwner.set(o, [key]);
+    }
+    const owners = [...byOwner.keys()].sort((a, b) => a - b);
     let count: number;
-    if (options.clustersNum !== undefined) count = Math.min(options.clustersNum, keys.length);
-    else if (options.clustersSize !== undefined) count = Math.ceil(keys.length / options.clustersSize);
-    else count = Math.ceil(keys.length / 5);
+    if (options.clustersNum !== undefined) count = Math.min(options.clustersNum, owners.length);
+    else if (options.clustersSize !== undefined) count = Math.ceil(owners.length / options.clustersSize);
+    else count = Math.ceil(owners.length / 5);
     const work = workDirOf(ctx, site);
     const runOn = !work.url.startsWith('file:') || auxillaryLocal(ctx, site) ? 'local' : site;
-    const per = Math.ceil(keys.length / count);
-    for (let c = 0, start = 0; start < keys.length; c++, start += per) {
+    const per = Math.ceil(owners.length / count);
+    for (let c = 0, start = 0; start < owners.length; c++, start += per) {
       const job = auxJob(
         `clean_up_${site}_level_${level}_${c}`,
         'cleanup',
@@ -116,11 +132,12 @@ function addInplaceCleanup(ctx: PlanContext, wf: ExecutableWorkflow, options: Cl
       job.targets = [];
       const idx = addJob(wf, job);
       const parents = new Set<number>();
-      for (let k = start; k < Math.min(keys.length, start + per); k++) {
-        const key = keys[k];
-        const lfn = key.slice(key.indexOf('\0') + 1);
-        job.targets.push({ site, url: `${work.url}/${lfn}` });
-        for (const u of users.get(key) as number[]) parents.add(u);
+      for (let k = start; k < Math.min(owners.length, start + per); k++) {
+        for (const key of byOwner.get(owners[k]) as string[]) {
+          const lfn = key.slice(key.indexOf('\0') + 1);
+          job.targets.push({ site, url: `${work.url}/${lfn}` });
+          for (const u of users.get(key) as number[]) parents.add(u);
+        }
       }
       for (const p of parents) addEdge(wf, p, idx);
     }
