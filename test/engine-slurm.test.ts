@@ -112,6 +112,36 @@ describe.skipIf(slurm.skip !== undefined)(
       expect(doneAtCancel.size).toBeGreaterThanOrEqual(4);
     });
 
+    it('remove scancels the running Slurm jobs; run resumes and finishes', async () => {
+      const t = tempDir('engine-slurm-remove-');
+      cleanup = t.cleanup;
+      const { dir, submitDir } = planKoto(t.dir, { jobs: 8, clusterSize: 8, site: 'slurm' });
+      const runLog = path.join(dir, 'runs.log');
+      const e = env({ KOTO_RUN_LOG: runLog, KOTO_SLEEP: '1' });
+      expect((await pt(['run', '--poll', '200', submitDir], { env: e })).code).toBe(0);
+      const cluster = planJobs(submitDir).find((j) => j.startsWith('merge_')) as string;
+      await until(
+        () => jobstate(submitDir).some((f) => f[1] === cluster && f[2] === 'EXECUTE'),
+        30_000,
+        'the clustered job to run on Slurm',
+      );
+      const id = jobstate(submitDir).find((f) => f[1] === cluster && f[2] === 'GRID_SUBMIT')?.[3] as string;
+      const removed = await pt(['remove', submitDir], { env: e });
+      expect(removed.code).toBe(0);
+      expect(removed.stdout).toMatch(/stopped the engine/);
+      const state = execFileSync('squeue', ['-h', '-t', 'all', '-j', id, '-o', '%T'], {
+        env: { ...process.env, ...e },
+        encoding: 'utf8',
+      }).trim();
+      expect(state).toBe('CANCELLED');
+      expect(jobstate(submitDir).some((f) => f[1] === cluster && f[2] === 'JOB_ABORTED')).toBe(true);
+      const resumed = await pt(['run', '--foreground', '-q', '--poll', '200', submitDir], { env: e });
+      expect(resumed.code).toBe(0);
+      checkMerged(dir, 8);
+      for (let s = 1000; s < 1008; s++)
+        expect(runCounts(runLog).get(`sim ${s}`), `sim ${s}`).toBeGreaterThanOrEqual(1);
+    });
+
     it('a task that fails for good leaves a rescue state that a second run completes after the fix', async () => {
       const t = tempDir('engine-slurm-rescue-');
       cleanup = t.cleanup;
