@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { alive, hasStackTrace, pt, start, tempDir, until } from './helpers.js';
+import { alive, BIN, hasStackTrace, pt, start, tempDir, until } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -240,6 +240,27 @@ describe('pegasus-ts mpi-cluster (ZeroMQ, local workers)', () => {
     expect(r.stderr).toContain('Caught signal SIGTERM');
     expect(lines(`${dag}.rescue`)).toEqual(['DONE quick']);
     for (const pid of lines(p('pids')).map(Number)) expect(alive(pid)).toBe(false);
+  });
+
+  it('SIGTERM to the whole job before the workers have joined ends it at once (no hang)', async () => {
+    const dag = dagFile(Array.from({ length: 4 }, (_, i) => task(`t${i}`)).join('\n'));
+    // its own process group, as under kickstart or a batch system that signals every process
+    const child = spawn(process.execPath, [BIN, 'mpi-cluster', '--workers', '2', dag], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += d;
+    });
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await until(() => stderr.includes('Using transport'), 10_000, 'the master to bind');
+    const t0 = Date.now();
+    process.kill(-(child.pid as number), 'SIGTERM');
+    const code = await done;
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(code).toBe(143);
+    expect(stderr).toContain('Caught signal SIGTERM');
   });
 
   it('--max-wall-time stops starting tasks that cannot finish and exits so that a rerun resumes', async () => {

@@ -145,7 +145,8 @@ export class Master {
         }
         if (this.waitingForWorkers) {
           // Dispatch once every expected worker is ready, so that the first tasks spread over all.
-          if (s.readyWorkers() < this.p.expectedWorkers) continue;
+          // A stop before then ends the run at once: nothing was dispatched, nothing runs.
+          if (s.readyWorkers() < this.p.expectedWorkers && !this.interrupt) continue;
           this.waitingForWorkers = false;
           const infeasible = s.findInfeasible();
           if (infeasible !== undefined) {

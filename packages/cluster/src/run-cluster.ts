@@ -180,6 +180,18 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
   let comm: MasterCommunicator | undefined;
   const children: ChildProcess[] = [];
   let runOk: boolean | undefined;
+  // From here on a signal must not kill the master outright (the lock, the outputs, spawned
+  // workers): one that comes before the master exists is kept and handed to it.
+  let early: NodeJS.Signals | undefined;
+  const onEarlySignal = (signal: NodeJS.Signals) => {
+    early ??= signal;
+  };
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
+  cleanups.push(() => {
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
+  });
   try {
     outputs = await RunOutputs.open(options, dag, done);
     const local = mpi === undefined && options.bind === undefined;
@@ -266,8 +278,11 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
       }
     }
     const onSignal = (signal: NodeJS.Signals) => master.stop({ signal, reason: `Caught signal ${signal}` });
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    if (early) onSignal(early);
     cleanups.push(() => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
