@@ -8,9 +8,21 @@
 // `status -l`, `analyzer` and `statistics -s all` (each starting with its one-pass ingest),
 // plus their peak RSS. Baseline in the same run: the `yaml` package parsing 10,000 of the
 // same records. Needs `pnpm exec tsc -b`.
-//   node bench/monitor-bench.mjs [--tasks 1000000] [--clusters 1000] [--dir DIR] [--keep]
+//   node bench/monitor-bench.mjs [--tasks 1000000] [--clusters 1000] [--dir DIR] [--keep] [--reuse]
+// --reuse: with --dir, keep a submit dir synthesized before (same --tasks/--clusters) and only
+// delete its workflow.db.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +33,7 @@ const { values } = parseArgs({
     clusters: { type: 'string', default: '1000' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false },
     child: { type: 'string' },
     sub: { type: 'string' },
   },
@@ -101,13 +114,10 @@ if (!Number.isInteger(N) || !Number.isInteger(C) || C < 1 || N < C) {
 const per = Math.ceil(N / C);
 const root = values.dir ?? mkdtempSync(join(tmpdir(), 'monitor-bench-'));
 const sub = join(root, 'run0001');
-rmSync(sub, { recursive: true, force: true });
-mkdirSync(join(sub, 'clusters'), { recursive: true });
-mkdirSync(join(sub, 'invocations'), { recursive: true });
+const reuse = values.reuse && values.dir !== undefined && existsSync(join(sub, 'plan.yml'));
 const { formatRecordYaml } = await import(
   new URL('../packages/kickstart/dist/index.js', import.meta.url).href
 );
-
 class Sink {
   constructor(path) {
     this.fd = openSync(path, 'w');
@@ -196,70 +206,84 @@ function record(deriv, startMs, dur, failed) {
   });
 }
 
-const tg0 = performance.now();
-const T0 = Math.floor(Date.now() / 1000) - 7200;
-const plan = new Sink(join(sub, 'plan.yml'));
-plan.write(
-  `# PEGASUS-TS EXECUTABLE WORKFLOW\nplan: "1.0"\nlabel: koto-bench\nwf_uuid: "00000000-0000-4000-8000-000000000001"\nworkflow: /dev/null\nsubmitDir: ${sub}\nrelativeDir: run0001\ntimestamp: "20260101T000000+0000"\njobCount: ${C}\nedgeCount: 0\njobs:\n`,
-);
-const js = new Sink(join(sub, 'jobstate.log'));
-js.write(`${T0} INTERNAL *** DAGMAN_STARTED 1 ***\n`);
 let recBytes = 0;
-let k = 0;
-for (let c = 0; c < C; c++) {
-  const name = `merge_koto-sim_PID1_ID${c + 1}`;
-  const n = Math.min(per, N - k);
+if (reuse) {
+  for (const f of ['workflow.db', 'workflow.db-wal', 'workflow.db-shm'])
+    rmSync(join(sub, f), { force: true });
+  for (const f of readdirSync(join(sub, 'clusters')))
+    if (f.endsWith('.invocations.yml')) recBytes += statSync(join(sub, 'clusters', f)).size;
+  console.error(`reusing ${sub}`);
+} else synthesize();
+
+function synthesize() {
+  rmSync(sub, { recursive: true, force: true });
+  mkdirSync(join(sub, 'clusters'), { recursive: true });
+  mkdirSync(join(sub, 'invocations'), { recursive: true });
+
+  const tg0 = performance.now();
+  const T0 = Math.floor(Date.now() / 1000) - 7200;
+  const plan = new Sink(join(sub, 'plan.yml'));
   plan.write(
-    `  - name: ${name}\n    kind: cluster\n    site: slurm\n    transformation: "pegasus::mpiexec"\n    command: [pegasus-ts, mpi-cluster, clusters/${name}.dag]\n    retries: ${c === C - 1 ? 0 : 2}\n    priority: 20\n    clustering: horizontal\n    dag: clusters/${name}.dag\n`,
+    `# PEGASUS-TS EXECUTABLE WORKFLOW\nplan: "1.0"\nlabel: koto-bench\nwf_uuid: "00000000-0000-4000-8000-000000000001"\nworkflow: /dev/null\nsubmitDir: ${sub}\nrelativeDir: run0001\ntimestamp: "20260101T000000+0000"\njobCount: ${C}\nedgeCount: 0\njobs:\n`,
   );
-  const dag = new Sink(join(sub, `clusters/${name}.dag`));
-  const inv = new Sink(join(sub, `clusters/${name}.dag.invocations.yml`));
-  const t = T0 + c * 6;
-  const retried = c === 1;
-  const last = c === C - 1;
-  for (let i = 1; i <= n; i++, k++) {
-    dag.write(
-      `#@ ${i} koto::koto-sim:1.0 sim_${k}\nTASK sim_${k} -t 1 /opt/koto/bin/koto-sim --seed ${k} --events 10000 -o sim-${k}.root\n`,
+  const js = new Sink(join(sub, 'jobstate.log'));
+  js.write(`${T0} INTERNAL *** DAGMAN_STARTED 1 ***\n`);
+  let k = 0;
+  for (let c = 0; c < C; c++) {
+    const name = `merge_koto-sim_PID1_ID${c + 1}`;
+    const n = Math.min(per, N - k);
+    plan.write(
+      `  - name: ${name}\n    kind: cluster\n    site: slurm\n    transformation: "pegasus::mpiexec"\n    command: [pegasus-ts, mpi-cluster, clusters/${name}.dag]\n    retries: ${c === C - 1 ? 0 : 2}\n    priority: 20\n    clustering: horizontal\n    dag: clusters/${name}.dag\n`,
     );
-    const failed = k % 1000 === 999 && !retried;
-    let r = record(String(i), (t + 1) * 1000 + i, 0.5 + (k % 7) / 10, failed);
-    if (failed && !last) r += record(String(i), (t + 2) * 1000 + i, 0.5, false);
-    recBytes += r.length;
-    inv.write(r);
+    const dag = new Sink(join(sub, `clusters/${name}.dag`));
+    const inv = new Sink(join(sub, `clusters/${name}.dag.invocations.yml`));
+    const t = T0 + c * 6;
+    const retried = c === 1;
+    const last = c === C - 1;
+    for (let i = 1; i <= n; i++, k++) {
+      dag.write(
+        `#@ ${i} koto::koto-sim:1.0 sim_${k}\nTASK sim_${k} -t 1 /opt/koto/bin/koto-sim --seed ${k} --events 10000 -o sim-${k}.root\n`,
+      );
+      const failed = k % 1000 === 999 && !retried;
+      let r = record(String(i), (t + 1) * 1000 + i, 0.5 + (k % 7) / 10, failed);
+      if (failed && !last) r += record(String(i), (t + 2) * 1000 + i, 0.5, false);
+      recBytes += r.length;
+      inv.write(r);
+    }
+    dag.close();
+    inv.close();
+    const attempts = retried ? 2 : 1;
+    for (let a = 1; a <= attempts; a++) {
+      const ta = t + (a - 1) * 3;
+      const ok = a === attempts && !last;
+      js.write(
+        `${ta} ${name} SUBMIT - slurm - ${a}\n${ta} ${name} GRID_SUBMIT ${1000 + c} slurm - ${a}\n${ta + 1} ${name} EXECUTE ${1000 + c} slurm - ${a}\n`,
+      );
+      js.write(
+        `${ta + 3} ${name} JOB_TERMINATED ${1000 + c} slurm - ${a}\n${ta + 3} ${name} ${ok ? 'JOB_SUCCESS 0' : 'JOB_FAILURE 1'} slurm 2.000 ${a}\n`,
+      );
+      js.write(
+        `${ta + 3} ${name} POST_SCRIPT_STARTED - slurm - ${a}\n${ta + 3} ${name} POST_SCRIPT_TERMINATED 0 slurm - ${a}\n${ta + 3} ${name} ${ok ? 'POST_SCRIPT_SUCCESS 0' : 'POST_SCRIPT_FAILURE 1'} slurm - ${a}\n`,
+      );
+      const own = new Sink(join(sub, `invocations/${name}.${String(a - 1).padStart(3, '0')}.yml`));
+      own.write(
+        record(name, (ta + 1) * 1000, 2, !ok).replace(
+          'derivation: "' + name,
+          'transformation: "pegasus::mpiexec"\n  derivation: "' + name,
+        ),
+      );
+      own.close();
+    }
   }
-  dag.close();
-  inv.close();
-  const attempts = retried ? 2 : 1;
-  for (let a = 1; a <= attempts; a++) {
-    const ta = t + (a - 1) * 3;
-    const ok = a === attempts && !last;
-    js.write(
-      `${ta} ${name} SUBMIT - slurm - ${a}\n${ta} ${name} GRID_SUBMIT ${1000 + c} slurm - ${a}\n${ta + 1} ${name} EXECUTE ${1000 + c} slurm - ${a}\n`,
-    );
-    js.write(
-      `${ta + 3} ${name} JOB_TERMINATED ${1000 + c} slurm - ${a}\n${ta + 3} ${name} ${ok ? 'JOB_SUCCESS 0' : 'JOB_FAILURE 1'} slurm 2.000 ${a}\n`,
-    );
-    js.write(
-      `${ta + 3} ${name} POST_SCRIPT_STARTED - slurm - ${a}\n${ta + 3} ${name} POST_SCRIPT_TERMINATED 0 slurm - ${a}\n${ta + 3} ${name} ${ok ? 'POST_SCRIPT_SUCCESS 0' : 'POST_SCRIPT_FAILURE 1'} slurm - ${a}\n`,
-    );
-    const own = new Sink(join(sub, `invocations/${name}.${String(a - 1).padStart(3, '0')}.yml`));
-    own.write(
-      record(name, (ta + 1) * 1000, 2, !ok).replace(
-        'derivation: "' + name,
-        'transformation: "pegasus::mpiexec"\n  derivation: "' + name,
-      ),
-    );
-    own.close();
-  }
+  js.write(`${T0 + C * 6 + 10} INTERNAL *** DAGMAN_FINISHED 1 ***\n`);
+  plan.write('edges: []\n');
+  plan.close();
+  js.close();
+  const genSeconds = (performance.now() - tg0) / 1000;
+  console.error(
+    `synthesized ${N} task records (${(recBytes / 1e9).toFixed(2)} GB) in ${C} clustered jobs in ${genSeconds.toFixed(1)} s: ${sub}`,
+  );
 }
-js.write(`${T0 + C * 6 + 10} INTERNAL *** DAGMAN_FINISHED 1 ***\n`);
-plan.write('edges: []\n');
-plan.close();
-js.close();
-const genSeconds = (performance.now() - tg0) / 1000;
-console.error(
-  `synthesized ${N} task records (${(recBytes / 1e9).toFixed(2)} GB) in ${C} clustered jobs in ${genSeconds.toFixed(1)} s: ${sub}`,
-);
 
 // --- baseline: the yaml package on 10,000 of the same records ----------------------------------
 const { parse } = await import(

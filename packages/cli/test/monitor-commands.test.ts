@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRun, FAILING_CLUSTER, type Run } from '../../monitor/test/fixture.js';
+import { fromFiles } from '../../monitor/test/from-files.js';
 import { registerAnalyzerCommand } from '../src/analyzer-command.js';
 import { reportError } from '../src/errors.js';
 import type { CommandContext } from '../src/program.js';
@@ -49,7 +50,7 @@ let failed: Run;
 let ok: Run;
 beforeAll(async () => {
   [failed, ok] = await Promise.all([buildRun('failure'), buildRun('success')]);
-}, 120_000);
+}, 180_000);
 afterAll(() => {
   failed?.cleanup();
   ok?.cleanup();
@@ -62,11 +63,22 @@ describe('pegasus-ts status', () => {
     expect(r.out).toMatch(/STAT\s+IN_STATE\s+TRY\s+SITE\s+JOB/);
     expect(r.out).toContain(`FAIL`);
     expect(r.out).toContain(FAILING_CLUSTER);
-    expect(r.out).toMatch(/\s3\s+0\s+0\s+0\s+0\s+3\s+1\s+42.9\s+Failure\s+koto-mc/);
+    // the numbers as counted from the run's own files
+    const f = fromFiles(failed.submitDir);
+    expect(f.failed).toBe(1);
+    const pct = ((f.done / f.jobs.length) * 100).toFixed(1);
+    expect(r.out).toMatch(
+      new RegExp(
+        `\\s${f.unready}\\s+${f.ready}\\s+0\\s+0\\s+0\\s+${f.done}\\s+1\\s+${pct}\\s+Failure\\s+koto-mc`,
+      ),
+    );
+    expect(r.out).toMatch(
+      new RegExp(`FAIL\\s+\\d\\d:\\d\\d\\s+3\\s+local\\s+${FAILING_CLUSTER}\\s+POST_SCRIPT_FAILURE`),
+    );
     expect(r.out).toContain('Summary: 1 DAG total (Failure:1)');
     const j = await pt('status', ['-j', ok.submitDir]);
     expect(JSON.parse(j.out)).toMatchObject({
-      totals: { succeeded: 7, failed: 0, total: 7, percent_done: 100 },
+      totals: { succeeded: fromFiles(ok.submitDir).jobs.length, failed: 0, percent_done: 100 },
       dags: { root: { state: 'Success' } },
     });
     // --watch ends at once on a finished workflow
@@ -90,10 +102,15 @@ describe('pegasus-ts analyzer', () => {
   it('exits 1 with the failed job and its failed task', async () => {
     const r = await pt('analyzer', [failed.submitDir]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain(' # jobs failed      :      1 (14.29%)');
+    const f = fromFiles(failed.submitDir);
+    const pct = (n: number) => ((n / f.jobs.length) * 100).toFixed(2);
+    expect(r.out).toContain(` # jobs failed      :      1 (${pct(1)}%)`);
+    expect(r.out).toContain(` # jobs succeeded   :      ${f.done} (${pct(f.done)}%)`);
+    expect(r.out).toContain(` # jobs unsubmitted :      ${f.unsubmitted} (${pct(f.unsubmitted)}%)`);
     expect(r.out).toContain('last state: POST_SCRIPT_FAILURE');
     expect(r.out).toContain('Task #4 - koto::koto-sim:1.0 - sim_00003');
-    expect(r.out).toContain('koto-sim: cannot open koto-geometry.gdml');
+    expect(r.out).toContain('koto-sim: seed 1003: detector geometry rejected (KOTO_FAIL_SEED)');
+    expect(r.out).toContain('exit code: 7 (after 3 tries)');
     expect(r.out).toContain(`record: invocations/${FAILING_CLUSTER}.002.yml`);
   });
 
@@ -108,7 +125,19 @@ describe('pegasus-ts statistics', () => {
   it('prints the summary and writes the files of -s all', async () => {
     const r = await pt('statistics', ['-s', 'all', ok.submitDir]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Jobs\s+7\s+0\s+0\s+7\s+0\s+7/);
+    expect(r.out).toMatch(/Tasks\s+13\s+0\s+0\s+13\s+0\s+13\n/);
+    const n = fromFiles(ok.submitDir).jobs.length;
+    expect(r.out).toMatch(new RegExp(`Jobs\\s+${n}\\s+0\\s+0\\s+${n}\\s+0\\s+${n}\\n`));
+    const f = await pt('statistics', [failed.submitDir]);
+    expect(f.code).toBe(0);
+    // 11 tasks ran fine, sim_00003 failed 3 tries in each of 3 attempts, the merge never ran
+    expect(f.out).toMatch(/Tasks\s+11\s+1\s+1\s+13\s+8\s+20\n/);
+    const x = fromFiles(failed.submitDir);
+    expect(f.out).toMatch(
+      new RegExp(
+        `Jobs\\s+${x.done}\\s+1\\s+${x.jobs.length - x.done - 1}\\s+${x.jobs.length}\\s+2\\s+${x.done + 3}\\n`,
+      ),
+    );
     for (const f of [
       'summary.txt',
       'breakdown.txt',

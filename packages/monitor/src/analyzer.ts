@@ -122,7 +122,7 @@ export function analyze(
     failedJobs: [],
   };
   const groups = db
-    .prepare('SELECT state, last_seq <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
+    .prepare('SELECT state, failures <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
     .all() as { state: string | null; can_retry: number; n: number }[];
   for (const g of groups) {
     report.total += g.n;
@@ -136,7 +136,7 @@ export function analyze(
   const failed = db
     .prepare(
       `SELECT j.job_id, j.exec_job_id AS name, j.type_desc AS kind, j.state, j.last_seq AS seq, j.clustered,
-         j.last_seq <= j.max_retries AS can_retry, j.executable, j.argv,
+         j.failures <= j.max_retries AS can_retry, j.executable, j.argv,
          ji.job_instance_id AS inst, ji.site, ji.work_dir, ji.exitcode, h.hostname
        FROM job j JOIN job_instance ji ON ji.job_id = j.job_id AND ji.job_submit_seq = j.last_seq
        LEFT JOIN host h ON h.host_id = ji.host_id
@@ -203,7 +203,7 @@ export function analyze(
       stderrTail:
         tailFile(join(submitDir, stderrFile), lines) ??
         (own?.stderr_text ? tailText(own.stderr_text, lines) : null),
-      record: own?.record_file ?? null,
+      record: own ? (own.record_file ?? `invocations/${j.name}.${nnn}.yml`) : null,
     };
     if (j.clustered) {
       fj.failedTasks = [];
@@ -267,7 +267,12 @@ export function formatAnalyzer(r: AnalyzerReport): string {
   let o = '';
   o += `${STARS('Summary')}\n\n`;
   o += ` Submit Directory   : ${r.submitDir}\n`;
-  o += ` Workflow Status    : ${r.run.state}${r.run.lost ? ' (the engine stopped without finishing)' : ''}\n`;
+  const why = r.run.lost
+    ? ' (the engine stopped without finishing)'
+    : r.run.status === 2
+      ? ' (stopped by pegasus-ts remove or a signal; run it again to resume)'
+      : '';
+  o += ` Workflow Status    : ${r.run.state}${why}\n`;
   const row = (label: string, n: number) =>
     ` ${label.padEnd(19)}: ${String(n).padStart(6)} (${pct(n, r.total)})\n`;
   o += row('Total jobs', r.total);
@@ -307,8 +312,8 @@ export function formatAnalyzer(r: AnalyzerReport): string {
         o += `          host: ${t.hostname ?? '-'}\n`;
         o += `       command: ${t.command}\n`;
         o += `        record: ${t.record}\n`;
-        o += `  --- stdout ---\n${indentBlock(t.stdout, '(not captured)')}`;
-        o += `  --- stderr ---\n${indentBlock(t.stderr, '(not captured)')}`;
+        o += `  --- stdout ---\n${indentBlock(t.stdout, '(none)')}`;
+        o += `  --- stderr ---\n${indentBlock(t.stderr, '(none)')}`;
       }
     }
   }

@@ -8,12 +8,16 @@ export type Db = Database.Database;
 /** The database file in a submit dir. */
 export const DB_FILE = 'workflow.db';
 /** Bumped when the schema changes; an older database is rebuilt from the submit dir's files. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 3;
 
 // In the spirit of Pegasus's stampede schema (Pegasus/db/schema.py): the same tables and key
 // columns, plus a few denormalized ones (job.state, job_instance.final...) so that status stays
 // a couple of GROUP BYs at a million tasks, and `ingest_offset` (how far each file was read,
 // committed with the rows it produced, so a restarted ingest neither repeats nor skips).
+/** statistics' covering index (built after the bulk of a first catch-up, see Ingester) */
+export const INVOCATION_TASK_INDEX =
+  'CREATE INDEX IF NOT EXISTS invocation_task ON invocation (task_id, exitcode)';
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS dbversion (
   id INTEGER PRIMARY KEY, version_number INTEGER NOT NULL, version TEXT, version_timestamp REAL);
@@ -33,8 +37,10 @@ CREATE TABLE IF NOT EXISTS job (
   type_desc TEXT NOT NULL, site TEXT, clustered INTEGER NOT NULL, max_retries INTEGER NOT NULL,
   transformation TEXT, executable TEXT, argv TEXT, task_count INTEGER NOT NULL,
   first_task_id INTEGER, dag_file TEXT, multiplier_factor INTEGER NOT NULL DEFAULT 1,
-  last_seq INTEGER NOT NULL DEFAULT 0, state TEXT, state_time REAL);
+  last_seq INTEGER NOT NULL DEFAULT 0, state TEXT, state_time REAL,
+  failures INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS job_state ON job (state);
+CREATE INDEX IF NOT EXISTS job_failing ON job (failures) WHERE failures > 0;
 CREATE TABLE IF NOT EXISTS job_edge (
   wf_id INTEGER NOT NULL, parent_exec_job_id TEXT NOT NULL, child_exec_job_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS job_edge_child ON job_edge (child_exec_job_id);
@@ -44,7 +50,7 @@ CREATE TABLE IF NOT EXISTS job_instance (
   cluster_start REAL, cluster_duration REAL, local_duration REAL, stdout_file TEXT,
   stderr_file TEXT, multiplier_factor INTEGER NOT NULL DEFAULT 1, exitcode INTEGER,
   submit_time REAL, execute_time REAL, end_time REAL, state TEXT, state_time REAL,
-  final TEXT, record_state INTEGER NOT NULL DEFAULT 0,
+  final TEXT, record_state INTEGER NOT NULL DEFAULT 0, record_start REAL, record_duration REAL,
   UNIQUE (job_id, job_submit_seq));
 CREATE INDEX IF NOT EXISTS job_instance_pending ON job_instance (record_state) WHERE record_state = 0;
 CREATE TABLE IF NOT EXISTS jobstate (
@@ -62,7 +68,7 @@ CREATE TABLE IF NOT EXISTS invocation (
   avg_cpu REAL, host_id INTEGER, work_dir TEXT, stdout_text TEXT, stderr_text TEXT,
   record_file TEXT, record_offset INTEGER);
 CREATE INDEX IF NOT EXISTS invocation_instance ON invocation (job_instance_id);
-CREATE INDEX IF NOT EXISTS invocation_task ON invocation (task_id, exitcode);
+${INVOCATION_TASK_INDEX};
 CREATE TABLE IF NOT EXISTS files (
   file_id INTEGER PRIMARY KEY, wf_id INTEGER NOT NULL, job_id INTEGER NOT NULL, lfn TEXT NOT NULL,
   file_type TEXT NOT NULL);
@@ -103,7 +109,13 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
       : null;
     if (version !== null && version !== SCHEMA_VERSION) {
       // An older layout: start over (everything is rebuilt from the submit dir's files).
-      db.exec('PRAGMA writable_schema = 1; DELETE FROM sqlite_master; PRAGMA writable_schema = 0; VACUUM;');
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .all() as { name: string }[];
+      db.exec('BEGIN IMMEDIATE');
+      for (const t of tables) db.exec(`DROP TABLE IF EXISTS "${t.name.replaceAll('"', '""')}"`);
+      db.exec('COMMIT');
+      db.exec('VACUUM');
     }
     db.exec(SCHEMA);
     db.prepare(

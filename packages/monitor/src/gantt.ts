@@ -4,12 +4,24 @@ const COLORS = {
   success: '#2ca02c',
   failure: '#d62728',
   evicted: '#ff7f0e',
+  aborted: '#9467bd',
   running: '#1f77b4',
   queued: '#c7c7c7',
 } as const;
 
+const CURVE = '#4a5a7a';
+
+/** A duration for a tooltip: `0.365 s`, `42.1 s`, else clock time. */
+function spanText(sec: number): string {
+  if (sec < 10) return `${sec.toFixed(3)} s`;
+  if (sec < 60) return `${sec.toFixed(1)} s`;
+  return clock(sec);
+}
+
 /** Jobs above which rows are groups of consecutive jobs instead of one row per job. */
-export const GANTT_MAX_ROWS = 1000;
+export const GANTT_MAX_ROWS = 200;
+/** Rows of a grouped chart (at most). */
+const GROUP_ROWS = 150;
 
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -39,6 +51,8 @@ interface Inst {
   x: number | null;
   e: number | null;
   final: string | null;
+  /** the engine's duration of the attempt (launch to end) */
+  ld: number | null;
 }
 
 /**
@@ -56,7 +70,7 @@ export function renderGantt(
 ): void {
   const span = db
     .prepare(
-      `SELECT min(submit_time) AS t0, max(coalesce(end_time, state_time)) AS t1, count(*) AS n,
+      `SELECT min(submit_time) AS t0, max(coalesce(record_start + record_duration, end_time, state_time)) AS t1, count(*) AS n,
          count(DISTINCT job_id) AS jobs, sum(end_time IS NULL AND final IS NULL) AS open
        FROM job_instance WHERE submit_time IS NOT NULL`,
     )
@@ -75,9 +89,9 @@ export function renderGantt(
   const t1 = Math.max(t0 + 1, span.t1 ?? t0, span.open ? now : t0);
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * plotW;
   const grouped = span.jobs > GANTT_MAX_ROWS;
-  const perRow = grouped ? Math.ceil(span.jobs / GANTT_MAX_ROWS) : 1;
+  const perRow = grouped ? Math.ceil(span.jobs / GROUP_ROWS) : 1;
   const rows = Math.ceil(span.jobs / perRow);
-  const rowH = grouped ? 10 : rows > 300 ? 6 : 16;
+  const rowH = grouped ? 8 : rows > 100 ? 10 : 16;
   const concH = 80;
   const top = 50 + concH + 30;
   const H = top + rows * rowH + 60;
@@ -112,27 +126,58 @@ export function renderGantt(
   }
   // bars, and the running count over time (difference arrays over B buckets)
   const B = 400;
-  const runOk = new Float64Array(B + 1);
-  const runBad = new Float64Array(B + 1);
-  const bucket = (t: number) => Math.min(B - 1, Math.max(0, Math.floor(((t - t0) / (t1 - t0)) * B)));
+  const running = new Float64Array(B + 1);
+  let prevJob = -1;
+  let prevEnd = Number.NEGATIVE_INFINITY;
+  // the average number of attempts running in each of B intervals: whole intervals through a
+  // difference array, the partly covered first and last ones directly (O(attempts + B))
+  const partial = new Float64Array(B + 1);
+  const unit = (t: number) => Math.min(B, Math.max(0, ((t - t0) / (t1 - t0)) * B));
+  const cover = (a: number, b: number) => {
+    const u0 = unit(a);
+    const u1 = unit(Math.max(a, b));
+    const k0 = Math.floor(u0);
+    const k1 = Math.floor(u1);
+    if (k0 === k1) {
+      partial[k0] += u1 - u0;
+      return;
+    }
+    partial[k0] += k0 + 1 - u0;
+    partial[k1] += u1 - k1;
+    running[k0 + 1] += 1;
+    running[k1] -= 1;
+  };
   const groupSpan = grouped ? new Float64Array(rows * 2).fill(Number.NaN) : undefined;
   const groupCounts = grouped ? new Int32Array(rows * 3) : undefined; // attempts, failed, retries
   write('<g>\n');
   for (const i of db
     .prepare(
-      `SELECT job_id, job_submit_seq AS seq, submit_time AS s, execute_time AS x, coalesce(end_time, CASE WHEN final IS NOT NULL THEN state_time END) AS e, final
-       FROM job_instance WHERE submit_time IS NOT NULL`,
+      `SELECT job_id, job_submit_seq AS seq, submit_time AS s, coalesce(record_start, execute_time) AS x,
+         coalesce(record_start + record_duration, end_time, CASE WHEN final IS NOT NULL THEN state_time END) AS e, final,
+         local_duration AS ld
+       FROM job_instance WHERE submit_time IS NOT NULL ORDER BY job_id, job_submit_seq`,
     )
     .iterate() as IterableIterator<Inst>) {
     const row = order.get(i.job_id) ?? 0;
     const end = i.e ?? t1;
-    const start = i.x ?? i.s;
+    const start = Math.max(i.s, i.x ?? i.s);
+    // jobstate.log times are whole seconds: the launch is the end less the engine's duration
+    // when both are known; never before the job's previous attempt ended
+    if (i.job_id !== prevJob) {
+      prevJob = i.job_id;
+      prevEnd = Number.NEGATIVE_INFINITY;
+    }
+    const launched = i.e !== null && i.ld !== null ? i.e - i.ld : i.s;
+    const queuedFrom = Math.min(start, Math.max(i.s, prevEnd, launched));
+    prevEnd = end;
     const bad = i.final === 'failure';
-    const arr = bad ? runBad : runOk;
-    arr[bucket(start)] += 1;
-    arr[bucket(end) + 1] -= 1;
+    cover(start, end);
     const outcome =
-      i.final === 'success' ? 'success' : bad ? 'failure' : i.final === 'evicted' ? 'evicted' : 'running';
+      i.final === 'success' || i.final === 'evicted' || i.final === 'aborted'
+        ? i.final
+        : bad
+          ? 'failure'
+          : 'running';
     if (groupSpan && groupCounts) {
       const a = groupSpan[row * 2];
       groupSpan[row * 2] = Number.isNaN(a) ? i.s : Math.min(a, i.s);
@@ -145,12 +190,13 @@ export function renderGantt(
     }
     const y = top + row * rowH + 2;
     const h = rowH - 4;
-    if (start > i.s)
+    const queued = start - queuedFrom;
+    if (x(start) - x(queuedFrom) >= 1)
       write(
-        `<rect x="${px(x(i.s))}" y="${y}" width="${px(Math.max(0.5, x(start) - x(i.s)))}" height="${h}" fill="${COLORS.queued}"/>`,
+        `<rect x="${px(x(queuedFrom))}" y="${y}" width="${px(Math.max(0.5, x(start) - x(queuedFrom)))}" height="${h}" fill="${COLORS.queued}"/>`,
       );
     write(
-      `<rect x="${px(x(start))}" y="${y}" width="${px(Math.max(1, x(end) - x(start)))}" height="${h}" fill="${COLORS[outcome]}" stroke="white" stroke-width="0.5"><title>${esc(labels[row] ?? '')} try ${i.seq}: ${outcome}, ${clock(end - start)}</title></rect>\n`,
+      `<rect x="${px(x(start))}" y="${y}" width="${px(Math.max(1, x(end) - x(start)))}" height="${h}" fill="${COLORS[outcome]}" stroke="white" stroke-width="0.5"><title>${esc(labels[row] ?? '')} try ${i.seq}: ${outcome}, ran ${spanText(end - start)}${queued > 0 ? `, queued ${spanText(queued)}` : ''}</title></rect>\n`,
     );
   }
   if (groupSpan && groupCounts) {
@@ -167,41 +213,43 @@ export function renderGantt(
   }
   write('</g>\n');
   // row labels
-  const labelEvery = grouped ? Math.ceil(rows / 40) : rowH < 10 ? Math.ceil(10 / rowH) : 1;
+  // labels at least 12 px apart
+  const labelEvery = Math.ceil(12 / rowH);
   for (let r = 0; r < rows; r += labelEvery) {
     const text = grouped ? `jobs ${r * perRow + 1}-${Math.min(span.jobs, (r + 1) * perRow)}` : labels[r];
     const t = text.length > 38 ? `${text.slice(0, 36)}..` : text;
     write(
-      `<text x="${left - 6}" y="${top + r * rowH + rowH - 3}" text-anchor="end" font-size="${Math.min(11, Math.max(7, rowH - 3))}">${esc(t)}</text>\n`,
+      `<text x="${left - 6}" y="${top + r * rowH + rowH - 3}" text-anchor="end" font-size="${Math.min(11, rowH * labelEvery - 3)}">${esc(t)}</text>\n`,
     );
   }
-  // running attempts over time
-  let ok = 0;
-  let bad = 0;
-  const okPts: number[] = [];
-  const allPts: number[] = [];
+  // attempts running over time: a step area with its own small axis (0 and the peak)
+  let cur = 0;
+  const pts: number[] = [];
   let peak = 1;
   for (let b = 0; b < B; b++) {
-    ok += runOk[b];
-    bad += runBad[b];
-    okPts.push(ok);
-    allPts.push(ok + bad);
-    peak = Math.max(peak, ok + bad);
+    cur += running[b];
+    const v = cur + partial[b];
+    pts.push(v);
+    peak = Math.max(peak, v);
   }
+  peak = Math.ceil(peak * 10) / 10;
   const cy = 50 + concH;
-  const yOf = (v: number) => cy - (v / peak) * concH;
-  const poly = (vals: number[]) => {
-    let d = `M${left},${cy}`;
-    vals.forEach((v, b) => {
-      d += ` L${px(left + (b / B) * plotW)},${px(yOf(v))} L${px(left + ((b + 1) / B) * plotW)},${px(yOf(v))}`;
-    });
-    return `${d} L${left + plotW},${cy} Z`;
-  };
+  const yOf = (v: number) => cy - (v / peak) * (concH - 10);
+  let d = `M${left},${cy}`;
+  pts.forEach((v, b) => {
+    d += ` L${px(left + (b / B) * plotW)},${px(yOf(v))} L${px(left + ((b + 1) / B) * plotW)},${px(yOf(v))}`;
+  });
+  d += ` L${left + plotW},${cy} Z`;
+  write(`<path d="${d}" fill="${CURVE}" fill-opacity="0.35" stroke="${CURVE}" stroke-width="1"/>\n`);
   write(
-    `<path d="${poly(allPts)}" fill="${COLORS.failure}" opacity="0.8"/>\n<path d="${poly(okPts)}" fill="${COLORS.running}" opacity="0.8"/>\n`,
+    `<line x1="${left}" y1="${cy}" x2="${left + plotW}" y2="${cy}" stroke="#555"/><line x1="${left}" y1="${px(yOf(peak))}" x2="${left + plotW}" y2="${px(yOf(peak))}" stroke="#555" stroke-dasharray="3,3" stroke-opacity="0.5"/>\n`,
   );
-  write(`<text x="${left - 6}" y="${cy - concH + 10}" text-anchor="end">running attempts</text>`);
-  write(`<text x="${left - 6}" y="${cy}" text-anchor="end">peak ${peak}</text>\n`);
+  write(`<text x="${left - 6}" y="${px(yOf(peak) + 4)}" text-anchor="end">${peak}</text>`);
+  write(`<text x="${left - 6}" y="${cy + 4}" text-anchor="end">0</text>`);
+  write(`<text x="${left - 30}" y="${px(cy - concH / 2 - 3)}" text-anchor="end">attempts running</text>`);
+  write(
+    `<text x="${left - 30}" y="${px(cy - concH / 2 + 10)}" text-anchor="end" font-size="9">(mean per ${spanText((t1 - t0) / B)})</text>\n`,
+  );
   // time axis
   const step = niceStep(t1 - t0, 12);
   const axisY = top + rows * rowH + 5;

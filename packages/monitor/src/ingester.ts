@@ -1,10 +1,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readClusterDag } from './cluster-dag-reader.js';
-import { type Db, dbPath, openDatabase } from './database.js';
+import { type Db, dbPath, INVOCATION_TASK_INDEX, openDatabase } from './database.js';
 import { MonitorError } from './errors.js';
 import { readRange } from './internal/line-reader.js';
-import { type ParsedInvocation, parseInvocationText } from './invocation-parser.js';
+import {
+  eachInvocation,
+  type ParsedInvocation,
+  parseInvocationRecord,
+  parseInvocationText,
+} from './invocation-parser.js';
 import { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from './jobstate-line.js';
 import { type PlanJob, readPlan } from './plan-reader.js';
 
@@ -45,6 +50,8 @@ export interface Watcher {
 const WF = 1;
 const JOBSTATE = 'jobstate.log';
 const TAIL_BYTES = 16384;
+/** a catch-up of more record bytes than this runs in bulk mode (see ingestClusterRecords) */
+const BULK_BYTES = 64 << 20;
 
 const emptyStats = (): IngestStats => ({
   planJobs: 0,
@@ -110,6 +117,7 @@ export class Ingester {
   private readonly chunk: number;
   private readonly quiet: number;
   private hostIds = new Map<string, number>();
+  private lastHost: [string | null, string | null, string | null, number] | undefined;
   private jobIds = new Map<string, number>();
   private readonly st: Record<string, import('better-sqlite3').Statement>;
 
@@ -170,6 +178,8 @@ export class Ingester {
       updateJobState: db.prepare(
         'UPDATE job SET last_seq = ?, state = ?, state_time = ? WHERE job_id = ? AND last_seq <= ?',
       ),
+      addFailure: db.prepare('UPDATE job SET failures = failures + 1 WHERE job_id = ?'),
+      resetFailures: db.prepare('UPDATE job SET failures = 0 WHERE failures > 0'),
       insertWfState: db.prepare(
         `INSERT INTO workflowstate (wf_id, state, timestamp, restart_count, status, pid)
          VALUES (${WF}, ?, ?, (SELECT count(*) FROM workflowstate WHERE state = 'WORKFLOW_STARTED') - ?, ?, ?)`,
@@ -185,10 +195,16 @@ export class Ingester {
            record_file, record_offset)
          VALUES (${WF}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      insertTaskInvocation: db.prepare(
+        `INSERT INTO invocation (wf_id, job_instance_id, task_submit_seq, task_id, start_time,
+           remote_duration, remote_cpu_time, exitcode, exit_code, signal, transformation, maxrss,
+           avg_cpu, host_id, record_offset)
+         VALUES (${WF}, ?, ?, ?, ?, ?, ?, 0, ?, NULL, ?, ?, ?, ?, ?)`,
+      ),
       instanceFromRecord: db.prepare(
         `UPDATE job_instance SET host_id = coalesce(host_id, ?), work_dir = coalesce(work_dir, ?),
            cluster_start = coalesce(cluster_start, ?), cluster_duration = coalesce(cluster_duration, ?),
-           stdout_file = ?, stderr_file = ?, record_state = 1
+           stdout_file = ?, stderr_file = ?, record_state = 1, record_start = ?, record_duration = ?
          WHERE job_instance_id = ?`,
       ),
       instanceHost: db.prepare(
@@ -280,6 +296,14 @@ export class Ingester {
     if (this.db.open) this.db.close();
   }
 
+  /** Rolls back the open transaction; the caches may name rows that are gone now. */
+  private rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.hostIds.clear();
+    this.lastHost = undefined;
+    this.jobIds.clear();
+  }
+
   // --- plan ----------------------------------------------------------------------------------
 
   private ingestPlan(stats: IngestStats): void {
@@ -350,7 +374,7 @@ export class Ingester {
       stats.tasks += tasks;
       stats.edges += edges;
     } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      this.rollback();
       throw err;
     }
   }
@@ -495,7 +519,7 @@ export class Ingester {
         }
         db.exec('COMMIT');
       } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        this.rollback();
         throw err;
       }
       if (!more) return;
@@ -511,8 +535,11 @@ export class Ingester {
   private applyWorkflow(ev: WorkflowEvent): void {
     if (ev.event === 'DAGMAN_STARTED')
       this.st.insertWfState.run('WORKFLOW_STARTED', ev.time, -1, null, ev.value);
-    else if (ev.event === 'DAGMAN_FINISHED')
+    else if (ev.event === 'DAGMAN_FINISHED') {
       this.st.insertWfState.run('WORKFLOW_TERMINATED', ev.time, 0, ev.value ?? -1, null);
+      // as the engine does: an engine end resets the failure counts (a rescue run gets its retries back)
+      this.st.resetFailures.run();
+    }
   }
 
   private applyJob(ev: JobEventLine): void {
@@ -539,11 +566,15 @@ export class Ingester {
         execute = ev.time;
         break;
       case 'JOB_SUCCESS':
-      case 'JOB_FAILURE': {
-        const code = Number(ev.field4);
-        exitcode = Number.isFinite(code) ? rawStatus(code) : -1;
-        const d = Number(ev.field6);
-        duration = Number.isFinite(d) ? d : null;
+      case 'JOB_FAILURE':
+      case 'JOB_ABORTED':
+      case 'JOB_EVICTED': {
+        // exit code and the duration the engine observed ('-' when it does not know)
+        const code = ev.field4 === '-' ? Number.NaN : Number(ev.field4);
+        if (Number.isInteger(code)) exitcode = rawStatus(code);
+        else if (ev.event === 'JOB_SUCCESS' || ev.event === 'JOB_FAILURE') exitcode = -1;
+        const d = ev.field6 === '-' ? Number.NaN : Number(ev.field6);
+        duration = Number.isFinite(d) && d >= 0 ? d : null;
         end = ev.time;
         break;
       }
@@ -567,18 +598,23 @@ export class Ingester {
       inst,
     );
     this.st.updateJobState.run(ev.seq, ev.event, ev.time, jobId, ev.seq);
+    if (final === 'failure') this.st.addFailure.run(jobId);
   }
 
   // --- records ---------------------------------------------------------------------------------
 
   private hostId(site: string | null, hostname: string | null, ip: string | null): number | null {
     if (hostname === null && ip === null) return null;
+    // records come in runs from the same host: compare with the last one before building a key
+    const last = this.lastHost;
+    if (last !== undefined && last[0] === site && last[1] === hostname && last[2] === ip) return last[3];
     const key = `${site}\0${hostname}\0${ip}`;
     let id = this.hostIds.get(key);
     if (id === undefined) {
       id = (this.st.host.get(site ?? '', hostname ?? '', ip ?? '') as { host_id: number }).host_id;
       this.hostIds.set(key, id);
     }
+    this.lastHost = [site, hostname, ip, id];
     return id;
   }
 
@@ -593,9 +629,29 @@ export class Ingester {
   ): number | null {
     const host = this.hostId(site ?? r.resource, r.hostname, r.hostaddr);
     const failed = r.raw !== 0;
-    // A task's command is in the task table: keep the record's own copy only when it matters
-    // (a failure, or no task to look it up in), so a million successful tasks stay small.
-    const full = failed || taskId === null;
+    const avgCpu = r.cpu !== null && r.duration > 0 ? r.cpu / r.duration : null;
+    if (!failed && taskId !== null) {
+      // A successful task: its command is in the task table, no output is kept, its record file
+      // is its job's (record_file NULL, record_offset kept); a statement with fewer parameters
+      // (most of a million records take this path).
+      this.st.insertTaskInvocation.run(
+        instance,
+        seq,
+        taskId,
+        r.start,
+        r.duration,
+        r.cpu,
+        r.exitCode,
+        r.transformation,
+        r.maxrss,
+        avgCpu,
+        host,
+        byteOffset,
+      );
+      return host;
+    }
+    // A failure, or a record with no task to look its command up in: keep the command, the
+    // work dir and for a failure the tail of its output.
     this.st.insertInvocation.run(
       instance,
       seq,
@@ -607,13 +663,13 @@ export class Ingester {
       r.exitCode,
       r.signal,
       r.transformation,
-      full ? r.executable : null,
-      full ? r.argv : null,
-      full ? r.derivation : null,
+      r.executable,
+      r.argv,
+      r.derivation,
       r.maxrss,
-      r.cpu !== null && r.duration > 0 ? r.cpu / r.duration : null,
+      avgCpu,
       host,
-      full ? r.cwd : null,
+      r.cwd,
       failed ? tail(r.stdout) : null,
       failed ? tail(r.stderr) : null,
       file,
@@ -671,49 +727,100 @@ export class Ingester {
             p.clustered && r0 ? r0.duration : null,
             `jobs/${p.name}.out.${nnn}`,
             `jobs/${p.name}.err.${nnn}`,
+            r0 ? r0.start : null,
+            r0 ? r0.duration : null,
             p.id,
           );
         }
         db.exec('COMMIT');
       } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        this.rollback();
         throw err;
       }
       await yieldLoop();
     }
   }
 
-  /** clusters/JOB.dag.invocations.yml of every clustered job, from where the last pass stopped. */
+  /**
+   * clusters/JOB.dag.invocations.yml of every clustered job, from where the last pass stopped:
+   * many small files share a transaction (up to chunkBytes read per transaction). A catch-up
+   * of more than BULK_BYTES (a first pass over a big run) runs with synchronous=OFF and rarer
+   * WAL checkpoints, then back to NORMAL with a checkpoint: a crash of the machine meanwhile may
+   * lose the database, which is rebuilt from the files (a crash of the process loses nothing).
+   */
   private async ingestClusterRecords(stats: IngestStats): Promise<void> {
     const jobs = this.st.clusterJobs.all() as ClusterJobRow[];
+    const todo: { job: ClusterJobRow; rel: string; path: string; size: number; mtime: number }[] = [];
+    let backlog = 0;
     for (const job of jobs) {
       const rel = `${job.dag_file ?? `clusters/${job.exec_job_id}.dag`}.invocations.yml`;
       const path = join(this.submitDir, rel);
-      let size: number;
-      let mtime: number;
+      let st: import('node:fs').Stats;
       try {
-        const s = statSync(path);
-        size = s.size;
-        mtime = s.mtimeMs / 1000;
+        st = statSync(path);
       } catch {
         continue;
       }
-      if (this.offsetOf(rel) >= size) continue;
-      await this.ingestClusterFile(job, rel, path, size, mtime, stats);
+      const off = this.offsetOf(rel);
+      if (off === st.size) continue;
+      backlog += Math.max(0, st.size - off);
+      todo.push({ job, rel, path, size: st.size, mtime: st.mtimeMs / 1000 });
+    }
+    if (todo.length === 0) return;
+    const db = this.db;
+    const bulk = backlog > BULK_BYTES;
+    // The covering index of the task statistics is built after the bulk of a first catch-up
+    // (one sort instead of a million B-tree insertions); no tool needs it while it is missing.
+    const deferIndex =
+      bulk && (db.prepare('SELECT invocation_id FROM invocation LIMIT 1').get() as unknown) === undefined;
+    if (bulk) {
+      db.pragma('synchronous = OFF');
+      db.pragma('wal_autocheckpoint = 16384');
+      if (deferIndex) db.exec('DROP INDEX IF EXISTS invocation_task');
+    }
+    let open = false;
+    let txBytes = 0;
+    try {
+      for (const f of todo) {
+        const taskOf = this.taskResolver(f.job);
+        let want = this.chunk;
+        for (;;) {
+          if (!open) {
+            db.exec('BEGIN IMMEDIATE');
+            open = true;
+          }
+          const r = this.ingestClusterChunk(f.job, f.rel, f.path, f.size, f.mtime, want, taskOf, stats);
+          txBytes += r.bytes;
+          // a record longer than the chunk: read more at once
+          want = r.bytes === 0 && r.more ? want * 2 : this.chunk;
+          if (txBytes >= this.chunk) {
+            db.exec('COMMIT');
+            open = false;
+            txBytes = 0;
+            await yieldLoop();
+          }
+          if (!r.more) break;
+        }
+      }
+      if (open) db.exec('COMMIT');
+      open = false;
+    } catch (err) {
+      this.rollback();
+      throw err;
+    } finally {
+      if (bulk) {
+        if (deferIndex) db.exec(INVOCATION_TASK_INDEX);
+        db.pragma('synchronous = NORMAL');
+        db.pragma('wal_autocheckpoint = 1000');
+        db.pragma('wal_checkpoint(PASSIVE)');
+      }
     }
   }
 
-  private async ingestClusterFile(
-    job: ClusterJobRow,
-    rel: string,
-    path: string,
-    size: number,
-    mtime: number,
-    stats: IngestStats,
-  ): Promise<void> {
-    const db = this.db;
+  /** derivation of a cluster task record (the `#@ N` number, or a task name) -> [task_id, N] */
+  private taskResolver(job: ClusterJobRow): (derivation: string | null) => [number | null, number] {
     let byName: Map<string, [number, number]> | undefined;
-    const taskOf = (derivation: string | null): [number | null, number] => {
+    return (derivation) => {
       if (derivation === null || job.first_task_id === null) return [null, 0];
       const n = Number(derivation);
       if (Number.isInteger(n) && n >= 1 && n <= job.task_count && /^\d+$/.test(derivation)) {
@@ -734,81 +841,87 @@ export class Ingester {
       }
       return byName.get(derivation) ?? [null, 0];
     };
-    let want = this.chunk;
-    for (;;) {
-      let more = false;
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const off = this.offsetOf(rel);
-        if (off > size) {
-          throw new MonitorError(
-            `${path}: the file is shorter (${size} bytes) than what was read before (${off}); delete ${DB_NAME(this.submitDir)} to rebuild`,
-          );
-        }
-        const buf = readRange(path, off, want);
-        const atEnd = off + buf.length >= size && buf.length < want;
-        const instances = this.st.instancesOf.all(job.job_id) as InstanceRow[];
-        const latest = instances[instances.length - 1];
-        const writerDone =
-          latest === undefined
-            ? Date.now() / 1000 - mtime > this.quiet
-            : latest.final !== null ||
-              latest.state === 'JOB_TERMINATED' ||
-              latest.state === 'JOB_SUCCESS' ||
-              latest.state === 'JOB_FAILURE' ||
-              Date.now() / 1000 - mtime > this.quiet;
-        // Cut at the last record boundary in the bytes (never inside a UTF-8 sequence).
-        let end = buf.length;
-        if (!(atEnd && writerDone)) {
-          const b = buf.lastIndexOf('\n- ');
-          end = b >= 0 ? b + 1 : 0;
-        }
-        const text = buf.toString('utf8', 0, end);
-        const { records, consumed, bad } = parseInvocationText(text, atEnd && writerDone);
-        stats.badRecords += bad;
-        const ascii = text.length === end;
-        let byteAt = 0;
-        let charAt = 0;
-        const bytesTo = (c: number): number => {
-          if (ascii) return c;
-          byteAt += Buffer.byteLength(text.slice(charAt, c));
-          charAt = c;
-          return byteAt;
-        };
-        const used = new Set<number>();
-        for (const r of records) {
-          const inst = this.instanceFor(job.job_id, instances, r.start);
-          const [taskId, index] = taskOf(r.derivation);
-          const site = inst.site ?? job.site;
-          const host = this.insertRecord(
-            r,
-            inst.job_instance_id,
-            index,
-            taskId,
-            site,
-            rel,
-            off + bytesTo(r.offset),
-          );
-          if (!used.has(inst.job_instance_id)) {
-            used.add(inst.job_instance_id);
-            this.st.instanceHost.run(host, r.cwd, inst.job_instance_id);
-          }
-          stats.records++;
-        }
-        const consumedBytes = bytesTo(consumed);
-        this.st.setOffset.run(rel, off + consumedBytes, 0);
-        stats.bytes += consumedBytes;
-        more = !atEnd;
-        // a record longer than the chunk: read more at once
-        want = consumedBytes === 0 ? want * 2 : this.chunk;
-        db.exec('COMMIT');
-      } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw err;
-      }
-      if (!more) return;
-      await yieldLoop();
+  }
+
+  /** Reads one chunk of a cluster's record file inside the open transaction. */
+  private ingestClusterChunk(
+    job: ClusterJobRow,
+    rel: string,
+    path: string,
+    size: number,
+    mtime: number,
+    want: number,
+    taskOf: (derivation: string | null) => [number | null, number],
+    stats: IngestStats,
+  ): { bytes: number; more: boolean } {
+    const off = this.offsetOf(rel);
+    if (off > size) {
+      throw new MonitorError(
+        `${path}: the file is shorter (${size} bytes) than what was read before (${off}); delete ${DB_NAME(this.submitDir)} to rebuild`,
+      );
     }
+    if (off === size) return { bytes: 0, more: false }; // another ingester read it meanwhile
+    const buf = readRange(path, off, want);
+    const atEnd = off + buf.length >= size && buf.length < want;
+    const instances = this.st.instancesOf.all(job.job_id) as InstanceRow[];
+    const latest = instances[instances.length - 1];
+    const writerDone =
+      latest === undefined
+        ? Date.now() / 1000 - mtime > this.quiet
+        : latest.final !== null ||
+          latest.state === 'JOB_TERMINATED' ||
+          latest.state === 'JOB_SUCCESS' ||
+          latest.state === 'JOB_FAILURE' ||
+          Date.now() / 1000 - mtime > this.quiet;
+    // Cut at the last record boundary in the bytes (never inside a UTF-8 sequence).
+    let end = buf.length;
+    if (!(atEnd && writerDone)) {
+      const b = buf.lastIndexOf('\n- ');
+      end = b >= 0 ? b + 1 : 0;
+    }
+    const text = buf.toString('utf8', 0, end);
+    const ascii = text.length === end;
+    let byteAt = 0;
+    let charAt = 0;
+    const bytesTo = (c: number): number => {
+      if (ascii) return c;
+      byteAt += Buffer.byteLength(text.slice(charAt, c));
+      charAt = c;
+      return byteAt;
+    };
+    let lastInstance = -1;
+    const { consumed, bad } = eachInvocation(
+      text,
+      atEnd && writerDone,
+      (lite, recordText) => {
+        const inst = this.instanceFor(job.job_id, instances, lite.start);
+        const [taskId, index] = taskOf(lite.derivation);
+        // a record of no known task keeps its command: read it again in full
+        const r =
+          taskId === null && lite.raw === 0 ? (parseInvocationRecord(recordText, lite.offset) ?? lite) : lite;
+        const site = inst.site ?? job.site;
+        const host = this.insertRecord(
+          r,
+          inst.job_instance_id,
+          index,
+          taskId,
+          site,
+          rel,
+          off + bytesTo(r.offset),
+        );
+        if (inst.job_instance_id !== lastInstance) {
+          lastInstance = inst.job_instance_id;
+          this.st.instanceHost.run(host, r.cwd, inst.job_instance_id);
+        }
+        stats.records++;
+      },
+      true,
+    ); // task records: a successful one's command is the task's (lite)
+    stats.badRecords += bad;
+    const consumedBytes = bytesTo(consumed);
+    this.st.setOffset.run(rel, off + consumedBytes, 0);
+    stats.bytes += consumedBytes;
+    return { bytes: consumedBytes, more: !atEnd };
   }
 
   /**

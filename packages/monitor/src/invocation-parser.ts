@@ -59,7 +59,21 @@ function num(v: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+let isoPrefix = '\0';
+let isoZone = '';
+let isoBase = 0;
+
+/** ISO-8601 time -> epoch seconds; `YYYY-MM-DDTHH:MM:SS.mmm+hh:mm` via a per-minute cache. */
 function isoSeconds(v: string): number {
+  if (v.length === 29 && v.charCodeAt(16) === 58 && v.charCodeAt(19) === 46) {
+    if (!v.startsWith(isoPrefix) || !v.endsWith(isoZone)) {
+      isoPrefix = v.slice(0, 16);
+      isoZone = v.slice(23);
+      isoBase = Date.parse(`${isoPrefix}:00${isoZone}`) / 1000;
+    }
+    const sec = Number(v.slice(17, 23));
+    if (Number.isFinite(sec) && !Number.isNaN(isoBase)) return Math.round((isoBase + sec) * 1000) / 1000;
+  }
   return Date.parse(v) / 1000;
 }
 
@@ -87,8 +101,11 @@ function dataOf(block: string): string | null {
   return unquote(block.slice(s, e < 0 ? block.length : e));
 }
 
-/** Parses one record written in kickstart's own layout; undefined when it is laid out otherwise. */
-function fastRecord(r: string, offset: number): ParsedInvocation | undefined {
+/**
+ * Parses one record written in kickstart's own layout; undefined when it is laid out otherwise.
+ * `lite`: a successful record's executable and argument vector are not read (null and `[]`).
+ */
+function fastRecord(r: string, offset: number, lite: boolean): ParsedInvocation | undefined {
   if (!r.startsWith(HEAD)) return undefined;
   const mj = r.indexOf('\n  mainjob:\n');
   if (mj < 0) return undefined;
@@ -115,14 +132,16 @@ function fastRecord(r: string, offset: number): ParsedInvocation | undefined {
     cpu = ut === null || st === null ? null : ut + st;
     maxrss = num(lineAfter(m, '\n      maxrss: ', usage));
   }
-  const exe = m.indexOf('\n    executable:\n');
+  const raw = Number(rawText);
+  const skip = lite && raw === 0;
+  const exe = skip ? -1 : m.indexOf('\n    executable:\n');
   let executable: string | null = null;
   if (exe >= 0) {
     const fn = lineAfter(m, '_name: ', exe);
     if (fn !== undefined) executable = unquote(fn);
   }
   let argv = '[]';
-  const av = m.indexOf('\n    argument_vector:');
+  const av = skip ? -1 : m.indexOf('\n    argument_vector:');
   if (av >= 0 && !m.startsWith(' []', av + 21)) {
     const items: string[] = [];
     let p = m.indexOf('\n', av + 1);
@@ -151,9 +170,8 @@ function fastRecord(r: string, offset: number): ParsedInvocation | undefined {
     if (so >= 0) stdout = dataOf(r.slice(so, sectionEnd(so)));
     if (se >= 0) stderr = dataOf(r.slice(se, sectionEnd(se)));
   }
-  const raw = Number(rawText);
-  const code = lineAfter(m, '\n      regular_exitcode: ');
-  const sig = lineAfter(m, '\n      signalled_signal: ');
+  const code = raw === 0 ? '0' : lineAfter(m, '\n      regular_exitcode: ');
+  const sig = raw === 0 ? undefined : lineAfter(m, '\n      signalled_signal: ');
   return {
     offset,
     start: isoSeconds(startText),
@@ -226,9 +244,12 @@ function slowRecord(text: string, offset: number): ParsedInvocation | undefined 
   };
 }
 
-/** Parses one record (the text of one `- invocation:` sequence item). */
-export function parseInvocationRecord(text: string, offset = 0): ParsedInvocation | undefined {
-  return fastRecord(text, offset) ?? slowRecord(text, offset);
+/**
+ * Parses one record (the text of one `- invocation:` sequence item). `lite`: a successful
+ * record's executable and argument vector may be left out (null and `[]`).
+ */
+export function parseInvocationRecord(text: string, offset = 0, lite = false): ParsedInvocation | undefined {
+  return fastRecord(text, offset, lite) ?? slowRecord(text, offset);
 }
 
 /**
@@ -242,28 +263,44 @@ export function parseInvocationText(
   final: boolean,
 ): { records: ParsedInvocation[]; consumed: number; bad: number } {
   const records: ParsedInvocation[] = [];
+  const r = eachInvocation(text, final, (x) => records.push(x));
+  return { records, consumed: r.consumed, bad: r.bad };
+}
+
+/**
+ * parseInvocationText handing each record (and its text) to `onRecord` instead of collecting
+ * them; `lite` as for parseInvocationRecord.
+ */
+export function eachInvocation(
+  text: string,
+  final: boolean,
+  onRecord: (r: ParsedInvocation, text: string) => void,
+  lite = false,
+): { consumed: number; bad: number } {
   let bad = 0;
   let s = 0;
   // skip anything before the first record (a comment, a `---`)
   if (!text.startsWith('- ')) {
     const first = text.indexOf('\n- ');
-    if (first < 0) return { records, consumed: 0, bad };
+    if (first < 0) return { consumed: 0, bad };
     s = first + 1;
   }
   for (;;) {
     const nl = text.indexOf('\n- ', s);
     if (nl < 0) break;
     const e = nl + 1;
-    const r = parseInvocationRecord(text.slice(s, e), s);
-    if (r) records.push(r);
+    const t = text.slice(s, e);
+    const r = parseInvocationRecord(t, s, lite);
+    if (r) onRecord(r, t);
     else bad++;
     s = e;
   }
   if (final && s < text.length && text.endsWith('\n')) {
-    const r = parseInvocationRecord(text.slice(s), s);
-    if (r) records.push(r);
+    const t = text.slice(s);
+    const r = parseInvocationRecord(t, s, lite);
+    if (r) onRecord(r, t);
     else bad++;
     s = text.length;
   }
-  return { records, consumed: s, bad };
+  return { consumed: s, bad };
 }

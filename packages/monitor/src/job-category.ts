@@ -2,9 +2,11 @@
 export type JobCategory = 'UNREADY' | 'READY' | 'PRE' | 'IN_Q' | 'POST' | 'DONE' | 'FAIL';
 
 /**
- * The status column of a job from its last jobstate event. `canRetry`: the last attempt's seq is
- * at most the job's retries (another attempt may follow); `running`: the workflow runs. A job
- * with no event is UNREADY or READY (decided from its parents by the caller: null here).
+ * The status column of a job from its last jobstate event. `canRetry`: the job's failed attempts
+ * since the last engine end are at most its retries (the engine will try again); `running`: the
+ * workflow runs. An attempt aborted (removed, lost) or evicted (time limit) does not count as a
+ * failure: the job is READY, to run again now or when the workflow is resumed. A job with no
+ * event is UNREADY or READY (decided from its parents by the caller: null here).
  */
 export function jobCategory(state: string | null, canRetry: boolean, running: boolean): JobCategory | null {
   switch (state) {
@@ -13,11 +15,11 @@ export function jobCategory(state: string | null, canRetry: boolean, running: bo
     case 'POST_SCRIPT_SUCCESS':
       return 'DONE';
     case 'POST_SCRIPT_FAILURE':
-    case 'JOB_ABORTED':
     case 'SUBMIT_FAILED':
       return running && canRetry ? 'READY' : 'FAIL';
+    case 'JOB_ABORTED':
     case 'JOB_EVICTED':
-      return running ? 'READY' : 'FAIL';
+      return 'READY';
     case 'JOB_TERMINATED':
     case 'JOB_SUCCESS':
     case 'JOB_FAILURE':

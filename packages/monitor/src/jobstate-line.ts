@@ -19,11 +19,15 @@ export interface JobEventLine {
   seq: number;
 }
 
-/** The job events that end an attempt, and how. */
-export const FINAL_EVENTS: Readonly<Record<string, 'success' | 'failure' | 'evicted'>> = {
+/**
+ * The job events that end an attempt, and how. `aborted` (removed, or lost in a crash) and
+ * `evicted` (a batch time limit) attempts have no POST lines and do not use up a retry: the
+ * engine runs the job again.
+ */
+export const FINAL_EVENTS: Readonly<Record<string, 'success' | 'failure' | 'evicted' | 'aborted'>> = {
   POST_SCRIPT_SUCCESS: 'success',
   POST_SCRIPT_FAILURE: 'failure',
-  JOB_ABORTED: 'failure',
+  JOB_ABORTED: 'aborted',
   JOB_EVICTED: 'evicted',
   SUBMIT_FAILED: 'failure',
 };

@@ -52,7 +52,7 @@ export function querySummary(db: Db, submitDir: string): Summary {
   let jobsFailed = 0;
   let jobsTotal = 0;
   for (const g of db
-    .prepare('SELECT state, last_seq <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
+    .prepare('SELECT state, failures <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
     .all() as { state: string | null; can_retry: number; n: number }[]) {
     jobsTotal += g.n;
     const c = jobCategory(g.state, g.can_retry === 1, running);
@@ -312,48 +312,88 @@ export function writeJobs(db: Db, path: string): number {
   return n;
 }
 
-/** time.txt and time-per-host.txt: job attempts and invocations per hour or day. */
+/** Local date label of an epoch second: `YYYY-MM-DD HH:00` (hour) or `YYYY-MM-DD` (day). */
+function dateLabel(t: number, unit: 'hour' | 'day'): string {
+  const d = new Date(t * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return unit === 'hour' ? `${day} ${p(d.getHours())}:00` : day;
+}
+
+/** Quarter-hour buckets (every time zone's offset is a multiple of 15 minutes) -> local labels. */
+const QUARTER = 900;
+
+/**
+ * time.txt and time-per-host.txt: job attempts and invocations per hour or day (local time).
+ * SQL groups by quarter hour (integer arithmetic, no date function per row); the few groups are
+ * merged into local hours or days here.
+ */
 export function writeTime(db: Db, dir: string, unit: 'hour' | 'day'): void {
-  const fmt = unit === 'hour' ? '%Y-%m-%d %H:00' : '%Y-%m-%d';
-  const jobs = db
+  const labels = new Map<number, string>();
+  const label = (q: number): string => {
+    let l = labels.get(q);
+    if (l === undefined) {
+      l = dateLabel(q * QUARTER, unit);
+      labels.set(q, l);
+    }
+    return l;
+  };
+  const add = (m: Map<string, { n: number; rt: number }>, key: string, n: number, rt: number) => {
+    const x = m.get(key);
+    if (x) {
+      x.n += n;
+      x.rt += rt;
+    } else m.set(key, { n, rt });
+  };
+  const jobs = new Map<string, { n: number; rt: number }>();
+  for (const r of db
     .prepare(
-      `SELECT strftime('${fmt}', submit_time, 'unixepoch', 'localtime') AS d, count(*) AS n, coalesce(sum(local_duration), 0) AS rt
-       FROM job_instance WHERE submit_time IS NOT NULL GROUP BY 1 ORDER BY 1`,
+      `SELECT CAST(submit_time / ${QUARTER} AS INTEGER) AS q, count(*) AS n, coalesce(sum(local_duration), 0) AS rt
+       FROM job_instance WHERE submit_time IS NOT NULL GROUP BY 1`,
     )
-    .all() as { d: string; n: number; rt: number }[];
-  const invs = db
+    .iterate() as IterableIterator<{ q: number; n: number; rt: number }>)
+    add(jobs, label(r.q), r.n, r.rt);
+  const invs = new Map<string, { n: number; rt: number }>();
+  const perHost = new Map<string, { n: number; rt: number }>();
+  const hostName = new Map<number | null, string>([[null, '-']]);
+  for (const h of db.prepare('SELECT host_id, hostname FROM host').iterate() as IterableIterator<{
+    host_id: number;
+    hostname: string | null;
+  }>)
+    hostName.set(h.host_id, h.hostname ?? '-');
+  for (const r of db
     .prepare(
-      `SELECT strftime('${fmt}', start_time, 'unixepoch', 'localtime') AS d, count(*) AS n, coalesce(sum(remote_duration), 0) AS rt
-       FROM invocation WHERE task_submit_seq >= 1 GROUP BY 1 ORDER BY 1`,
+      `SELECT CAST(start_time / ${QUARTER} AS INTEGER) AS q, host_id AS h, count(*) AS n, coalesce(sum(remote_duration), 0) AS rt
+       FROM invocation WHERE task_submit_seq >= 1 AND start_time IS NOT NULL GROUP BY 1, 2`,
     )
-    .all() as { d: string; n: number; rt: number }[];
+    .iterate() as IterableIterator<{ q: number; h: number | null; n: number; rt: number }>) {
+    const d = label(r.q);
+    add(invs, d, r.n, r.rt);
+    add(perHost, `${d}\0${hostName.get(r.h) ?? '-'}`, r.n, r.rt);
+  }
+  const sorted = (m: Map<string, { n: number; rt: number }>) => [...m].sort((x, y) => (x[0] < y[0] ? -1 : 1));
   const sink = new FileSink(join(dir, 'time.txt'));
   sink.write(
     `# Job attempts per ${unit}\n${formatTable(
       ['Date', 'Count', 'Runtime (sec)'],
-      jobs.map((r) => [r.d, r.n, f3(r.rt)]),
+      sorted(jobs).map(([d, v]) => [d, v.n, f3(v.rt)]),
     )}\n\n`,
   );
   sink.write(
     `# Invocations per ${unit}\n${formatTable(
       ['Date', 'Count', 'Runtime (sec)'],
-      invs.map((r) => [r.d, r.n, f3(r.rt)]),
+      sorted(invs).map(([d, v]) => [d, v.n, f3(v.rt)]),
     )}\n`,
   );
   sink.close();
-  const perHost = db
-    .prepare(
-      `SELECT strftime('${fmt}', i.start_time, 'unixepoch', 'localtime') AS d, coalesce(h.hostname, '-') AS host,
-         count(*) AS n, coalesce(sum(i.remote_duration), 0) AS rt
-       FROM invocation i LEFT JOIN host h ON h.host_id = i.host_id WHERE i.task_submit_seq >= 1
-       GROUP BY 1, 2 ORDER BY 1, 2`,
-    )
-    .all() as { d: string; host: string; n: number; rt: number }[];
   writeTable(
     join(dir, 'time-per-host.txt'),
     `Invocations per ${unit} and host`,
     ['Date', 'Host', 'Count', 'Runtime (sec)'],
-    perHost.map((r) => [r.d, r.host, r.n, f3(r.rt)]),
+    sorted(perHost).map(([k, v]) => {
+      const [d, h] = k.split('\0');
+      return [d, h, v.n, f3(v.rt)];
+    }),
   );
 }
 

@@ -59,7 +59,7 @@ export function queryStatus(
     total: 0,
   };
   const groups = db
-    .prepare('SELECT state, last_seq <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
+    .prepare('SELECT state, failures <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
     .all() as { state: string | null; can_retry: number; n: number }[];
   let unsubmitted = 0;
   for (const g of groups) {
@@ -89,7 +89,7 @@ export function queryStatus(
     let more = 0;
     const it = db
       .prepare(
-        `SELECT j.exec_job_id AS name, j.state AS state, j.last_seq AS seq, j.last_seq <= j.max_retries AS can_retry,
+        `SELECT j.exec_job_id AS name, j.state AS state, j.last_seq AS seq, j.failures <= j.max_retries AS can_retry,
            j.state_time AS since, ji.site AS site
          FROM job j LEFT JOIN job_instance ji ON ji.job_id = j.job_id AND ji.job_submit_seq = j.last_seq
          WHERE j.state IS NOT NULL AND j.state != 'POST_SCRIPT_SUCCESS' ORDER BY j.state_time, j.exec_job_id`,
@@ -164,7 +164,7 @@ function inState(since: number | null, now: number): string {
 /** The text pegasus-status users know: the totals table, a progress bar, and with -l the jobs. */
 export function formatStatus(r: StatusReport, now = Date.now() / 1000): string {
   const t = r.totals;
-  const state = r.run.state + (r.run.lost ? ' (engine gone)' : '');
+  const state = r.run.state + (r.run.lost ? ' (engine gone)' : r.run.status === 2 ? ' (stopped)' : '');
   const lines: string[] = [];
   if (r.jobs) {
     if (r.jobs.length === 0) lines.push('(no job submitted and not done)');

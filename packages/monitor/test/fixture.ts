@@ -1,49 +1,53 @@
-// Builds real submit dirs for the monitor's tests, following the engine's file contract
-// (.tmp/ENGINE-FILES.md): the KOTO example planned by the real `pegasus-ts plan`, every job run
-// for real through `pegasus-ts kickstart` (invocation records in invocations/JOB.NNN.yml,
-// stdout/stderr in jobs/JOB.out|err.NNN), clustered jobs through the real `pegasus-ts
-// mpi-cluster` (task records in clusters/JOB.dag.invocations.yml), and jobstate.log lines
-// written the way the engine writes them. When the engine exists, `buildRun` can be replaced by
-// `pegasus-ts run` on the same workflow.
+// Real runs for the monitor's tests: the KOTO example (examples/koto) planned by `pegasus-ts
+// plan` (local site, horizontal clustering) and run by the engine, `pegasus-ts run --foreground`,
+// exactly as a user does. Nothing here writes a file the monitor reads: jobstate.log, the
+// invocation records, the cluster runner's task records and the jobs' output are the engine's.
 import { spawn } from 'node:child_process';
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const BIN = join(ROOT, 'packages/cli/bin/pegasus-ts.js');
 
+/** success; failure (one task fails every try: its clustered job fails 3 times, the run fails);
+ * retry (that failed run, then the input fixed and a second `run`: a rescue run) */
 export type Scenario = 'success' | 'failure' | 'retry';
+
+/** The seed whose simulation fails (KOTO_FAIL_SEED) until the fix file exists. */
+export const FAILING_SEED = 1003;
+export const FAILING_TASK = 'sim_00003';
+/** the clustered job holding sim_00003 (tasks sim_00000..sim_00004) */
+export const FAILING_CLUSTER = 'merge_koto-koto-sim-1_0_PID1_ID1';
+/** simulations of the example, and tasks per clustered job */
+export const SIMULATIONS = 12;
+export const CLUSTER_SIZE = 5;
 
 export interface Run {
   /** the temp dir holding everything (remove it with cleanup) */
   dir: string;
   submitDir: string;
-  jobs: string[];
+  /** exit code of each `pegasus-ts run --foreground` */
+  exitCodes: number[];
+  /** retry: a copy of the submit dir taken after the failed first run (a 'failure' run) */
+  failedCopy?: string;
   cleanup(): void;
 }
 
-interface PlanYml {
-  jobs: { name: string; kind: string; site: string; retries: number; dag?: string }[];
-  edges: [string, string][];
+interface Exec {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
-function exec(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number; stdout: string; stderr: string; pid: number }> {
+export function pegasusTs(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Exec> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -53,153 +57,89 @@ function exec(
       stderr += d;
     });
     child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr, pid: child.pid ?? 0 }));
+    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
   });
 }
 
-const now = () => Math.floor(Date.now() / 1000);
-
-/** The failing task of the 'failure' scenario and the flaky one of 'retry'. */
-export const FAILING_TASK = 'sim_00003';
-export const FAILING_CLUSTER = 'merge_koto-koto-sim-1_0_PID1_ID1';
-
-/**
- * Plans the KOTO example (12 simulations in 2 clusters + merge, data jobs; no cleanup) and runs
- * it. `success`: everything succeeds. `failure`: one task of a cluster fails every try (the
- * cluster job fails all 3 attempts; its descendants never run; the workflow fails). `retry`:
- * that task fails on the cluster job's first attempt and succeeds on the second.
- */
-export async function buildRun(scenario: Scenario): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), `monitor-${scenario}-`));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+/** Writes the KOTO workflow into a fresh temp dir and plans it; returns the dir and submit dir. */
+export async function planExample(prefix: string): Promise<{ dir: string; submitDir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   try {
     await new Promise<void>((res, rej) => {
       const c = spawn(
         process.execPath,
-        [join(ROOT, 'examples/koto/build-workflow.mjs'), '--jobs', '12', '--out', dir],
+        [
+          join(ROOT, 'examples/koto/build-workflow.mjs'),
+          '--jobs',
+          String(SIMULATIONS),
+          '--out',
+          dir,
+          '--site',
+          'local',
+          '--cluster-size',
+          String(CLUSTER_SIZE),
+        ],
         { stdio: 'ignore' },
       );
       c.on('close', (code) => (code === 0 ? res() : rej(new Error(`build-workflow exited ${code}`))));
     });
-    const p = await exec(
+    const p = await pegasusTs(
       [
         'plan',
         '--dir',
         join(dir, 'submit'),
         '--relative-dir',
         'run0001',
+        '--sites',
+        'local',
         '--cluster',
         'horizontal',
         '--output-sites',
         'local',
-        '--cleanup',
-        'none',
+        '-q',
         'workflow.yml',
       ],
       dir,
     );
     if (p.code !== 0) throw new Error(`plan failed: ${p.stderr}`);
-    const submitDir = join(dir, 'submit/run0001');
-    const plan = parse(readFileSync(join(submitDir, 'plan.yml'), 'utf8')) as PlanYml;
-    mkdirSync(join(submitDir, 'invocations'));
-    mkdirSync(join(submitDir, 'jobs'));
-    mkdirSync(join(submitDir, 'work'));
-    // The KOTO executables do not exist here: the tasks run small shell commands instead
-    // (the #@ annotations, and so the transformations and abstract ids, are the planner's).
-    for (const j of plan.jobs) {
-      if (!j.dag) continue;
-      const path = join(submitDir, j.dag);
-      const text = readFileSync(path, 'utf8').replace(/^TASK (\S+) (.*)$/gm, (_m, name: string) => {
-        if (name === FAILING_TASK && j.name === FAILING_CLUSTER && scenario === 'failure') {
-          return `TASK ${name} -t 2 /bin/sh -c 'echo simulating ${name}; echo koto-sim: cannot open koto-geometry.gdml >&2; exit 3'`;
-        }
-        if (name === FAILING_TASK && j.name === FAILING_CLUSTER && scenario === 'retry') {
-          return `TASK ${name} -t 1 /bin/sh -c 'if [ -f work/${name}.marker ]; then echo second try ok; else touch work/${name}.marker; echo first try fails >&2; exit 1; fi'`;
-        }
-        return `TASK ${name} -t 1 /bin/sh -c 'echo simulating ${name}'`;
-      });
-      writeFileSync(path, text);
+    return { dir, submitDir: join(dir, 'submit/run0001') };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** `pegasus-ts run --foreground` with the KOTO knobs: the failing seed unless `dir/fixed` exists. */
+export async function runEngine(dir: string, submitDir: string, fail: boolean): Promise<number> {
+  const env: Record<string, string> = { KOTO_RUN_LOG: join(dir, 'runs.log') };
+  if (fail)
+    Object.assign(env, { KOTO_FAIL_SEED: String(FAILING_SEED), KOTO_FAIL_UNLESS: join(dir, 'fixed') });
+  const r = await pegasusTs(['run', '--foreground', '-q', submitDir], dir, env);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`pegasus-ts run exited ${r.code}: ${r.stderr}`);
+  return r.code;
+}
+
+/** Plans and runs the example for a scenario (see Scenario). */
+export async function buildRun(scenario: Scenario): Promise<Run> {
+  const { dir, submitDir } = await planExample(`monitor-${scenario}-`);
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const exitCodes = [await runEngine(dir, submitDir, scenario !== 'success')];
+    const run: Run = { dir, submitDir, exitCodes, cleanup };
+    if (scenario === 'retry') {
+      run.failedCopy = join(dir, 'failed-copy/run0001');
+      cpSync(submitDir, run.failedCopy, { recursive: true, filter: (src) => !src.includes('workflow.db') });
+      writeFileSync(join(dir, 'fixed'), 'the detector geometry is fixed\n');
+      exitCodes.push(await runEngine(dir, submitDir, true));
     }
-    const log = join(submitDir, 'jobstate.log');
-    const line = (s: string) => appendFileSync(log, `${now()} ${s}\n`);
-    line(`INTERNAL *** DAGMAN_STARTED ${process.pid} ***`);
-    const parents = new Map<string, string[]>();
-    for (const j of plan.jobs) parents.set(j.name, []);
-    for (const [a, b] of plan.edges) parents.get(b)!.push(a);
-    const done = new Set<string>();
-    const failed = new Set<string>();
-    const pending = new Set(plan.jobs.map((j) => j.name));
-    const byName = new Map(plan.jobs.map((j) => [j.name, j]));
-    while (pending.size > 0) {
-      const ready = [...pending].filter((n) => parents.get(n)!.every((p) => done.has(p)));
-      if (ready.length === 0) break;
-      await Promise.all(
-        ready.map(async (name) => {
-          pending.delete(name);
-          const ok = await runJob(submitDir, byName.get(name)!, line);
-          (ok ? done : failed).add(name);
-        }),
-      );
-    }
-    line(`INTERNAL *** DAGMAN_FINISHED ${failed.size > 0 ? 1 : 0} ***`);
-    return { dir, submitDir, jobs: plan.jobs.map((j) => j.name), cleanup };
+    return run;
   } catch (err) {
     cleanup();
     throw err;
   }
 }
 
-/** Runs every attempt of one job as the engine does; true when it succeeded. */
-async function runJob(
-  submitDir: string,
-  job: PlanYml['jobs'][number],
-  line: (s: string) => void,
-): Promise<boolean> {
-  for (let seq = 1; seq <= job.retries + 1; seq++) {
-    const nnn = String(seq - 1).padStart(3, '0');
-    const site = job.site;
-    line(`${job.name} SUBMIT - ${site} - ${seq}`);
-    const t0 = Date.now();
-    const app = job.dag
-      ? [process.execPath, BIN, 'mpi-cluster', '--workers', '2', job.dag]
-      : job.kind === 'compute'
-        ? ['/bin/sh', '-c', `echo merging; echo merged > work/koto-merged.root`]
-        : ['/bin/true'];
-    const ks = [
-      'kickstart',
-      '-n',
-      job.dag ? 'pegasus::mpiexec' : `pegasus::${job.kind}`,
-      '-N',
-      job.name,
-      '-R',
-      site,
-      '-l',
-      `invocations/${job.name}.${nnn}.yml`,
-      '-o',
-      `jobs/${job.name}.out.${nnn}`,
-      '-e',
-      `jobs/${job.name}.err.${nnn}`,
-      '--',
-      ...app,
-    ];
-    const started = exec(ks, submitDir);
-    line(`${job.name} EXECUTE ${process.pid} ${site} - ${seq}`);
-    const r = await started;
-    const secs = ((Date.now() - t0) / 1000).toFixed(3);
-    line(`${job.name} JOB_TERMINATED ${r.pid} ${site} - ${seq}`);
-    line(`${job.name} ${r.code === 0 ? 'JOB_SUCCESS' : 'JOB_FAILURE'} ${r.code} ${site} ${secs} ${seq}`);
-    line(`${job.name} POST_SCRIPT_STARTED - ${site} - ${seq}`);
-    line(`${job.name} POST_SCRIPT_TERMINATED 0 ${site} - ${seq}`);
-    if (r.code === 0) {
-      line(`${job.name} POST_SCRIPT_SUCCESS 0 ${site} - ${seq}`);
-      return true;
-    }
-    line(`${job.name} POST_SCRIPT_FAILURE ${r.code} ${site} - ${seq}`);
-  }
-  return false;
-}
-
-/** Files of a dir (for debugging a fixture). */
+/** Files of a dir (for debugging). */
 export function listDir(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String).sort();
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatDuration } from '../src/format.js';
 import { parseInvocationRecord, parseInvocationText } from '../src/invocation-parser.js';
 import { jobCategory } from '../src/job-category.js';
@@ -45,7 +45,9 @@ describe('job categories (pegasus-status columns)', () => {
     expect(jobCategory('POST_SCRIPT_FAILURE', true, true)).toBe('READY');
     expect(jobCategory('POST_SCRIPT_FAILURE', false, true)).toBe('FAIL');
     expect(jobCategory('POST_SCRIPT_FAILURE', true, false)).toBe('FAIL');
-    expect(jobCategory('JOB_ABORTED', true, false)).toBe('FAIL');
+    // removed or evicted attempts do not count: the job runs again (now, or when resumed)
+    expect(jobCategory('JOB_ABORTED', false, false)).toBe('READY');
+    expect(jobCategory('JOB_EVICTED', false, true)).toBe('READY');
   });
 });
 
@@ -61,6 +63,7 @@ describe('durations', () => {
 
 describe('invocation records', () => {
   const dir = mkdtempSync(join(tmpdir(), 'monitor-records-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const record = (args: string[]): string => {
     const log = join(dir, `r${Math.random()}.yml`);
     try {
@@ -102,14 +105,41 @@ describe('invocation records', () => {
     });
     expect(JSON.parse(b.argv)).toEqual(['-c', 'echo "out: x"; echo \'err "quoted"\' >&2; exit 3']);
     expect(parseInvocationRecord(killed)).toMatchObject({ raw: 9, exitCode: null, signal: 9 });
-    rmSync(dir, { recursive: true, force: true });
+    // lite: a successful record's command is not read; a failed one's is
+    expect(parseInvocationRecord(ok, 0, true)).toEqual({
+      ...parseInvocationRecord(ok),
+      executable: null,
+      argv: '[]',
+    });
+    expect(parseInvocationRecord(bad, 0, true)).toEqual(b);
   });
 
   it('leaves a record that may still be being written for later, and skips unreadable ones', () => {
-    const one = readFileSync(
-      join(import.meta.dirname, '../../../examples/diamond/diamond.dag.invocations.yml'),
-      'utf8',
+    // real records: examples/diamond run by the cluster runner, one task at a time
+    const dir = mkdtempSync(join(tmpdir(), 'monitor-diamond-'));
+    const example = join(import.meta.dirname, '../../../examples/diamond');
+    copyFileSync(join(example, 'diamond.dag'), join(dir, 'diamond.dag'));
+    copyFileSync(join(example, 'input.txt'), join(dir, 'input.txt'));
+    mkdirSync(join(dir, 'outputs'));
+    execFileSync(
+      process.execPath,
+      [
+        BIN,
+        'mpi-cluster',
+        '--workers',
+        '1',
+        '--host-cpus',
+        '1',
+        '-o',
+        '/dev/null',
+        '-e',
+        '/dev/null',
+        join(dir, 'diamond.dag'),
+      ],
+      { cwd: dir },
     );
+    const one = readFileSync(join(dir, 'diamond.dag.invocations.yml'), 'utf8');
+    rmSync(dir, { recursive: true, force: true });
     const all = parseInvocationText(one, true);
     expect(all.records.map((r) => r.derivation)).toEqual([
       'preprocess',

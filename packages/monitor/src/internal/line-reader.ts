@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 const CHUNK = 1 << 20;
 
@@ -63,10 +63,12 @@ export class LineReader {
 export function readRange(path: string, offset: number, max: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(max);
+    // no bigger buffer than what is there (many small files are read with a big max)
+    const want = Math.max(0, Math.min(max, fstatSync(fd).size - offset));
+    const buf = Buffer.allocUnsafe(want);
     let got = 0;
-    while (got < max) {
-      const n = readSync(fd, buf, got, max - got, offset + got);
+    while (got < want) {
+      const n = readSync(fd, buf, got, want - got, offset + got);
       if (n === 0) break;
       got += n;
     }
