@@ -6,11 +6,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, BIN, hasStackTrace, pt, ROOT, tempDir, until } from './helpers.js';
+import { alive, BIN, hasStackTrace, pt, tempDir, until } from './helpers.js';
 import {
+  buildKoto,
   checkMerged,
   eventCounts,
   jobstate,
+  planArgs,
   planJobs,
   planKoto,
   processesMentioning,
@@ -156,29 +158,10 @@ describe('pegasus-ts run (local mode)', () => {
   it('plan --submit plans and starts the engine detached; the workflow finishes on its own', async () => {
     const t = tempDir('engine-submit-');
     cleanup = t.cleanup;
-    execFileSync(process.execPath, [
-      path.join(ROOT, 'examples/koto/build-workflow.mjs'),
-      '--jobs',
-      '4',
-      '--out',
-      t.dir,
-      '--site',
-      'local',
-    ]);
-    const r = await pt(
-      [
-        'plan',
-        '--dir',
-        path.join(t.dir, 'submit'),
-        '--sites',
-        'local',
-        '--output-sites',
-        'local',
-        '--submit',
-        'workflow.yml',
-      ],
-      { cwd: t.dir },
-    );
+    buildKoto(t.dir, { jobs: 4 });
+    const r = await pt([...planArgs(t.dir, 'local').filter((a) => a !== '-q'), '--submit', 'workflow.yml'], {
+      cwd: t.dir,
+    });
     expect(r.code).toBe(0);
     const submitDir = r.stdout.split('\n').find((l) => l.startsWith('/')) as string;
     expect(r.stdout).toMatch(/engine started \(pid \d+\)/);
@@ -199,15 +182,7 @@ describe('pegasus-ts run (local mode)', () => {
   it('checks the sha256 the replica catalog gives: a mismatch fails the stage-in and names both sums', async () => {
     const t = tempDir('engine-checksum-');
     cleanup = t.cleanup;
-    execFileSync(process.execPath, [
-      path.join(ROOT, 'examples/koto/build-workflow.mjs'),
-      '--jobs',
-      '2',
-      '--out',
-      t.dir,
-      '--site',
-      'local',
-    ]);
+    buildKoto(t.dir, { jobs: 2 });
     const beam = readFileSync(path.join(t.dir, 'inputs/beam-config.json'));
     const right = createHash('sha256').update(beam).digest('hex');
     const wrong = 'ab'.repeat(32);
@@ -216,22 +191,10 @@ describe('pegasus-ts run (local mode)', () => {
       rc.replace(/(pfn: file:\/\/\S+beam-config\.json)/, `$1\n    checksum:\n      sha256: ${sum}`);
     const plan = (sum: string): string => {
       writeFileSync(path.join(t.dir, 'replicas.yml'), withSum(sum));
-      return execFileSync(
-        process.execPath,
-        [
-          BIN,
-          'plan',
-          '--dir',
-          path.join(t.dir, 'submit'),
-          '--sites',
-          'local',
-          '--output-sites',
-          'local',
-          '-q',
-          'workflow.yml',
-        ],
-        { cwd: t.dir, encoding: 'utf8' },
-      ).trim();
+      return execFileSync(process.execPath, [BIN, ...planArgs(t.dir, 'local'), 'workflow.yml'], {
+        cwd: t.dir,
+        encoding: 'utf8',
+      }).trim();
     };
     const bad = plan(wrong);
     const r = await pt(['run', '--foreground', '-q', bad]);

@@ -14,45 +14,51 @@ export interface KotoPlan {
  * Writes the KOTO workflow (`jobs` simulations + 1 merge) and plans it with horizontal clustering
  * (`clusterSize` tasks per clustered job), stage-out and registration to `local`.
  */
-export function planKoto(
-  dir: string,
-  o: { jobs: number; clusterSize?: number; site?: 'local' | 'slurm'; walltime?: number; extra?: string[] } = {
-    jobs: 10,
-  },
-): KotoPlan {
-  const site = o.site ?? 'local';
+export function planKoto(dir: string, o: KotoOptions = { jobs: 10 }): KotoPlan {
+  buildKoto(dir, o);
+  const submitDir = execFileSync(
+    process.execPath,
+    [BIN, ...planArgs(dir, o.site ?? 'local'), ...(o.extra ?? []), 'workflow.yml'],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+    },
+  );
+  return { dir, submitDir: submitDir.trim().split('\n').pop() as string };
+}
+
+export interface KotoOptions {
+  jobs: number;
+  clusterSize?: number;
+  site?: 'local' | 'slurm';
+  walltime?: number;
+  extra?: string[];
+}
+
+/** Writes the KOTO workflow, its catalogs and inputs into `dir` (examples/koto/build-workflow.mjs). */
+export function buildKoto(dir: string, o: KotoOptions): void {
   execFileSync(process.execPath, [
     path.join(ROOT, 'examples/koto/build-workflow.mjs'),
-    '--jobs',
-    String(o.jobs),
-    '--out',
-    dir,
-    '--site',
-    site,
-    '--cluster-size',
-    String(o.clusterSize ?? 10),
+    ...['--jobs', String(o.jobs), '--out', dir, '--site', o.site ?? 'local'],
+    ...['--cluster-size', String(o.clusterSize ?? 10)],
     ...(o.walltime ? ['--walltime', String(o.walltime)] : []),
   ]);
-  const out = execFileSync(
-    process.execPath,
-    [
-      BIN,
-      'plan',
-      '--dir',
-      path.join(dir, 'submit'),
-      '--sites',
-      site,
-      '--cluster',
-      'horizontal',
-      '--output-sites',
-      'local',
-      '-q',
-      ...(o.extra ?? []),
-      'workflow.yml',
-    ],
-    { cwd: dir, encoding: 'utf8' },
-  );
-  return { dir, submitDir: out.trim().split('\n').pop() as string };
+}
+
+/** `plan` arguments for the KOTO workflow in `dir` (without the workflow file): clustered, output site local. */
+export function planArgs(dir: string, site: 'local' | 'slurm'): string[] {
+  return [
+    'plan',
+    '--dir',
+    path.join(dir, 'submit'),
+    '--sites',
+    site,
+    '--cluster',
+    'horizontal',
+    '--output-sites',
+    'local',
+    '-q',
+  ];
 }
 
 /** jobstate.log lines, split into fields. */

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRun, FAILING_CLUSTER, type Run } from '../../monitor/test/fixture.js';
 import { fromFiles } from '../../monitor/test/from-files.js';
 import { registerAnalyzerCommand } from '../src/analyzer-command.js';
-import { reportError } from '../src/errors.js';
 import type { CommandContext } from '../src/program.js';
 import { registerStatisticsCommand } from '../src/statistics-command.js';
 import { registerStatusCommand } from '../src/status-command.js';
+import { type CommandRun, runCommand } from './command-harness.js';
 
 const REGISTER: Record<string, (p: Command, ctx: CommandContext) => Command> = {
   status: registerStatusCommand,
@@ -16,34 +16,9 @@ const REGISTER: Record<string, (p: Command, ctx: CommandContext) => Command> = {
   statistics: registerStatisticsCommand,
 };
 
-/** Runs `pegasus-ts CMD ARGS` the way runProgram does; returns exit code and output. */
-async function pt(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io = {
-    version: '0',
-    env: {},
-    stdout: (t: string) => {
-      out += t;
-    },
-    stderr: (t: string) => {
-      err += t;
-    },
-    deps: {} as never,
-  };
-  const program = new Command('pegasus-ts').exitOverride().configureOutput({
-    writeOut: (s) => io.stdout(s),
-    writeErr: (s) => io.stderr(s),
-    outputError: () => {},
-  });
-  REGISTER[cmd](program, { io, setExitCode: (c) => (code = c) });
-  try {
-    await program.parseAsync([cmd, ...args], { from: 'user' });
-  } catch (e) {
-    code = reportError(e, `pegasus-ts ${cmd}`, io);
-  }
-  return { code, out, err };
+/** Runs `pegasus-ts CMD ARGS` in-process; returns exit code and output. */
+function pt(cmd: string, args: string[]): Promise<CommandRun> {
+  return runCommand(cmd, args, REGISTER[cmd]);
 }
 
 let failed: Run;

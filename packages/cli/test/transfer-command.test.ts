@@ -2,43 +2,15 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reportError } from '../src/errors.js';
 import { registerTransferCommand } from '../src/transfer-command.js';
+import { type CommandRun, runCommand } from './command-harness.js';
 
-/** Runs `pegasus-ts transfer ARGS` the way runProgram does; returns exit code and output. */
-async function transfer(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io = {
-    version: '0',
-    env: {},
-    stdout: (t: string) => {
-      out += t;
-    },
-    stderr: (t: string) => {
-      err += t;
-    },
-    deps: {} as never,
-  };
-  const program = new Command('pegasus-ts').exitOverride().configureOutput({
-    writeOut: (s) => io.stdout(s),
-    writeErr: (s) => io.stderr(s),
-    outputError: () => {},
-  });
-  registerTransferCommand(
-    program,
-    { io, setExitCode: (c) => (code = c) },
-    stdin === undefined ? undefined : Readable.from([stdin]),
+/** Runs `pegasus-ts transfer ARGS` in-process (stdin for `--spec -`); returns exit code and output. */
+function transfer(args: string[], stdin?: string): Promise<CommandRun> {
+  return runCommand('transfer', args, (program, ctx) =>
+    registerTransferCommand(program, ctx, stdin === undefined ? undefined : Readable.from([stdin])),
   );
-  try {
-    await program.parseAsync(['transfer', ...args], { from: 'user' });
-  } catch (e) {
-    code = reportError(e, 'pegasus-ts transfer', io);
-  }
-  return { code, out, err };
 }
 
 let dir: string;
