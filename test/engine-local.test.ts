@@ -209,6 +209,29 @@ describe('pegasus-ts run (local mode)', () => {
     checkMerged(t.dir, 2);
   });
 
+  it('dagman.maxjobs=1 (a property at plan time) lets one job run at a time, even with free slots', async () => {
+    const t = tempDir('engine-maxjobs-');
+    cleanup = t.cleanup;
+    const { dir, submitDir } = planKoto(t.dir, {
+      jobs: 6,
+      clusterSize: 2,
+      extra: ['-D', 'dagman.maxjobs=1'],
+    });
+    const r = await pt(['run', '--foreground', '-q', '--slots', '4', '--cluster-workers', '1', submitDir]);
+    expect(r.code).toBe(0);
+    checkMerged(dir, 6);
+    // each job's kickstart record: its start (ms) and duration; no two may overlap
+    const spans = readdirSync(path.join(submitDir, 'invocations')).map((f) => {
+      const text = readFileSync(path.join(submitDir, 'invocations', f), 'utf8');
+      const start = Date.parse(/^ {2}start: (\S+)$/m.exec(text)?.[1] ?? '');
+      const duration = Number(/^ {2}duration: (\S+)$/m.exec(text)?.[1]) * 1000;
+      return [start, start + duration] as const;
+    });
+    expect(spans.length).toBe(planJobs(submitDir).length);
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1] - 1);
+  });
+
   it('reports a bad submit dir and a second engine in one line', async () => {
     const t = tempDir('engine-bad-');
     cleanup = t.cleanup;
