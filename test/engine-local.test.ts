@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inPlannerLayout } from '@pegasus-ts/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, BIN, hasStackTrace, pt, tempDir, until } from './helpers.js';
 import {
@@ -38,6 +39,8 @@ describe('pegasus-ts run (local mode)', () => {
     const t = tempDir('engine-ok-');
     cleanup = t.cleanup;
     const { dir, submitDir } = planKoto(t.dir, { jobs: 12, clusterSize: 5 });
+    // the engine reads the planner's plan.yml with its line reader (no general YAML parse)
+    expect(inPlannerLayout(readFileSync(path.join(submitDir, 'plan.yml'), 'utf8'))).toBe(true);
     const r = await pt(['run', '--foreground', submitDir]);
     expect(r.stderr).toContain('engine finished: workflow succeeded');
     expect(r.code).toBe(0);

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { inPlannerLayout } from '@pegasus-ts/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slurmTestEnv } from '../packages/engine/test/slurm-env.js';
 import { hasStackTrace, pt, start, tempDir, until } from './helpers.js';
@@ -60,6 +61,7 @@ describe.skipIf(slurm.skip !== undefined)(
       const t = tempDir('engine-slurm-');
       cleanup = t.cleanup;
       const { dir, submitDir } = planKoto(t.dir, { jobs: 240, clusterSize: 30, site: 'slurm' });
+      expect(inPlannerLayout(readFileSync(path.join(submitDir, 'plan.yml'), 'utf8'))).toBe(true);
       const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], { env: env() });
       expect(r.stderr).toContain('workflow succeeded');
       expect(r.code).toBe(0);

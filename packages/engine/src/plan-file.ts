@@ -1,8 +1,11 @@
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { PlanSiteUrl, PlanTransfer } from '@pegasus-ts/transfer';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { EngineError } from './errors.js';
+import { parseFlowValue, UNSUPPORTED } from './internal/flow-value.js';
 
 export type { PlanSiteUrl, PlanTransfer };
 
@@ -84,28 +87,86 @@ function fail(file: string, line: number | undefined, what: string): never {
   throw new EngineError(`${file}${line ? `:${line}` : ''}: ${what}`);
 }
 
+/** plan.yml as read, before validation: what both readers (fast lines, full YAML) produce. */
+interface RawPlan {
+  header: Record<string, unknown>;
+  headerLines: Record<string, number>;
+  /** false when `jobs` is not a list */
+  jobsIsList: boolean;
+  jobsLine?: number;
+  jobs: { fields: Record<string, unknown>; line?: number }[];
+  edgesIsList: boolean;
+  edgesLine?: number;
+  edges: { value: unknown; line?: number }[];
+}
+
 /**
- * Reads `<submitDir>/plan.yml`, the planner's executable workflow. Every error names the file,
- * the line when known, and what was expected.
+ * Reads `<submitDir>/plan.yml`, the planner's executable workflow, streamed line by line (a plan
+ * of 100,000s of jobs is read in seconds, in memory proportional to the jobs, not the text).
+ * A file outside the planner's line layout is read as a whole YAML document instead. Every error
+ * names the file, the line when known, and what was expected.
  */
 export async function loadPlan(submitDir: string): Promise<Plan> {
   const file = join(submitDir, 'plan.yml');
-  let text: string;
+  let raw: RawPlan | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    raw = await readPlanLines(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw new EngineError(
         `${submitDir}: not a submit directory (no plan.yml; plan one with pegasus-ts plan)`,
       );
+    if (e instanceof EngineError) throw e;
     throw new EngineError(`${file}: cannot read: ${(e as Error).message}`);
   }
-  return parsePlan(text, file, submitDir);
+  if (raw) return buildPlan(raw, file, submitDir);
+  return parsePlan(await readFile(file, 'utf8'), file, submitDir);
 }
 
-/** Parses plan.yml text (pure; `file` names it in errors). */
+/** Parses plan.yml text (pure; `file` names it in errors): the line reader, else full YAML. */
 export function parsePlan(text: string, file: string, submitDir: string): Plan {
+  const raw = readLayout(text, file) ?? parseDocumentRaw(text, file);
+  return buildPlan(raw, file, submitDir);
+}
+
+/** Whether `text` is in the planner's line layout (read without a general YAML parser). */
+export function inPlannerLayout(text: string): boolean {
+  return readLayout(text, 'plan.yml') !== undefined;
+}
+
+function readLayout(text: string, file: string): RawPlan | undefined {
+  const reader = new PlanLineReader(file);
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) if (!reader.line(lines[i], i + 1)) return undefined;
+  return reader.result();
+}
+
+/** Streams the file through the line reader; undefined when the layout is not the planner's. */
+async function readPlanLines(file: string): Promise<RawPlan | undefined> {
+  const reader = new PlanLineReader(file);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let no = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const text = rest + decoder.write(chunk as Buffer);
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (!reader.line(text.slice(start, nl), ++no)) return undefined;
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  if (rest !== '' && !reader.line(rest, ++no)) return undefined;
+  return reader.result();
+}
+
+/** The whole text as one YAML document (any layout; slower, more memory). */
+function parseDocumentRaw(text: string, file: string): RawPlan {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
   if (doc.errors.length) {
@@ -119,16 +180,43 @@ export function parsePlan(text: string, file: string, submitDir: string): Plan {
   const root = doc.contents;
   if (!isMap(root)) fail(file, 1, 'expected a mapping with plan, label, jobs and edges');
   const top = root.toJSON() as Record<string, unknown>;
-  if (top.plan !== '1.0')
-    fail(file, lineOf(root.get('plan', true)), `plan format "${String(top.plan)}" (expected "1.0")`);
   const jobsNode = root.get('jobs', true);
-  if (!isSeq(jobsNode)) fail(file, lineOf(jobsNode), 'jobs: expected a list');
-  const rawJobs = top.jobs as Record<string, unknown>[];
-  const jobs: PlanJob[] = new Array(rawJobs.length);
+  const edgesNode = root.get('edges', true);
+  const headerLines: Record<string, number> = {};
+  for (const item of root.items) {
+    const line = lineOf(item.key);
+    if (line !== undefined) headerLines[String((item.key as { value?: unknown }).value)] = line;
+  }
+  const jobs = Array.isArray(top.jobs) ? (top.jobs as unknown[]) : [];
+  const edges = Array.isArray(top.edges) ? (top.edges as unknown[]) : [];
+  return {
+    header: top,
+    headerLines,
+    jobsIsList: isSeq(jobsNode),
+    jobsLine: lineOf(jobsNode),
+    jobs: jobs.map((j, i) => ({
+      fields: (j ?? {}) as Record<string, unknown>,
+      line: isSeq(jobsNode) ? lineOf(jobsNode.items[i]) : undefined,
+    })),
+    edgesIsList: top.edges === undefined || Array.isArray(top.edges),
+    edgesLine: lineOf(edgesNode),
+    edges: edges.map((value, k) => ({
+      value,
+      line: isSeq(edgesNode) ? lineOf(edgesNode.items[k]) : undefined,
+    })),
+  };
+}
+
+/** Validates a read plan and builds the engine's Plan (indices, children, parent counts). */
+function buildPlan(raw: RawPlan, file: string, submitDir: string): Plan {
+  const top = raw.header;
+  if (top.plan !== '1.0')
+    fail(file, raw.headerLines.plan ?? 1, `plan format "${String(top.plan)}" (expected "1.0")`);
+  if (!raw.jobsIsList) fail(file, raw.jobsLine, 'jobs: expected a list');
+  const jobs: PlanJob[] = new Array(raw.jobs.length);
   const index = new Map<string, number>();
-  for (let i = 0; i < rawJobs.length; i++) {
-    const r = rawJobs[i];
-    const line = lineOf(jobsNode.items[i]);
+  for (let i = 0; i < raw.jobs.length; i++) {
+    const { fields: r, line } = raw.jobs[i];
     const str = (k: string): string => {
       const v = r[k];
       if (typeof v !== 'string' || v === '')
@@ -192,12 +280,8 @@ export function parsePlan(text: string, file: string, submitDir: string): Plan {
   }
   const children: number[][] = jobs.map(() => []);
   const parentCount = new Int32Array(jobs.length);
-  const edgesNode = root.get('edges', true);
-  const edges = top.edges ?? [];
-  if (!Array.isArray(edges)) fail(file, lineOf(edgesNode), 'edges: expected a list of [parent, child]');
-  for (let k = 0; k < edges.length; k++) {
-    const e = edges[k];
-    const line = isSeq(edgesNode) ? lineOf(edgesNode.items[k]) : undefined;
+  if (!raw.edgesIsList) fail(file, raw.edgesLine, 'edges: expected a list of [parent, child]');
+  for (const { value: e, line } of raw.edges) {
     if (!Array.isArray(e) || e.length !== 2) fail(file, line, 'edge: expected [parent, child]');
     const p = index.get(String(e[0]));
     const c = index.get(String(e[1]));
@@ -219,6 +303,103 @@ export function parsePlan(text: string, file: string, submitDir: string): Plan {
     parentCount,
     index,
   };
+}
+
+/**
+ * Reads plan.yml in the planner's line layout: header `key: value` lines, `jobs:` with
+ * `  - name: ...` items and `    key: value` fields (one flow value per line; `transfers:` followed
+ * by `      - {...}` items), then `edges:` with `  - [parent, child]`. `line()` returns false at
+ * the first line outside that layout (the caller then reads the file as a whole document).
+ */
+class PlanLineReader {
+  private readonly raw: RawPlan = {
+    header: {},
+    headerLines: {},
+    jobsIsList: true,
+    jobs: [],
+    edgesIsList: true,
+    edges: [],
+  };
+  private section: 'header' | 'jobs' | 'edges' = 'header';
+  private job: Record<string, unknown> | undefined;
+  private list: unknown[] | undefined;
+
+  constructor(private readonly file: string) {}
+
+  line(text: string, no: number): boolean {
+    if (text.length === 0 || text[0] === '#' || text.trim() === '') return true;
+    if (text[0] !== ' ') return this.top(text, no);
+    if (this.section === 'edges') {
+      if (!text.startsWith('  - ')) return false;
+      this.raw.edges.push({ value: this.value(text.slice(4), no), line: no });
+      return true;
+    }
+    if (this.section !== 'jobs') return false;
+    if (text.startsWith('  - ')) {
+      const kv = keyValue(text.slice(4));
+      if (kv?.[0] !== 'name' || kv[1] === '') return false;
+      this.job = { name: this.value(kv[1], no) };
+      this.raw.jobs.push({ fields: this.job, line: no });
+      this.list = undefined;
+      return true;
+    }
+    if (!this.job) return false;
+    if (text.startsWith('      - ')) {
+      if (!this.list) return false;
+      this.list.push(this.value(text.slice(8), no));
+      return true;
+    }
+    if (!text.startsWith('    ') || text[4] === ' ') return false;
+    const kv = keyValue(text.slice(4));
+    if (!kv) return false;
+    if (kv[1] === '') {
+      this.list = [];
+      this.job[kv[0]] = this.list;
+    } else {
+      this.list = undefined;
+      this.job[kv[0]] = this.value(kv[1], no);
+    }
+    return true;
+  }
+
+  result(): RawPlan {
+    return this.raw;
+  }
+
+  private top(text: string, no: number): boolean {
+    const kv = keyValue(text);
+    if (!kv) return false;
+    const [key, v] = kv;
+    this.raw.headerLines[key] = no;
+    if (key === 'jobs' || key === 'edges') {
+      this.section = key;
+      this.job = undefined;
+      const value = v === '' ? [] : this.value(v, no);
+      if (!Array.isArray(value) || (v !== '' && value.length > 0)) return false;
+      if (key === 'jobs') this.raw.jobsLine = no;
+      else this.raw.edgesLine = no;
+      return true;
+    }
+    if (this.section !== 'header' || v === '') return false;
+    this.raw.header[key] = this.value(v, no);
+    return true;
+  }
+
+  private value(text: string, no: number): unknown {
+    const v = parseFlowValue(text);
+    if (v !== UNSUPPORTED) return v;
+    try {
+      return parseYaml(text);
+    } catch (e) {
+      fail(this.file, no, `${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
+/** `key: value` (value may be empty); undefined when the line is not one. */
+function keyValue(text: string): [string, string] | undefined {
+  const m = /^([A-Za-z_][A-Za-z0-9_.-]*):(?: (.*))?$/.exec(text);
+  return m ? [m[1], (m[2] ?? '').trim()] : undefined;
 }
 
 /** Kahn's algorithm: undefined when acyclic, else a job on a cycle (or after one). */

@@ -1,0 +1,107 @@
+/** Returned when a value is outside the subset the planner writes (the caller falls back to `yaml`). */
+export const UNSUPPORTED: unique symbol = Symbol('unsupported');
+
+const PLAIN_CHAR = /[A-Za-z0-9_./@+-]/;
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Parses one YAML value in the subset plan.yml is written in (packages/planner's yamlFlow): plain
+ * scalars of `[A-Za-z0-9_./@+-]`, JSON-quoted strings, numbers, true/false/null, and flow
+ * sequences/mappings of those, on one line. Anything else gives UNSUPPORTED. Much faster than a
+ * general YAML parser, which matters for plans of 100,000s of jobs.
+ */
+export function parseFlowValue(text: string): unknown {
+  const p = new FlowParser(text);
+  try {
+    const v = p.value();
+    p.space();
+    return p.pos === text.length ? v : UNSUPPORTED;
+  } catch {
+    return UNSUPPORTED;
+  }
+}
+
+class FlowParser {
+  pos = 0;
+  constructor(private readonly s: string) {}
+
+  space(): void {
+    while (this.s.charCodeAt(this.pos) === 32) this.pos++;
+  }
+
+  value(): unknown {
+    this.space();
+    const c = this.s[this.pos];
+    if (c === '[') return this.seq();
+    if (c === '{') return this.map();
+    if (c === '"') return this.quoted();
+    return this.scalar();
+  }
+
+  private seq(): unknown[] {
+    this.pos++;
+    const out: unknown[] = [];
+    this.space();
+    if (this.s[this.pos] === ']') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value());
+      this.space();
+      const c = this.s[this.pos++];
+      if (c === ']') return out;
+      if (c !== ',') throw new Error('expected , or ]');
+    }
+  }
+
+  private map(): Record<string, unknown> {
+    this.pos++;
+    const out: Record<string, unknown> = {};
+    this.space();
+    if (this.s[this.pos] === '}') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      this.space();
+      const key = this.s[this.pos] === '"' ? this.quoted() : this.plain();
+      if (this.s[this.pos] !== ':' || this.s[this.pos + 1] !== ' ') throw new Error('expected ": "');
+      this.pos += 2;
+      out[key] = this.value();
+      this.space();
+      const c = this.s[this.pos++];
+      if (c === '}') return out;
+      if (c !== ',') throw new Error('expected , or }');
+    }
+  }
+
+  private quoted(): string {
+    const start = this.pos;
+    this.pos++;
+    for (;;) {
+      const c = this.s.charCodeAt(this.pos);
+      if (Number.isNaN(c)) throw new Error('unterminated string');
+      this.pos++;
+      if (c === 92) this.pos++;
+      else if (c === 34) break;
+    }
+    return JSON.parse(this.s.slice(start, this.pos)) as string;
+  }
+
+  private plain(): string {
+    const start = this.pos;
+    while (this.pos < this.s.length && PLAIN_CHAR.test(this.s[this.pos])) this.pos++;
+    if (this.pos === start) throw new Error('expected a value');
+    return this.s.slice(start, this.pos);
+  }
+
+  private scalar(): unknown {
+    const word = this.plain();
+    if (word === 'true') return true;
+    if (word === 'false') return false;
+    if (word === 'null' || word === '~') return null;
+    if (NUMBER.test(word)) return Number(word);
+    return word;
+  }
+}
