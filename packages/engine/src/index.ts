@@ -13,6 +13,7 @@ export {
   type JobEvent,
   type JobHistory,
   JobstateLog,
+  JobstateReplay,
   readJobstate,
   replayJobstate,
 } from './jobstate-log.js';

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 
 /** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
 export type JobEvent =
@@ -95,50 +96,44 @@ export interface JobstateSummary {
 }
 
 /**
- * Replays jobstate.log text. A DAGMAN_FINISHED line (the engine ended: success, failure or
+ * Replays jobstate.log lines. A DAGMAN_FINISHED line (the engine ended: success, failure or
  * removal) resets every job's failure count, as a DAGMan rescue run does; after a crash the
- * counts carry on. A torn last line (no newline) is ignored.
+ * counts carry on.
  */
-export function replayJobstate(text: string): JobstateSummary {
-  const jobs = new Map<string, JobHistory>();
-  let starts = 0;
-  let open = false;
-  let end = text.length;
-  if (end > 0 && text.charCodeAt(end - 1) !== 10) end = text.lastIndexOf('\n') + 1;
-  let pos = 0;
-  while (pos < end) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = end;
-    const line = text.slice(pos, nl);
-    pos = nl + 1;
-    if (line.length === 0) continue;
+export class JobstateReplay {
+  private readonly jobs = new Map<string, JobHistory>();
+  private starts = 0;
+  private open = false;
+
+  line(line: string): void {
+    if (line.length === 0) return;
     const f = line.split(' ');
     if (f[1] === 'INTERNAL') {
       if (f[3] === 'DAGMAN_STARTED') {
-        starts++;
-        open = true;
+        this.starts++;
+        this.open = true;
       } else if (f[3] === 'DAGMAN_FINISHED') {
-        open = false;
-        for (const h of jobs.values()) h.failures = 0;
+        this.open = false;
+        for (const h of this.jobs.values()) h.failures = 0;
       }
-      continue;
+      return;
     }
-    if (f.length < 7) continue;
+    if (f.length < 7) return;
     const name = f[1];
     const event = f[2] as JobEvent;
     const seq = Number(f[6]);
-    let h = jobs.get(name);
+    let h = this.jobs.get(name);
     if (!h) {
       h = { seq: 0, failures: 0, succeeded: false };
-      jobs.set(name, h);
+      this.jobs.set(name, h);
     }
     if (seq > h.seq) h.seq = seq;
     if (event === 'SUBMIT') {
       h.attempt = { seq, site: f[4], last: event, ended: false, ok: false, submitTime: Number(f[0]) };
-      continue;
+      return;
     }
     const a = h.attempt;
-    if (!a || a.seq !== seq) continue;
+    if (!a || a.seq !== seq) return;
     a.last = event;
     switch (event) {
       case 'GRID_SUBMIT':
@@ -162,16 +157,54 @@ export function replayJobstate(text: string): JobstateSummary {
         break;
     }
   }
-  return { jobs, starts, crashed: open };
+
+  result(): JobstateSummary {
+    return { jobs: this.jobs, starts: this.starts, crashed: this.open };
+  }
 }
 
-/** Reads and replays `path`; a missing file is an empty journal. */
-export function readJobstate(path: string): JobstateSummary {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+/** Replays jobstate.log text; a torn last line (no newline) is ignored. */
+export function replayJobstate(text: string): JobstateSummary {
+  const r = new JobstateReplay();
+  let pos = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) break;
+    r.line(text.slice(pos, nl));
+    pos = nl + 1;
   }
-  return replayJobstate(text);
+  return r.result();
+}
+
+/** Reads and replays `path` in 4 MB pieces (any size); a missing file is an empty journal. */
+export function readJobstate(path: string): JobstateSummary {
+  const r = new JobstateReplay();
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return r.result();
+    throw e;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const text = rest + decoder.write(buf.subarray(0, n));
+      let pos = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        if (nl < 0) break;
+        r.line(text.slice(pos, nl));
+        pos = nl + 1;
+      }
+      rest = text.slice(pos);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return r.result();
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,5 +57,23 @@ describe('jobstate.log', () => {
     );
     expect(h.jobs.get('a')).toMatchObject({ seq: 3, failures: 0 });
     expect(h.jobs.get('a')?.attempt).toMatchObject({ seq: 3, last: 'SUBMIT', ended: false });
+  });
+
+  it('reads a journal larger than its 4 MB read size, lines cut across pieces included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobstate-'));
+    try {
+      const lines: string[] = ['1700000000 INTERNAL *** DAGMAN_STARTED 1 ***'];
+      for (let i = 0; i < 60_000; i++) {
+        const j = `job_with_a_long_name_${i}`;
+        lines.push(`1700000000 ${j} SUBMIT - local - 1`, `1700000001 ${j} POST_SCRIPT_SUCCESS 0 local - 1`);
+      }
+      writeFileSync(join(dir, 'jobstate.log'), `${lines.join('\n')}\n`);
+      const h = readJobstate(join(dir, 'jobstate.log'));
+      expect(h.jobs.size).toBe(60_000);
+      expect([...h.jobs.values()].every((x) => x.succeeded)).toBe(true);
+      expect(h.crashed).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
