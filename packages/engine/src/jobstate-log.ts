@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { eachLine } from './internal/lines.js';
 
 /** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
 export type JobEvent =
@@ -166,13 +167,7 @@ export class JobstateReplay {
 /** Replays jobstate.log text; a torn last line (no newline) is ignored. */
 export function replayJobstate(text: string): JobstateSummary {
   const r = new JobstateReplay();
-  let pos = 0;
-  for (;;) {
-    const nl = text.indexOf('\n', pos);
-    if (nl < 0) break;
-    r.line(text.slice(pos, nl));
-    pos = nl + 1;
-  }
+  eachLine(text, (line) => r.line(line));
   return r.result();
 }
 
@@ -194,14 +189,7 @@ export function readJobstate(path: string): JobstateSummary {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       const text = rest + decoder.write(buf.subarray(0, n));
-      let pos = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', pos);
-        if (nl < 0) break;
-        r.line(text.slice(pos, nl));
-        pos = nl + 1;
-      }
-      rest = text.slice(pos);
+      rest = text.slice(eachLine(text, (line) => r.line(line)));
     }
   } finally {
     closeSync(fd);

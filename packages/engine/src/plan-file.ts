@@ -6,6 +6,7 @@ import type { PlanSiteUrl, PlanTransfer } from '@pegasus-ts/transfer';
 import { isMap, isSeq, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { EngineError } from './errors.js';
 import { parseFlowValue, UNSUPPORTED } from './internal/flow-value.js';
+import { eachLine } from './internal/lines.js';
 
 export type { PlanSiteUrl, PlanTransfer };
 
@@ -151,14 +152,12 @@ async function readPlanLines(file: string): Promise<RawPlan | undefined> {
   let no = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     const text = rest + decoder.write(chunk as Buffer);
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      if (!reader.line(text.slice(start, nl), ++no)) return undefined;
-      start = nl + 1;
-    }
-    rest = text.slice(start);
+    let ok = true;
+    const end = eachLine(text, (line) => {
+      if (ok) ok = reader.line(line, ++no);
+    });
+    if (!ok) return undefined;
+    rest = text.slice(end);
   }
   rest += decoder.end();
   if (rest !== '' && !reader.line(rest, ++no)) return undefined;
