@@ -43,13 +43,18 @@ export async function runSubmitDir(submitDir: string, flags: RunFlags, ctx: Comm
     if (clusterWorkers !== undefined) passOn.push('--cluster-workers', String(clusterWorkers));
     if (pollMs !== undefined) passOn.push('--poll', String(pollMs));
     const dir = engine.submitDirOf(submitDir);
-    const pid = await engine.startDetached({
+    const started = await engine.startDetached({
       submitDir: dir,
       foregroundCommand: [...pegasusTs, 'run', '--foreground', ...passOn],
       env: ctx.io.env,
     });
+    if (started.exitCode !== undefined) {
+      // it ran to its end already (e.g. nothing was left to do)
+      ctx.io.stdout(`engine ${started.pid} ran and ended: ${started.lastLine?.replace(/^\S+ \S+ /, '')}\n`);
+      return 0;
+    }
     ctx.io.stdout(
-      `engine started (pid ${pid}); it logs to ${dir}/engine.log\n` +
+      `engine started (pid ${started.pid}); it logs to ${dir}/engine.log\n` +
         `  pegasus-ts status ${dir}    # where it stands\n` +
         `  pegasus-ts remove ${dir}    # stop it\n`,
     );

@@ -57,6 +57,8 @@ export class Master {
   private deadlineTimer: NodeJS.Timeout | undefined;
   private lastProgress = 0;
   private wake: (() => void) | undefined;
+  /** A wake-up asked for while the loop was not waiting (e.g. stop() before run()): taken next time. */
+  private wakePending = false;
   private readonly pidToRank = new Map<number, number>();
   /** Epoch ms of the first dispatch and of the last result (the makespan). */
   firstDispatchAt = 0;
@@ -98,13 +100,22 @@ export class Master {
     this.scheduler.stop();
     comm.broadcast({ type: 'stop', signal: 'TERM' });
     this.stopSentAt = Date.now();
-    this.wake?.();
+    this.nudge();
     // Wake the loop to give up if workers never answer.
-    setTimeout(() => this.wake?.(), STOP_TIMEOUT_MS + 100).unref();
+    setTimeout(() => this.nudge(), STOP_TIMEOUT_MS + 100).unref();
   }
 
   /** Resolves with WAKE when stop() is called while the loop waits for messages. */
+  private nudge(): void {
+    if (this.wake) this.wake();
+    else this.wakePending = true;
+  }
+
   private wakeUp(): Promise<typeof WAKE> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve(WAKE);
+    }
     return new Promise((resolve) => {
       this.wake = () => {
         this.wake = undefined;

@@ -179,6 +179,7 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
   let outputs: RunOutputs | undefined;
   let comm: MasterCommunicator | undefined;
   const children: ChildProcess[] = [];
+  let registered: ((pid: number) => boolean) | undefined;
   let runOk: boolean | undefined;
   // From here on a signal must not kill the master outright (the lock, the outputs, spawned
   // workers): one that comes before the master exists is kept and handed to it.
@@ -262,7 +263,9 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
       startedAt,
     });
     const masterComm = comm;
-    if (local && master.hasWork) {
+    registered = (pid) => master.rankOfPid(pid) !== undefined;
+    // (a stop that came first leaves nothing to start workers for)
+    if (local && master.hasWork && early === undefined) {
       for (let i = 0; i < expectedWorkers; i++) {
         const child = spawn(process.execPath, [WORKER_MAIN, endpoint], {
           stdio: ['pipe', 'inherit', 'inherit'],
@@ -278,10 +281,12 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
       }
     }
     const onSignal = (signal: NodeJS.Signals) => master.stop({ signal, reason: `Caught signal ${signal}` });
-    process.off('SIGTERM', onEarlySignal);
-    process.off('SIGINT', onEarlySignal);
+    // Add before removing: a signal's listener count dropping to 0 stops Node's watcher, and a
+    // signal delivered in that moment would be lost.
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.off('SIGTERM', onEarlySignal);
+    process.off('SIGINT', onEarlySignal);
     if (early) onSignal(early);
     cleanups.push(() => {
       process.off('SIGTERM', onSignal);
@@ -321,21 +326,23 @@ async function runMaster(options: ClusterOptions, log: Logger, mpi?: MpiMasterCo
   } finally {
     outputs?.close(runOk);
     await comm?.close();
-    await stopChildren(children);
+    await stopChildren(children, (pid) => registered?.(pid) ?? false);
     for (const c of cleanups.reverse()) c();
   }
 }
 
 /**
  * Local workers leave by themselves once they get 'shutdown'. One that has not after 2 s has
- * its stdin closed (it then kills its tasks and exits), and is killed 3 s later.
+ * its stdin closed (it then kills its tasks and exits), and is killed 3 s later. One that never
+ * joined (the run was stopped while it started) has no tasks: it is killed at once.
  */
-async function stopChildren(children: ChildProcess[]): Promise<void> {
+async function stopChildren(children: ChildProcess[], registered: (pid: number) => boolean): Promise<void> {
   await Promise.all(
     children.map(
       (c) =>
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          if (c.pid === undefined || !registered(c.pid)) c.kill('SIGKILL');
           const nudge = setTimeout(() => c.stdin?.end(), 2000);
           const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
           c.once('exit', () => {

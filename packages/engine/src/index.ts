@@ -21,6 +21,7 @@ export { inPlannerLayout, loadPlan, type Plan, type PlanJob, parsePlan } from '.
 export { progressLine } from './progress-line.js';
 export { readRegistrations, registerReplicas } from './registration.js';
 export {
+  type DetachedStart,
   type DetachOptions,
   type RemoveResult,
   removeWorkflow,

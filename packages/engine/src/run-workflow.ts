@@ -48,12 +48,22 @@ export interface DetachOptions {
   timeoutMs?: number;
 }
 
+/** What `startDetached` saw: the engine runs, or it already ran to its end. */
+export interface DetachedStart {
+  pid: number;
+  /** set when the engine ended before this returned (nothing left to do, or it finished quickly) */
+  exitCode?: number;
+  /** its last log line then */
+  lastLine?: string;
+}
+
 /**
  * Starts the engine in the background (the default of `pegasus-ts run`): a detached process with
- * its output in `engine.log`. Returns its pid once it holds the lock; an engine that exits at once
- * (bad plan, already running) is reported with the last line it logged.
+ * its output in `engine.log`. Returns once it holds the lock, or once it has run and ended (a
+ * workflow with nothing left to do ends at once); an engine that exits without having started
+ * (bad plan, already running) is an error carrying the last line it logged.
  */
-export async function startDetached(o: DetachOptions): Promise<number> {
+export async function startDetached(o: DetachOptions): Promise<DetachedStart> {
   const dir = submitDirOf(o.submitDir);
   const running = liveEngine(dir);
   if (running)
@@ -83,12 +93,13 @@ export async function startDetached(o: DetachOptions): Promise<number> {
   while (Date.now() < deadline) {
     if (exited !== undefined) {
       const lines = readFileSync(logPath, 'utf8').slice(before).trim().split('\n');
-      throw new EngineError(
-        lines[lines.length - 1] || `the engine exited at once (code ${exited}); see ${logPath}`,
-      );
+      const lastLine = lines[lines.length - 1] ?? '';
+      if (pid !== undefined && lines.some((l) => l.includes(`engine ${pid} started on`)))
+        return { pid, exitCode: exited ?? 1, lastLine };
+      throw new EngineError(lastLine || `the engine exited at once (code ${exited}); see ${logPath}`);
     }
     const holder = liveEngine(dir);
-    if (holder && holder.pid === pid) return pid;
+    if (holder && holder.pid === pid) return { pid };
     await sleep(50);
   }
   throw new EngineError(
