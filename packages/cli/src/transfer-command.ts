@@ -70,10 +70,29 @@ export function registerTransferCommand(
         jobs: flags.jobs,
       });
       const entries = await t.readSpecFile(flags.spec, stdin);
-      const report = await t.runTransfers(entries, { ...options, log: (line) => ctx.io.stderr(`${line}\n`) });
-      if (flags.report) await t.writeReport(flags.report, report);
-      for (const e of report.entries) if (!e.ok) ctx.io.stderr(`${t.failureLine(e)}\n`);
-      ctx.io.stdout(`${t.summaryLine(report)}\n`);
-      ctx.setExitCode(report.ok ? 0 : 1);
+      // SIGTERM/SIGINT (a removed workflow, a job's timeout) stop the transfers cleanly: no temp
+      // file is left behind, the report says which entries were stopped, the exit is 128+signal.
+      const stop = new AbortController();
+      let caught: NodeJS.Signals | undefined;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        caught ??= sig;
+        stop.abort();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        const report = await t.runTransfers(entries, {
+          ...options,
+          signal: stop.signal,
+          log: (line) => ctx.io.stderr(`${line}\n`),
+        });
+        if (flags.report) await t.writeReport(flags.report, report);
+        for (const e of report.entries) if (!e.ok) ctx.io.stderr(`${t.failureLine(e)}\n`);
+        ctx.io.stdout(`${t.summaryLine(report)}\n`);
+        ctx.setExitCode(caught ? 128 + (caught === 'SIGINT' ? 2 : 15) : report.ok ? 0 : 1);
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
     });
 }

@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerTransferCommand } from '../src/transfer-command.js';
 import { type CommandRun, runCommand } from './command-harness.js';
@@ -95,5 +99,51 @@ describe('pegasus-ts transfer', () => {
     const integrity = await transfer(['--integrity', 'half'], '[]');
     expect(integrity.code).toBe(2);
     expect(integrity.err).toMatch(/--integrity is "half"/);
+  });
+});
+
+describe('pegasus-ts transfer, the real program', () => {
+  it('on SIGTERM stops a transfer in flight, leaves no temp file and exits 143', async () => {
+    // a server that takes the request and never answers
+    let requested: () => void = () => {};
+    const gotRequest = new Promise<void>((r) => {
+      requested = r;
+    });
+    const server = createServer(() => requested());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const spec = join(dir, 'spec.json');
+      const out = join(dir, 'out');
+      await writeFile(
+        spec,
+        JSON.stringify([
+          {
+            type: 'transfer',
+            lfn: 'slow',
+            src_urls: [{ site_label: 'web', url: `http://127.0.0.1:${port}/slow` }],
+            dest_urls: [{ site_label: 'local', url: `file://${out}/slow` }],
+          },
+        ]),
+      );
+      const bin = fileURLToPath(new URL('../bin/pegasus-ts.js', import.meta.url));
+      const child = spawn(process.execPath, [bin, 'transfer', '--spec', spec], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      await gotRequest;
+      child.kill('SIGTERM');
+      expect(await done).toBe(143);
+      expect(stderr).toMatch(/slow/);
+      const left = await readdir(out).catch(() => [] as string[]);
+      expect(left).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
