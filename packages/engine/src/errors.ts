@@ -15,3 +15,8 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** Throws an EngineError naming `file` and, when known, the line: `FILE:LINE: what`. */
+export function failAt(file: string, line: number | undefined, what: string): never {
+  throw new EngineError(`${file}${line ? `:${line}` : ''}: ${what}`);
+}
