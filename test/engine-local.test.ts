@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { inPlannerLayout } from '@pegasus-ts/engine';
+import { inPlannerLayout, readLockHolder } from '@pegasus-ts/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, BIN, hasStackTrace, pt, tempDir, until } from './helpers.js';
 import {
@@ -25,14 +25,6 @@ afterEach(() => {
   cleanup?.();
   cleanup = undefined;
 });
-
-function enginePid(submitDir: string): number | undefined {
-  try {
-    return Number(readFileSync(path.join(submitDir, 'engine.pid'), 'utf8').split(' ')[0]);
-  } catch {
-    return undefined;
-  }
-}
 
 describe('pegasus-ts run (local mode)', () => {
   it('plans and runs the KOTO workflow: outputs staged out with the right content, registered, every job recorded', async () => {
@@ -109,7 +101,7 @@ describe('pegasus-ts run (local mode)', () => {
       expect(r.stdout).toMatch(
         /engine started \(pid \d+\)|engine \d+ ran and ended: engine finished: workflow succeeded/,
       );
-      const pid = enginePid(submitDir);
+      const pid = readLockHolder(submitDir)?.pid;
       if (pid === undefined) break;
       await new Promise((res) => setTimeout(res, 300 + Math.floor(Math.random() * 900)));
       if (!alive(pid)) break;

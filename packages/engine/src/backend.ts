@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AttemptOutcome } from './job-state.js';
 import type { PlanJob } from './plan-file.js';
 
@@ -8,6 +9,16 @@ export interface AttemptPaths {
   /** jobs/NAME.out.NNN, jobs/NAME.err.NNN */
   stdout: string;
   stderr: string;
+}
+
+/** The files of attempt `seq` (1, 2, ...) of job `name` in `submitDir`: NNN = seq - 1, 3 digits. */
+export function attemptPaths(submitDir: string, name: string, seq: number): AttemptPaths {
+  const n = String(seq - 1).padStart(3, '0');
+  return {
+    record: join(submitDir, 'invocations', `${name}.${n}.yml`),
+    stdout: join(submitDir, 'jobs', `${name}.out.${n}`),
+    stderr: join(submitDir, 'jobs', `${name}.err.${n}`),
+  };
 }
 
 /** One attempt of one job, as the engine hands it to a backend. */

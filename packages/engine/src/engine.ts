@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadSiteCatalog, Properties } from '@pegasus-ts/model';
-import type { Attempt, AttemptPaths, AttemptResult, Backend, BackendEvents } from './backend.js';
+import {
+  type Attempt,
+  type AttemptResult,
+  attemptPaths,
+  type Backend,
+  type BackendEvents,
+} from './backend.js';
 import { ClusterBackend } from './backends/cluster-backend.js';
 import { InternalBackend } from './backends/internal-backend.js';
 import { LocalBackend } from './backends/local-backend.js';
@@ -12,7 +18,7 @@ import { SlotPool } from './internal/process-backend.js';
 import type { PegasusTsCommand } from './job-command.js';
 import { JobState } from './job-state.js';
 import { JobstateLog, readJobstate } from './jobstate-log.js';
-import { loadPlan, type Plan, type PlanJob } from './plan-file.js';
+import { loadPlan, type Plan } from './plan-file.js';
 import { SubmitLock } from './submit-lock.js';
 import { categoryOf, Throttles } from './throttles.js';
 import { WorkflowState } from './workflow-state.js';
@@ -270,13 +276,10 @@ export class Engine {
       if (i === undefined) continue;
       s.attempts[i] = h.seq;
       s.failures[i] = h.failures;
-      if (h.succeeded) s.restoreSuccess(i);
-    }
-    for (const [name, h] of history.jobs) {
-      const i = this.plan.index.get(name);
-      if (i === undefined || h.succeeded) continue;
       const a = h.attempt;
-      if (a && !a.ended) {
+      if (h.succeeded) {
+        s.restoreSuccess(i);
+      } else if (a && !a.ended) {
         s.restoreActive(i, a.schedId ? JobState.RUNNING : JobState.QUEUED);
         this.throttles.take(this.category[i]);
         adopt.push([i, a.schedId]);
@@ -289,20 +292,10 @@ export class Engine {
     return adopt;
   }
 
-  private attemptPaths(job: PlanJob, seq: number): AttemptPaths {
-    const n = String(seq - 1).padStart(3, '0');
-    const dir = this.plan.submitDir;
-    return {
-      record: join(dir, 'invocations', `${job.name}.${n}.yml`),
-      stdout: join(dir, 'jobs', `${job.name}.out.${n}`),
-      stderr: join(dir, 'jobs', `${job.name}.err.${n}`),
-    };
-  }
-
   private attempt(i: number): Attempt {
     const job = this.plan.jobs[i];
     const seq = this.state.attempts[i];
-    return { index: i, job, seq, paths: this.attemptPaths(job, seq) };
+    return { index: i, job, seq, paths: attemptPaths(this.plan.submitDir, job.name, seq) };
   }
 
   /** Starts every ready job that the throttles and backends allow, highest priority first. */

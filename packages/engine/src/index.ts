@@ -30,6 +30,6 @@ export {
   submitDirOf,
 } from './run-workflow.js';
 export * from './slurm/index.js';
-export { liveEngine, SubmitLock } from './submit-lock.js';
+export { type LockHolder, liveEngine, readLockHolder, SubmitLock } from './submit-lock.js';
 export { categoryOf, Throttles } from './throttles.js';
 export { type AfterAttempt, WorkflowState } from './workflow-state.js';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { attemptPaths } from './backend.js';
 import { Engine, type EngineOptions, type RunResult } from './engine.js';
 import { EngineError } from './errors.js';
 import { ProcessWatcher } from './internal/detached-process.js';
@@ -147,7 +148,7 @@ export async function removeWorkflow(
     const i = plan.index.get(name);
     if (!a || a.ended || h.succeeded || i === undefined) continue;
     const job = plan.jobs[i];
-    const record = join(dir, 'invocations', `${name}.${String(a.seq - 1).padStart(3, '0')}.yml`);
+    const { record } = attemptPaths(dir, name, a.seq);
     const pid = ProcessWatcher.find(
       record,
       a.schedId && /^\d+$/.test(a.schedId) ? Number(a.schedId) : undefined,

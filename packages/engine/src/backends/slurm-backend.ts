@@ -156,30 +156,34 @@ export class SlurmBackend implements Backend {
       return;
     }
     this.polling = true;
-    let info: Map<string, SlurmJobInfo>;
     try {
-      info = await this.client.poll(ids);
-    } catch (e) {
-      this.events.log(`slurm poll failed (will retry): ${(e as Error).message}`);
-      return;
+      let info: Map<string, SlurmJobInfo>;
+      try {
+        info = await this.client.poll(ids);
+      } catch (e) {
+        this.events.log(`slurm poll failed (will retry): ${(e as Error).message}`);
+        return;
+      }
+      for (const [index, f] of [...this.inFlight]) {
+        if (!f.id) continue;
+        const s = info.get(f.id);
+        if (!s) {
+          if (++f.misses < 3) continue;
+          const r = await this.judgeGone(f);
+          if (this.inFlight.get(index) === f) this.finish(index, f, r);
+          continue;
+        }
+        f.misses = 0;
+        if (s.state === 'running' && !f.running) {
+          f.running = true;
+          f.started = Date.now();
+          this.events.executing(index, f.id);
+        }
+        const r = this.judge(f, s);
+        if (r) this.finish(index, f, r);
+      }
     } finally {
       this.polling = false;
-    }
-    for (const [index, f] of [...this.inFlight]) {
-      if (!f.id) continue;
-      const s = info.get(f.id);
-      if (!s) {
-        if (++f.misses >= 3) this.finish(index, f, this.judgeGone(f));
-        continue;
-      }
-      f.misses = 0;
-      if (s.state === 'running' && !f.running) {
-        f.running = true;
-        f.started = Date.now();
-        this.events.executing(index, f.id);
-      }
-      const r = this.judge(f, s);
-      if (r) this.finish(index, f, r);
     }
   }
 
@@ -216,11 +220,17 @@ export class SlurmBackend implements Backend {
   }
 
   /** Slurm forgot the job (MinJobAge passed): judge from what it left. */
-  private judgeGone(f: InFlight): AttemptResult {
+  private async judgeGone(f: InFlight): Promise<AttemptResult> {
     const { job, paths } = f.attempt;
     const duration = (Date.now() - f.started) / 1000;
     if (job.kind === 'cluster' && job.dag) {
-      const p = clusterProgress(join(this.o.submitDir, job.dag));
+      let p: { tasks: number; done: number };
+      try {
+        p = await clusterProgress(join(this.o.submitDir, job.dag));
+      } catch (e) {
+        const reason = `Slurm job ${f.id} gone; its rescue log cannot be read: ${(e as Error).message}`;
+        return { outcome: 'failure', exitCode: -1, duration, reason };
+      }
       if (p.tasks > 0 && p.done === p.tasks) return { outcome: 'success', exitCode: 0, duration };
       return {
         outcome: 'failure',
