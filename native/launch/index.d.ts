@@ -33,7 +33,7 @@ export function launchAddonError(): string | null;
 
 // ---- wire format (wire.js)
 /** Sent first in SETUP; the spawner exits (65) on a mismatch. */
-export const WIRE_VERSION: 2;
+export const WIRE_VERSION: 3;
 export const REQ_SETUP: 1;
 export const REQ_LAUNCH: 2;
 export const REQ_SIGNAL: 3;
@@ -80,7 +80,8 @@ export interface WireLaunch {
 
 export class RequestEncoder {
   readonly pending: number;
-  setup(spoolDir: string, env: Record<string, string> | null): void;
+  /** holdMs: how long the spawner may hold back the result of a task whose chained successor it started (default 0: never) */
+  setup(spoolDir: string, env: Record<string, string> | null, holdMs?: number): void;
   launch(r: WireLaunch): void;
   signal(id: number, sig: number): void;
   take(): Buffer;

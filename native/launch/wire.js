@@ -4,7 +4,7 @@
 // str = u32 byte length, bytes, NUL.
 
 /** Sent first in SETUP; the spawner exits (65) on a mismatch. 2: LAUNCH `after`, cancelled results. */
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 
 export const REQ_SETUP = 1;
 export const REQ_LAUNCH = 2;
@@ -84,11 +84,15 @@ export class RequestEncoder {
     this.buf.writeUInt32LE(this.len - start, start);
   }
 
-  /** spoolDir: '' = memfd; env: null = the spawner's own environment. */
-  setup(spoolDir, env) {
+  /**
+   * spoolDir: '' = memfd; env: null = the spawner's own environment; holdMs: how long the spawner
+   * may hold back the result of a task whose chained successor it started (0 = never).
+   */
+  setup(spoolDir, env, holdMs = 0) {
     const s = this.begin(REQ_SETUP);
     this.u32(WIRE_VERSION);
     this.str(spoolDir ?? '');
+    this.u32(Math.max(0, Math.min(0xffffffff, Math.round((holdMs ?? 0) * 1000))));
     if (env) {
       const keys = Object.keys(env);
       this.u32(1);

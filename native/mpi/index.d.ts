@@ -30,6 +30,8 @@ export interface MpiStats {
   deferredSends: number;
   /** Doorbell mode: sleeps that ended by timeout rather than by a ring. */
   bellTimeouts: number;
+  /** loopback TCP sockets (the PMIx server's) given TCP_NODELAY after MPI_Init */
+  nodelaySockets: number;
   phase: 'new' | 'initialising' | 'running' | 'closing' | 'closed';
 }
 

@@ -167,6 +167,25 @@ static double mono_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---------------------------------------------------------------- holding results
+ * SETUP's holdUs: the result of a task whose chained successor has started (its lane is still
+ * busy) may stay buffered for up to holdUs, so that a run of short back-to-back tasks costs the
+ * Node side one wake-up per burst instead of one per task. Any other result (a task that leaves
+ * its lane idle, a launch failure, a cancellation) goes at once and takes the held ones along. */
+#define HOLD_MAX_BYTES 65536u
+static double hold_s;      /* 0: never hold */
+static double held_until;  /* 0: nothing held; else when the held results must go */
+static int flush_now;      /* a result must go at once: flush until the buffer is empty */
+
+static void result_ready(int may_hold) {
+  if (!may_hold || hold_s <= 0) flush_now = 1;
+  else if (held_until == 0) held_until = mono_now() + hold_s;
+}
+
+static int must_flush(double now) {
+  return flush_now || held_until == 0 || outbuf.len >= HOLD_MAX_BYTES || now >= held_until;
+}
+
 /* ---------------------------------------------------------------- results */
 
 static void put_result_head(size_t *frame_start, uint32_t id, pid_t pid, int raw, int err, uint32_t stage,
@@ -228,6 +247,7 @@ static void report_failure(uint32_t id, int err, uint32_t stage, const char *exe
   put_str(exec_path);
   put_u32(&outbuf, 0);
   end_frame(fs);
+  result_ready(0);
 }
 
 /* Capture files that an ended task left empty-able and nobody else holds, kept for the next
@@ -287,6 +307,7 @@ static void report_cancelled(uint32_t id) {
   put_str(NULL);
   put_u32(&outbuf, 0);
   end_frame(fs);
+  result_ready(0);
 }
 
 static void finish_task(size_t idx, int status, const struct rusage *ru, const struct timespec *end) {
@@ -704,10 +725,12 @@ static int start_launch(cur_t *c, uint32_t id) {
 /*
  * Task `id` ended (reaped, launch failure or cancelled): start the launches waiting for it, in
  * arrival order. A successor whose own launch fails ends too, so its successors start as well
- * (a worklist, not recursion: a long chain of failures must not grow the stack).
+ * (a worklist, not recursion: a long chain of failures must not grow the stack). Returns how
+ * many started.
  */
-static void start_successors(uint32_t id) {
-  if (nsuccs == 0) return;
+static int start_successors(uint32_t id) {
+  if (nsuccs == 0) return 0;
+  int started = 0;
   size_t nended = 0;
   if (ended_cap == 0) {
     ended_cap = 16;
@@ -727,7 +750,9 @@ static void start_successors(uint32_t id) {
       memmove(&succs[i], &succs[i + 1], (nsuccs - i - 1) * sizeof(succ_t));
       nsuccs--;
       cur_t c = {s.frame, s.frame + s.len, 0};
-      if (!start_launch(&c, s.id)) {
+      if (start_launch(&c, s.id)) {
+        started++;
+      } else {
         if (nended == ended_cap) {
           ended_cap *= 2;
           ended_ids = realloc(ended_ids, ended_cap * sizeof(uint32_t));
@@ -738,6 +763,7 @@ static void start_successors(uint32_t id) {
       free(s.frame);
     }
   }
+  return started;
 }
 
 static void parse_launch(cur_t *c) {
@@ -768,11 +794,13 @@ static void parse_setup(cur_t *c) {
     _exit(65);
   }
   char *spool = get_str(c);
+  uint32_t hold_us = get_u32(c);
   uint32_t flags = get_u32(c);
   uint32_t n = get_u32(c);
   if (c->bad || n > (uint32_t)(c->end - c->p)) bad_request();
   free(spool_dir);
   spool_dir = spool[0] ? strdup(spool) : NULL;
+  hold_s = (double)hold_us / 1e6;
   if (flags & 1u) {
     char **env = calloc((size_t)n + 1, sizeof(char *));
     if (!env) die("out of memory");
@@ -890,8 +918,9 @@ static void reap(void) {
     for (size_t i = 0; i < ntasks; i++) {
       if (tasks[i].pid == p) {
         /* successors first (the gap is microseconds); they append to tasks, i stays valid */
-        start_successors(tasks[i].id);
+        int started = start_successors(tasks[i].id);
         finish_task(i, status, &ru, &end);
+        result_ready(started > 0);
         break;
       }
     }
@@ -920,15 +949,13 @@ static void check_deadlines(void) {
 }
 
 static int poll_timeout(void) {
-  if (ntimed == 0) return -1;
-  double now = mono_now(), best = -1;
-  for (size_t i = 0; i < ntasks; i++) {
+  double now = mono_now(), best = INFINITY;
+  if (outbuf.len > 0 && !flush_now && held_until > 0) best = held_until - now;
+  for (size_t i = 0; ntimed > 0 && i < ntasks; i++) {
     task_t *t = &tasks[i];
-    if (t->phase == 1 || t->phase == 2) {
-      double d = t->deadline - now;
-      if (best < 0 || d < best) best = d;
-    }
+    if ((t->phase == 1 || t->phase == 2) && t->deadline - now < best) best = t->deadline - now;
   }
+  if (isinf(best)) return -1;
   if (best <= 0) return 0;
   double ms = ceil(best * 1000.0);
   return ms > 3600000.0 ? 3600000 : (int)ms;
@@ -1013,7 +1040,7 @@ int main(int argc, char **argv) {
   struct pollfd pfds[2];
   for (;;) {
     pfds[0].fd = CHAN;
-    pfds[0].events = POLLIN | (outbuf.len ? POLLOUT : 0);
+    pfds[0].events = POLLIN | (outbuf.len && flush_now ? POLLOUT : 0);
     pfds[1].fd = sfd;
     pfds[1].events = POLLIN;
     int n = poll(pfds, 2, poll_timeout());
@@ -1035,6 +1062,13 @@ int main(int argc, char **argv) {
     }
     check_deadlines();
     /* a task that exits right after its launch: pick it up before sleeping in poll */
-    if (!flush_out()) kill_all_and_exit(0);
+    if (outbuf.len > 0 && must_flush(mono_now())) {
+      flush_now = 1; /* until the buffer is empty */
+      if (!flush_out()) kill_all_and_exit(0);
+    }
+    if (outbuf.len == 0) {
+      flush_now = 0;
+      held_until = 0;
+    }
   }
 }

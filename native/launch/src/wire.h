@@ -12,11 +12,12 @@
 #define WIRE_MAX_FRAME (64u * 1024u * 1024u)
 
 /* Sent first in SETUP; the spawner exits (65) on a mismatch (a stale build against newer JS).
- * 2: LAUNCH carries `after`, results carry the "cancelled" flag. */
-#define WIRE_VERSION 2u
+ * 2: LAUNCH carries `after`, results carry the "cancelled" flag. 3: SETUP carries holdUs. */
+#define WIRE_VERSION 3u
 
 /* Node -> spawner */
-/* u32 version, str spoolDir ("" = memfd), u32 flags (1 = base env given), u32 n, n x str "K=V" */
+/* u32 version, str spoolDir ("" = memfd), u32 holdUs (how long the result of a task whose successor
+ * started may be held back, 0 = never), u32 flags (1 = base env given), u32 n, n x str "K=V" */
 #define WIRE_REQ_SETUP 1
 /* u32 id, u32 after (0 = none: start now), then see start_launch() in spawner.c and README.md */
 #define WIRE_REQ_LAUNCH 2

@@ -51,7 +51,7 @@ export async function processIo(): Promise<CliIo> {
       },
       clusterOptionHelp: options.clusterOptionHelp,
       resolveClusterOptions: options.resolveClusterOptions,
-      runCluster: async (o) => (await import('@pegasus-ts/cluster')).runCluster(o),
+      runCluster: async (o) => (await import('@pegasus-ts/cluster/run')).runCluster(o),
     },
   };
 }

@@ -30,12 +30,13 @@ export {
   parseDag,
 } from './dag-file.js';
 export { DagError, type DagIssue, UsageError, UserError } from './errors.js';
+export { EXIT } from './exit-codes.js';
 export { detectHost, type HostInfo } from './host-info.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
-export { EXIT } from './master.js';
 export * from './protocol.js';
 export { parseRescue, RescueLog, readRescue } from './rescue-log.js';
-export { runCluster, runWorkerProcess } from './run-cluster.js';
+export { runCluster } from './run-cluster.js';
+export { runWorkerProcess, type WorkerProcessOptions } from './run-worker.js';
 export {
   type Completion,
   type Dispatch,

@@ -1,19 +1,11 @@
 import type { ClusterOptions } from './cluster-options.js';
 import type { Envelope, MasterCommunicator, TransportEvent } from './communicator.js';
 import type { Dag } from './dag.js';
+import { EXIT } from './exit-codes.js';
 import type { Logger } from './log.js';
 import type { TaskCommand, TaskResult, WorkerConfig, WorkerMessage } from './protocol.js';
 import type { RunOutputs } from './run-outputs.js';
 import { type Completion, Scheduler } from './scheduler.js';
-
-/** Exit codes of the cluster runner. */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  /** Stopped by --max-wall-time: the rescue log is complete; run again to resume. */
-  wallTime: 75,
-} as const;
 
 const WAKE = Symbol('wake');
 

@@ -89,6 +89,12 @@ const MAX_MISFITS = 64;
  * fits the worker's holding (the release crossed the task on the wire) is returned and requeued.
  * So a host never runs more than it has, and a worker keeps running back to back without a
  * round trip to the master between tasks, which is what limits pegasus-mpi-cluster.
+ *
+ * A worker that came first (or whose neighbour released at a quiet moment) can hold all of its
+ * host's CPUs, and with prefetch it would never give them back: a ready worker on the same host
+ * holding nothing then starves. While a host has such a worker, workers holding more than a fair
+ * share of the host's CPUs get no prefetch, so their queues drain and release what the starved
+ * one needs.
  */
 export class Scheduler {
   readonly hosts = new Map<string, HostState>();
@@ -104,6 +110,8 @@ export class Scheduler {
   private releasing = true;
   private stopped = false;
   private outstandingTotal = 0;
+  /** Per dispatch pass: hosts with a starved worker, and their fair share of CPUs per worker. */
+  private readonly fairShare = new Map<HostState, number>();
 
   /** Task sends, retries included (PMC's `submitted`). */
   submitted = 0;
@@ -191,6 +199,7 @@ export class Scheduler {
   /** Decides what to send now. */
   dispatch(now = Date.now()): Dispatch[] {
     if (this.stopped || this.queue.size === 0) return [];
+    this.findStarvedHosts();
     const out = new Map<number, Dispatch>();
     const deferred: number[] = [];
     let misfits = 0;
@@ -454,11 +463,35 @@ export class Scheduler {
     return best;
   }
 
+  /**
+   * Hosts where a ready worker holds nothing and has nothing to do while another holds more than
+   * a fair share (ceil(host CPUs / ready workers)); computed once per dispatch pass.
+   */
+  private findStarvedHosts(): void {
+    this.fairShare.clear();
+    for (const host of this.hosts.values()) {
+      if (host.workers.length < 2) continue;
+      let ready = 0;
+      let starved = false;
+      let most = 0;
+      for (const w of host.workers) {
+        if (!w.ready) continue;
+        ready++;
+        if (w.heldCpus === 0 && w.outstanding.size === 0) starved = true;
+        most = Math.max(most, w.heldCpus);
+      }
+      const share = Math.ceil(host.cpus / Math.max(1, ready));
+      if (starved && most > share) this.fairShare.set(host, share);
+    }
+  }
+
   /** A ready worker whose holding covers the task and whose queue has room. */
   private prefetchTarget(c: number, m: number): WorkerState | undefined {
     let best: WorkerState | undefined;
     for (const w of this.workers.values()) {
       if (!w.ready || w.heldCpus < c || w.heldMemory < m) continue;
+      const share = this.fairShare.get(w.host);
+      if (share !== undefined && w.heldCpus > share) continue;
       if (w.outstanding.size >= this.limit(w, 0)) continue;
       if (!best || w.outstanding.size < best.outstanding.size) best = w;
     }

@@ -4,7 +4,7 @@
  * master) closes, so a master that dies takes its workers, and their tasks, down.
  */
 import { createLogger } from './log.js';
-import { runWorkerProcess } from './run-cluster.js';
+import { runWorkerProcess } from './run-worker.js';
 
 const log = createLogger(Number(process.env.PEGASUS_TS_VERBOSITY ?? 3));
 const connect = process.argv[2];

@@ -4,6 +4,11 @@ import type { Grant, TaskCommand } from './protocol.js';
  * A worker's side of the lease model (see scheduler.ts), free of I/O: what the worker holds,
  * what runs, what waits. Tasks start in arrival order while the head fits in what is held and
  * not used; when nothing waits, whatever is held and unused goes back to the master.
+ *
+ * A task may be chained behind a running one it fits in (chainAfter): the launcher starts it the
+ * moment its predecessor ends, in the resources the predecessor frees, so it is counted as
+ * running only from then on (finish(predecessor, successor)). A running task and the tasks
+ * chained behind it form one lane and use one task's resources.
  */
 export class WorkerQueue {
   heldCpus = 0;
@@ -50,32 +55,30 @@ export class WorkerQueue {
 
   /**
    * The next waiting task, to be started by the launcher the moment `t` ends, when it fits in
-   * what `t` uses (and has no latest start time to check). Its resources are counted as used
-   * from now on: `t`'s own are released by finish(t), so the two never exceed what is held.
+   * what `t` uses (and has no latest start time to check). It leaves the queue; it counts as
+   * running when `t` ends and hands its resources over (finish(t, it)).
    */
   chainAfter(t: TaskCommand): TaskCommand | undefined {
     if (this.head >= this.waiting.length) return undefined;
     const w = this.waiting[this.head];
     if (w.cpus > t.cpus || w.memory > t.memory || w.latestStart !== undefined) return undefined;
     this.head++;
-    this.runningCpus += w.cpus;
-    this.runningMemory += w.memory;
-    this.running++;
     return w;
   }
 
-  /** A started task ended. */
-  finish(t: TaskCommand): void {
+  /** A running task ended; `successor`, chained behind it, now runs in what it used. */
+  finish(t: TaskCommand, successor?: TaskCommand): void {
     this.runningCpus -= t.cpus;
     this.runningMemory -= t.memory;
     this.running--;
+    if (successor) {
+      this.runningCpus += successor.cpus;
+      this.runningMemory += successor.memory;
+      this.running++;
+    }
   }
 
-  /**
-   * What to give back: everything held and unused, once nothing waits. (While a chained task
-   * waits behind a running one, both are counted, so "used" can exceed "held" for a moment:
-   * nothing is free then.)
-   */
+  /** What to give back: everything held and unused, once nothing waits. */
   release(): Grant {
     if (this.waitingCount > 0) return { cpus: 0, memory: 0 };
     const free = {

@@ -1,6 +1,7 @@
 import { closeSync, promises as fsp } from 'node:fs';
 import type { Launcher, LaunchHandle, LaunchResult, LaunchSpec } from '@pegasus-ts/kickstart';
 import { createLauncher, LaunchCancelledError } from '@pegasus-ts/kickstart';
+import { ChainDepth } from './chain-depth.js';
 import { formatClusterTask } from './cluster-records.js';
 import type { WorkerCommunicator } from './communicator.js';
 import type { Logger } from './log.js';
@@ -13,6 +14,11 @@ import { WorkerQueue } from './worker-queue.js';
 const MAX_FILE_FORWARD = 1024 * 1024;
 /** Longest a result waits for companions while the worker has queued work (ms). */
 const RESULT_DELAY_MS = 10;
+/**
+ * Longest the launcher holds back the result of a task whose chained successor it started
+ * (ms): a burst of short tasks then costs this process one wake-up, not one per task.
+ */
+const LAUNCH_RESULT_HOLD_MS = 8;
 /** Results that go out at once. */
 const RESULT_BATCH = 256;
 /** Seconds between TERM and KILL when the master stops the run. */
@@ -23,8 +29,15 @@ const HOST_SCRIPT_TIMEOUT = 60;
 interface Running {
   task: TaskCommand;
   handle: LaunchHandle | undefined;
-  /** The task the launcher starts the moment this one ends (already submitted). */
+  /** The task the launcher starts the moment this one ends (already submitted; it may have its own). */
   successor?: Running;
+  /**
+   * Its resources are counted in the queue: started without a predecessor, or the lane passed
+   * to it when its predecessor ended. A chained task is not counted before.
+   */
+  counted: boolean;
+  /** Its launch ended (result or cancellation seen). */
+  ended: boolean;
 }
 
 /**
@@ -36,6 +49,7 @@ interface Running {
 export class Worker {
   private readonly queue = new WorkerQueue();
   private readonly running = new Map<number, Running>();
+  private readonly chainDepth = new ChainDepth(LAUNCH_RESULT_HOLD_MS);
   private pending: TaskResult[] = [];
   private rejected: number[] = [];
   private flushScheduled = false;
@@ -88,6 +102,7 @@ export class Worker {
         if (!m.config.noop) {
           this.launcher = createLauncher({
             baseEnv: { ...(process.env as Record<string, string>), ...m.config.env },
+            resultHoldMs: LAUNCH_RESULT_HOLD_MS,
           });
         }
         if (m.config.hostScript && m.hostRank === 0) {
@@ -148,7 +163,7 @@ export class Worker {
    */
   private start(t: TaskCommand, after?: Running): Running {
     const cfg = this.config!;
-    const entry: Running = { task: t, handle: undefined };
+    const entry: Running = { task: t, handle: undefined, counted: after === undefined, ended: false };
     this.running.set(t.id, entry);
     if (cfg.noop) {
       const now = Date.now();
@@ -175,8 +190,9 @@ export class Worker {
       (err: Error) => {
         if (err instanceof LaunchCancelledError) {
           // Never started (the run is stopping): back to the master, not a failure.
+          entry.ended = true;
           this.running.delete(t.id);
-          this.queue.finish(t);
+          if (entry.counted) this.queue.finish(t);
           this.rejected.push(t.id);
           this.scheduleFlush();
           return;
@@ -198,11 +214,24 @@ export class Worker {
     return entry;
   }
 
-  /** Queues the next waiting task behind a running one, when it fits in what that one uses. */
+  /**
+   * Tops up the chain behind a running task (to `chainDepth` tasks still to end) with waiting
+   * tasks that fit in what it uses.
+   */
   private chain(entry: Running): void {
     if (this.stopping || this.config!.noop) return;
-    const next = this.queue.chainAfter(entry.task);
-    if (next) entry.successor = this.start(next, entry);
+    let tail = entry;
+    let length = 0;
+    while (tail.successor) {
+      tail = tail.successor;
+      if (!tail.ended) length++;
+    }
+    for (const depth = this.chainDepth.value; length < depth; length++) {
+      const next = this.queue.chainAfter(tail.task);
+      if (!next) return;
+      tail.successor = this.start(next, tail);
+      tail = tail.successor;
+    }
   }
 
   private spec(t: TaskCommand, cfg: WorkerConfig): LaunchSpec {
@@ -238,6 +267,7 @@ export class Worker {
   }
 
   private async afterLaunch(t: TaskCommand, spec: LaunchSpec, res: LaunchResult): Promise<void> {
+    if (res.status.kind !== 'launch-failure') this.chainDepth.observe(res.duration);
     const result: TaskResult = {
       id: t.id,
       attempt: t.attempt,
@@ -317,14 +347,21 @@ export class Worker {
   }
 
   /**
-   * A task's process ended: its successor (if any) is already running; what it frees goes
-   * to the next waiting tasks, and the successor gets a successor of its own.
+   * A task's process ended. The launcher has already started the first of its chained successors
+   * still to end (a successor whose launch failed reports before its predecessor): the lane
+   * passes to it and is topped up; a lane with nothing chained frees what it used for the next
+   * waiting tasks.
    */
   private slotFreed(entry: Running): void {
-    this.queue.finish(entry.task);
+    entry.ended = true;
+    if (!entry.counted) return; // ended before its predecessor's result: the lane is not its yet
+    let next = entry.successor;
+    while (next?.ended) next = next.successor;
+    this.queue.finish(entry.task, next?.task);
+    if (next) next.counted = true;
     if (this.stopping) return;
     this.pump();
-    if (entry.successor) this.chain(entry.successor);
+    if (next) this.chain(next);
   }
 
   /** A task's result is ready to report. */
@@ -378,8 +415,13 @@ export class Worker {
     this.rejected = [];
   }
 
+  /**
+   * Signals every task, newest first: a chained task is cancelled before its predecessor, so the
+   * launcher never starts a successor in the place of a cancelled one.
+   */
   private killAll(sig: NodeJS.Signals): void {
-    for (const r of this.running.values()) r.handle?.signal(sig);
+    const all = [...this.running.values()];
+    for (let i = all.length - 1; i >= 0; i--) all[i].handle?.signal(sig);
   }
 
   private async runHostScript(script: string): Promise<string | undefined> {

@@ -113,6 +113,34 @@ describe('Scheduler', () => {
     expect(s.workers.get(2)!.host.freeCpus + s.workers.get(2)!.heldCpus).toBe(2);
   });
 
+  it('takes CPUs back from a worker holding a whole host while a neighbour holds nothing', () => {
+    const d = dag(Array.from({ length: 40 }, (_, i) => `TASK t${i} /bin/true`).join('\n'));
+    const s = scheduler(d);
+    s.addWorker(1, { hostname: 'h', cpus: 2, memory: 1000 });
+    s.addWorker(2, { hostname: 'h', cpus: 2, memory: 1000 });
+    s.setReady(1); // the first to be ready gets both CPUs
+    const first = s.dispatch();
+    expect(first.map((x) => [x.rank, x.grant.cpus])).toEqual([[1, 2]]);
+    s.setReady(2);
+    // worker 1 reports two tasks and keeps its CPUs: it gets no more (prefetch paused), 2 nothing
+    s.complete(1, [ok(first[0].tasks[0]), ok(first[0].tasks[1])], nothing, []);
+    expect(s.dispatch()).toEqual([]);
+    // its queue drains; it gives one CPU back: that one goes to worker 2
+    s.complete(1, [ok(first[0].tasks[2])], { cpus: 1, memory: 0 }, []);
+    const next = s.dispatch();
+    expect(next.find((x) => x.rank === 2)?.grant.cpus).toBe(1);
+    expect(s.hosts.get('h')!.freeCpus).toBe(0);
+    // once both hold a fair share, both get prefetch again
+    s.complete(2, [ok(next.find((x) => x.rank === 2)!.tasks[0])], nothing, []);
+    s.complete(1, [ok(first[0].tasks[3])], nothing, []);
+    expect(
+      s
+        .dispatch()
+        .map((x) => x.rank)
+        .sort(),
+    ).toEqual([1, 2]);
+  });
+
   it('finds a task no host can run', () => {
     const d = dag('TASK small t\nTASK big -c 3 t\nTASK mem -m 2000 t\n');
     const s = scheduler(d);
@@ -158,7 +186,8 @@ describe('Scheduler + WorkerQueue simulation', () => {
     seed: number,
     text: string,
     hosts: { name: string; cpus: number; memory: number; workers: number }[],
-    chaining: boolean,
+    /** tasks chained behind each running one, as the worker does (0: none) */
+    chainDepth: number,
   ) {
     let rnd = seed;
     const random = () => {
@@ -181,7 +210,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
     type Msg = { at: number; toMaster: boolean; rank: number; payload: unknown };
     let clock = 0;
     const wire: Msg[] = [];
-    const running: { rank: number; task: TaskCommand; end: number; successor?: TaskCommand }[] = [];
+    const running: { rank: number; task: TaskCommand; end: number; chain: TaskCommand[] }[] = [];
     const ran = new Map<number, number>();
     const finishedAt = new Map<number, number>();
     const usage = new Map<string, { cpus: number; memory: number }>(
@@ -189,7 +218,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
     );
     const send = (toMaster: boolean, rank: number, payload: unknown) =>
       wire.push({ at: clock + 1 + Math.floor(random() * 5), toMaster, rank, payload });
-    const run = (rank: number, t: TaskCommand) => {
+    const run = (rank: number, t: TaskCommand, chain: TaskCommand[] = []) => {
       const u = usage.get(hostOf.get(rank)!)!;
       u.cpus += t.cpus;
       u.memory += t.memory;
@@ -198,10 +227,13 @@ describe('Scheduler + WorkerQueue simulation', () => {
       expect(u.memory).toBeLessThanOrEqual(host.memory);
       for (const p of parentsOf(d, t.id)) expect(finishedAt.has(p)).toBe(true);
       ran.set(t.id, (ran.get(t.id) ?? 0) + 1);
-      const entry: (typeof running)[number] = { rank, task: t, end: clock + 1 + Math.floor(random() * 10) };
-      // As the worker does: the next waiting task is chained behind this one when it fits.
-      if (chaining) entry.successor = queues.get(rank)!.chainAfter(t);
-      running.push(entry);
+      // As the worker does: waiting tasks are chained behind this one when they fit.
+      while (chain.length < chainDepth) {
+        const next = queues.get(rank)!.chainAfter(chain.at(-1) ?? t);
+        if (!next) break;
+        chain.push(next);
+      }
+      running.push({ rank, task: t, end: clock + 1 + Math.floor(random() * 10), chain });
     };
     const pump = (rank: number) => {
       const q = queues.get(rank)!;
@@ -229,12 +261,13 @@ describe('Scheduler + WorkerQueue simulation', () => {
         if (r.end > clock) continue;
         running.splice(i, 1);
         const q = queues.get(r.rank)!;
-        q.finish(r.task);
+        const [successor, ...rest] = r.chain;
+        q.finish(r.task, successor);
         const u = usage.get(hostOf.get(r.rank)!)!;
         u.cpus -= r.task.cpus;
         u.memory -= r.task.memory;
         finishedAt.set(r.task.id, clock);
-        if (r.successor) run(r.rank, r.successor);
+        if (successor) run(r.rank, successor, rest);
         pump(r.rank);
         send(true, r.rank, { results: [ok(r.task.id)], released: q.release(), rejected: [] });
       }
@@ -291,8 +324,8 @@ describe('Scheduler + WorkerQueue simulation', () => {
   }
 
   for (const seed of [1, 2, 3, 4, 5]) {
-    for (const chaining of [false, true]) {
-      it(`keeps every host within its resources (seed ${seed}${chaining ? ', chained launches' : ''})`, () => {
+    for (const depth of [0, 1, 4]) {
+      it(`keeps every host within its resources (seed ${seed}, ${depth} chained behind each task)`, () => {
         simulate(
           seed,
           randomDag(seed, 150),
@@ -300,7 +333,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
             { name: 'a', cpus: 2, memory: 300, workers: 2 },
             { name: 'b', cpus: 4, memory: 1000, workers: 3 },
           ],
-          chaining,
+          depth,
         );
       });
     }

@@ -129,6 +129,13 @@ export interface LauncherOptions {
   baseEnv?: Record<string, string>;
   /** directory for capture temp files (default: memfd for native, os.tmpdir() for node) */
   spoolDir?: string;
+  /**
+   * Native launcher: the result of a task whose chained successor (`launch(spec, { after })`)
+   * has started may reach JS up to this many ms late, together with others, so that a run of
+   * short back-to-back tasks costs one wake-up per burst instead of one per task. Results of a
+   * task that leaves its lane idle, launch failures and cancellations are never held. Default 0.
+   */
+  resultHoldMs?: number;
 }
 
 /** A launch's result rejects with this when the task was cancelled before it started. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { HashResult } from './hash-worker.js';
 import { isoTime } from './internal/iso-time.js';
 
@@ -71,7 +71,8 @@ export function groupName(gid: number): string | undefined {
   return groups.get(gid);
 }
 
-let pool: Piscina<string, HashResult> | undefined;
+/** The hash pool, created on the first hash (piscina is loaded then: most launches hash nothing). */
+let pool: Promise<Piscina<string, HashResult>> | undefined;
 
 function workerFile(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -82,21 +83,24 @@ function workerFile(): string {
 }
 
 /** sha256 of a file, computed in a worker thread. */
-export function hashFile(path: string): Promise<HashResult> {
-  pool ??= new Piscina<string, HashResult>({
-    filename: workerFile(),
-    minThreads: 0,
-    maxThreads: 2,
-    idleTimeout: 500,
-  });
-  return pool.run(path);
+export async function hashFile(path: string): Promise<HashResult> {
+  pool ??= import('piscina').then(
+    ({ Piscina }) =>
+      new Piscina<string, HashResult>({
+        filename: workerFile(),
+        minThreads: 0,
+        maxThreads: 2,
+        idleTimeout: 500,
+      }),
+  );
+  return (await pool).run(path);
 }
 
 /** Stops the hash worker threads (they also stop by themselves when idle). */
 export async function closeHashPool(): Promise<void> {
   const p = pool;
   pool = undefined;
-  if (p) await p.destroy();
+  if (p) await (await p).destroy();
 }
 
 /** stat a path into a statinfo; a failure gives { file_name, error: errno }. */

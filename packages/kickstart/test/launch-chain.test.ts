@@ -158,3 +158,67 @@ describe.each(kinds)('%s launcher: launch after another task', (kind) => {
     expect(done).toBe(total);
   });
 });
+
+describe.runIf(built)('native launcher: results held back while a lane stays busy', () => {
+  /** epoch ms at which a launch's result reached JS */
+  const arrival = (h: LaunchHandle) => h.result.then((r) => ({ r, at: Date.now() }));
+
+  it('holds the result of a task whose successor started until that successor ends', async () => {
+    const l = createLauncher({ kind: 'native', resultHoldMs: 2000 });
+    try {
+      const a = l.launch({ argv: ['/bin/true'] });
+      const b = l.launch({ argv: ['sleep', '0.3'] }, { after: a });
+      const [ra, rb] = await Promise.all([arrival(a), arrival(b)]);
+      // A ended at once, but its result came with B's (B left the lane idle: never held)
+      expect(ra.at - endOf(ra.r)).toBeGreaterThan(200);
+      expect(Math.abs(ra.at - rb.at)).toBeLessThan(50);
+      expect(rb.at - endOf(rb.r)).toBeLessThan(200);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('holds no longer than resultHoldMs', async () => {
+    const l = createLauncher({ kind: 'native', resultHoldMs: 100 });
+    try {
+      const a = l.launch({ argv: ['/bin/true'] });
+      const b = l.launch({ argv: ['sleep', '1'] }, { after: a });
+      const ra = await arrival(a);
+      const late = ra.at - endOf(ra.r);
+      expect(late).toBeGreaterThan(60);
+      expect(late).toBeLessThan(600);
+      expect((await b.result).status).toEqual({ kind: 'exit', code: 0 });
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('never holds a result that leaves the lane idle, nor a launch failure', async () => {
+    const l = createLauncher({ kind: 'native', resultHoldMs: 5000 });
+    try {
+      const t0 = Date.now();
+      const single = await l.launch({ argv: ['/bin/true'] }).result;
+      expect(single.status).toEqual({ kind: 'exit', code: 0 });
+      const a = l.launch({ argv: ['/no/such/program'] });
+      const b = l.launch({ argv: ['/bin/true'] }, { after: a });
+      expect((await a.result).status.kind).toBe('launch-failure');
+      expect((await b.result).status).toEqual({ kind: 'exit', code: 0 });
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('does not hold results by default', async () => {
+    const l = createLauncher({ kind: 'native' });
+    try {
+      const a = l.launch({ argv: ['/bin/true'] });
+      const b = l.launch({ argv: ['sleep', '0.5'] }, { after: a });
+      const ra = await arrival(a);
+      expect(ra.at - endOf(ra.r)).toBeLessThan(300);
+      await b.result;
+    } finally {
+      await l.close();
+    }
+  });
+});

@@ -183,7 +183,7 @@ class MpiBase {
       const st = this.addon.stats();
       this.log(
         'debug',
-        `rank ${this.info.rank}: MPI thread sent ${st.sent} and received ${st.received} messages, woke ${st.wakeups} times, used ${st.threadCpuMs.toFixed(0)} ms of CPU (${st.doorbell ? `doorbell, ${st.bellTimeouts} sleeps timed out` : 'polling'}; ${st.directSend ? `sends from the JS thread, ${st.deferredSends} completed later` : 'sends queued'})`,
+        `rank ${this.info.rank}: MPI thread sent ${st.sent} and received ${st.received} messages, woke ${st.wakeups} times, used ${st.threadCpuMs.toFixed(0)} ms of CPU (${st.doorbell ? `doorbell, ${st.bellTimeouts} sleeps timed out` : 'polling'}; ${st.directSend ? `sends from the JS thread, ${st.deferredSends} completed later` : 'sends queued'}; TCP_NODELAY set on ${st.nodelaySockets} loopback socket(s))`,
       );
       let guard: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {

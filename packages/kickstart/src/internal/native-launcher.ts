@@ -88,7 +88,7 @@ class NativeLauncher implements Launcher {
       this.endResolve = r;
     });
     this.spawner = new Spawner(path, (chunk, status, errno) => this.onData(chunk, status ?? 0, errno ?? 0));
-    this.enc.setup(options.spoolDir ?? '', options.baseEnv ?? null);
+    this.enc.setup(options.spoolDir ?? '', options.baseEnv ?? null, options.resultHoldMs ?? 0);
     this.flush();
   }
 

@@ -22,3 +22,14 @@ export function mpiLauncherSize(env: NodeJS.ProcessEnv): number | undefined {
   const n = v === undefined ? Number.NaN : Number(v);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
+
+/**
+ * This process's rank as the launcher tells it before MPI_Init (undefined when it does not
+ * say): only a hint, to load what the rank will need while MPI initialises; MPI's own rank
+ * decides.
+ */
+export function mpiLauncherRank(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.OMPI_COMM_WORLD_RANK ?? env.PMIX_RANK ?? env.PMI_RANK;
+  const n = v === undefined ? Number.NaN : Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
