@@ -7,6 +7,7 @@
 //                  ThreadSafeFunction; at EOF it reaps the spawner and calls onData(null, status).
 //   close()        shuts down the write side: the spawner kills its tasks and exits.
 #include <napi.h>
+#include <pthread.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +123,7 @@ bool WriteAll(int fd, const char *data, size_t len) {
 }
 
 void ReaderLoop(std::shared_ptr<State> st) {
+  pthread_setname_np(pthread_self(), "pts-launch-rd");  // shown by top -H, ps -L, perf
   std::vector<char> buf(256 * 1024);
   int err = 0;
   for (;;) {
@@ -164,6 +166,7 @@ void ReaderLoop(std::shared_ptr<State> st) {
 }
 
 void WriterLoop(std::shared_ptr<State> st) {
+  pthread_setname_np(pthread_self(), "pts-launch-wr");
   std::unique_lock<std::mutex> lock(st->mu);
   for (;;) {
     st->cv.wait(lock, [&] { return st->stop || !st->queue.empty(); });

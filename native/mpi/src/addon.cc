@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -292,10 +293,6 @@ void ring(State& s, int dest) {
   if (s.bell != nullptr && s.peerBells[size_t(dest)] != nullptr) sem_post(s.peerBells[size_t(dest)]);
 }
 
-// Doorbell set-up, collective (every rank calls it from MPI thread before anything is sent).
-// Used only when every rank of the job shares this node (MPI_COMM_TYPE_SHARED) and every rank
-// could create and open the semaphores; otherwise every rank polls. Names are unlinked once all
-// ranks have opened them, so nothing is left in /dev/shm even if a rank is killed.
 // The PMIx client (Open MPI 4.1 with PMIx 4 here) talks to its local server (mpirun's daemon,
 // slurmstepd) over a loopback TCP socket without TCP_NODELAY: in MPI_Finalize a few small
 // messages then wait out the server's delayed ACK, about 45 ms in every rank of every job
@@ -336,6 +333,10 @@ int nodelayLoopbackSockets() {
   return n;
 }
 
+// Doorbell set-up, collective (every rank calls it from MPI thread before anything is sent).
+// Used only when every rank of the job shares this node (MPI_COMM_TYPE_SHARED) and every rank
+// could create and open the semaphores; otherwise every rank polls. Names are unlinked once all
+// ranks have opened them, so nothing is left in /dev/shm even if a rank is killed.
 void setupBells(State& s) {
   s.peerBells.assign(size_t(s.size), nullptr);
   const char* off = getenv("PEGASUS_TS_MPI_DOORBELL");
@@ -502,6 +503,8 @@ void mpiThread() {
     s.tsfn.Release();
     return;
   }
+  // Named after MPI_Init: the threads MPI starts keep the name their creator had then.
+  pthread_setname_np(pthread_self(), "pts-mpi");  // shown by top -H, ps -L, perf
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   s.nodelaySockets = nodelayLoopbackSockets();
   s.provided = provided;
