@@ -4,6 +4,7 @@ import { UserError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { detectHost } from './host-info.js';
 import { createLogger, type Logger } from './log.js';
+import type { MasterInputs } from './run-master.js';
 import { mpiLauncherMark, mpiLauncherRank, mpiLauncherSize } from './transports/internal/mpi-env.js';
 import type { MpiMasterCommunicator, MpiWorkerCommunicator } from './transports/mpi-communicator.js';
 
@@ -69,10 +70,15 @@ async function chooseTransport(options: ClusterOptions, log: Logger): Promise<Mp
 async function runMpiRank(options: ClusterOptions, log: Logger, addon: MpiAddon): Promise<number> {
   const { openMpi } = await import('./transports/mpi-communicator.js');
   // What this rank will run starts loading while MPI initialises on its own thread (a module
-  // is loaded once: the import below gets the same one; a failure is reported there).
+  // is loaded once: the import below gets the same one); rank 0 reads the DAG meanwhile too.
+  // A failure is reported where the result is awaited.
   const hinted = mpiLauncherRank(process.env);
-  if (hinted !== undefined) {
-    (hinted === 0 ? import('./run-master.js') : import('./run-worker.js')).catch(() => {});
+  let inputs: Promise<MasterInputs> | undefined;
+  if (hinted === 0) {
+    inputs = import('./run-master.js').then((m) => m.loadMasterInputs(options));
+    inputs.catch(() => {});
+  } else if (hinted !== undefined) {
+    import('./run-worker.js').catch(() => {});
   }
   const host = detectHost();
   const comm = await openMpi({
@@ -95,7 +101,7 @@ async function runMpiRank(options: ClusterOptions, log: Logger, addon: MpiAddon)
         );
       }
       const { runMaster } = await import('./run-master.js');
-      code = await runMaster(options, log, master);
+      code = await runMaster(options, log, master, inputs);
     } else {
       const { runMpiWorker } = await import('./run-worker.js');
       code = await runMpiWorker(comm as MpiWorkerCommunicator, log, host.hostname);

@@ -7,6 +7,7 @@ import { loadOrCreateSecret, SECRET_ENV, secretEnv, secretFromEnv } from './auth
 import type { ClusterOptions } from './cluster-options.js';
 import { formatClusterSummary } from './cluster-records.js';
 import type { MasterCommunicator } from './communicator.js';
+import type { Dag } from './dag.js';
 import { loadDag } from './dag-file.js';
 import { DagLock } from './dag-lock.js';
 import { UserError } from './errors.js';
@@ -25,17 +26,35 @@ const CAPTURE_LIMIT = 64 * 1024 * 1024;
 /** The worker entry script spawned for local workers. */
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
-/** The master; over ZeroMQ (binding, spawning local workers) unless given an MPI communicator. */
+/** The DAG and what its rescue log says is done: what the master reads first. */
+export interface MasterInputs {
+  dag: Dag;
+  done: Uint8Array;
+  /** Epoch ms when the run started (reading began). */
+  startedAt: number;
+  loadSeconds: number;
+}
+
+/** Reads the DAG and its rescue log (under MPI, rank 0 does it while MPI initialises). */
+export async function loadMasterInputs(options: ClusterOptions): Promise<MasterInputs> {
+  const startedAt = Date.now();
+  const dag = await loadDag(options.dagFile, { defaultTries: options.tries });
+  const done = options.skipRescue ? new Uint8Array(dag.size) : await readRescue(options.rescue, dag);
+  return { dag, done, startedAt, loadSeconds: (Date.now() - startedAt) / 1000 };
+}
+
+/**
+ * The master; over ZeroMQ (binding, spawning local workers) unless given an MPI communicator.
+ * `inputs`: the DAG when its reading has already begun (else it is read here).
+ */
 export async function runMaster(
   options: ClusterOptions,
   log: Logger,
   mpi?: MpiMasterCommunicator,
+  inputs?: Promise<MasterInputs>,
 ): Promise<number> {
-  const startedAt = Date.now();
+  const { dag, done, startedAt, loadSeconds } = await (inputs ?? loadMasterInputs(options));
   const dagFile = options.dagFile;
-  const dag = await loadDag(dagFile, { defaultTries: options.tries });
-  const done = options.skipRescue ? new Uint8Array(dag.size) : await readRescue(options.rescue, dag);
-  const loadSeconds = (Date.now() - startedAt) / 1000;
   log.info(`Loaded ${dagFile}: ${dag.size} tasks, ${dag.edgeCount} edges in ${loadSeconds.toFixed(3)} s`);
   const lock = options.lock ? DagLock.acquire(dagFile) : undefined;
   const cleanups: Array<() => void> = [() => lock?.release()];
