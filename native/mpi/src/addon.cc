@@ -129,6 +129,12 @@ std::string mpiError(int rc) {
 // - when every rank is on this node (OMPI_COMM_WORLD_LOCAL_SIZE == OMPI_COMM_WORLD_SIZE), the
 //   ob1 PML (shared memory through the vader/sm BTL): choosing a PML otherwise probes UCX and
 //   the MTLs, about 200 ms of MPI_Init on the 2-core test machine (280 -> 75 ms).
+// - mpi_yield_when_idle 0: with more ranks than cores (mpirun --oversubscribe, or just a master
+//   beside one worker per core) Open MPI makes every progress call that finds nothing to do
+//   sched_yield(); the MPI_Test after each send then hands the JS thread's core to a task and
+//   waits for it back (a send took 0.67 ms of the JS thread; 41,000 instead of 29,000
+//   involuntary context switches in 20,000 tasks). Nothing here waits inside MPI: the MPI thread
+//   sleeps on its doorbell or a condition variable, so yielding buys nothing.
 void tuneOpenMpi() {
 #ifdef OPEN_MPI
   const char* off = getenv("PEGASUS_TS_MPI_MCA_TUNING");
@@ -140,6 +146,7 @@ void tuneOpenMpi() {
     setenv("OMPI_MCA_btl_vader_eager_limit", "65536", 0);
 #endif
   }
+  setenv("OMPI_MCA_mpi_yield_when_idle", "0", 0);
   const char* localSize = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
   const char* worldSize = getenv("OMPI_COMM_WORLD_SIZE");
   if (localSize != nullptr && worldSize != nullptr && *worldSize != 0 && strcmp(localSize, worldSize) == 0 &&
