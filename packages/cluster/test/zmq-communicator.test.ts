@@ -194,7 +194,10 @@ describe.each([
     const raw = new Dealer({ linger: 0 });
     closers.push(() => raw.close());
     raw.connect(master.endpoint);
-    await raw.send([randomBytes(100), randomBytes(3)]);
+    // a data message (first byte below the control range, else it is a malformed control frame)
+    const garbage = randomBytes(100);
+    garbage[0] &= 0x7f;
+    await raw.send([garbage, randomBytes(3)]);
     const [reply] = await raw.receive();
     expect(reply[0]).toBe(0xf5); // REFUSED
     expect(reply.toString('utf8', 2)).toBe('message before authentication');
