@@ -61,6 +61,7 @@ export {
   ReplicaIndex,
   type ReplicaMatch,
 } from './replica-catalog.js';
+export { shellQuote } from './shell-quote.js';
 export {
   type Arch,
   type Directory,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { shellQuote } from '@pegasus-ts/model';
 import type { Db } from './database.js';
 import { formatTime } from './format.js';
 import { tailFile, tailText } from './internal/tail.js';
@@ -79,10 +80,9 @@ function commandLine(executable: string | null, argv: string | null): string {
   } catch {
     if (argv) args = [argv];
   }
-  const q = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
   return [executable ?? '', ...args]
     .filter((s) => s !== '')
-    .map(q)
+    .map(shellQuote)
     .join(' ');
 }
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shellQuote } from '@pegasus-ts/model';
 import type { Attempt, AttemptResult, Backend, BackendEvents } from '../backend.js';
 import { clusterProgress } from '../internal/cluster-progress.js';
 import { exitFromRecord } from '../internal/record-exit.js';
@@ -249,8 +250,4 @@ export class SlurmBackend implements Backend {
       reason: `exit code ${code}`,
     };
   }
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

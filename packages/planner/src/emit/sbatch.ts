@@ -1,4 +1,4 @@
-import { getProfile, type Profiles, type Site } from '@pegasus-ts/model';
+import { getProfile, type Profiles, type Site, shellQuote } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import type { ExecJob } from '../executable-workflow.js';
 
@@ -48,10 +48,6 @@ export interface SbatchOptions {
   submitDir: string;
   /** command that starts the CLI on the compute nodes (default `pegasus-ts`) */
   pegasusTs?: string;
-}
-
-function shq(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -107,9 +103,9 @@ export function emitSbatch(job: ExecJob, site: Site, options: SbatchOptions): st
       if (d.trim()) L.push(`#SBATCH ${d.trim().replace(/^#SBATCH\s+/, '')}`);
   }
   L.push('', 'set -euo pipefail');
-  L.push(`PEGASUS_TS=\${PEGASUS_TS:-${shq(exe)}}`);
-  L.push(`DAG=${shq(`${dir}/clusters/${job.name}.dag`)}`);
-  if (job.directory) L.push(`mkdir -p ${shq(job.directory)}`, `cd ${shq(job.directory)}`);
+  L.push(`PEGASUS_TS=\${PEGASUS_TS:-${shellQuote(exe)}}`);
+  L.push(`DAG=${shellQuote(`${dir}/clusters/${job.name}.dag`)}`);
+  if (job.directory) L.push(`mkdir -p ${shellQuote(job.directory)}`, `cd ${shellQuote(job.directory)}`);
   const runnerArgs = [`-o "$DAG.out"`, `-e "$DAG.err"`, `--invocations "$DAG.invocations.yml"`];
   if (wallMinutes !== undefined)
     runnerArgs.push(`--max-wall-time ${+runnerWallTime(wallMinutes).toFixed(2)}`);
