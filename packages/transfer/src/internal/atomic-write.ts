@@ -43,11 +43,29 @@ export interface Written {
 export type Verifier = (written: Written) => void;
 
 /**
+ * The one way every writer here replaces `dest`: parent dirs created, `fill` makes the temp path
+ * (a fresh name beside `dest`), which is then renamed to `dest`. On any error the temp path is
+ * removed and `dest` is untouched.
+ */
+async function replaceAtomically<T>(dest: string, fill: (tmp: string) => Promise<T>): Promise<T> {
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = tempPathFor(dest);
+  try {
+    const result = await fill(tmp);
+    await rename(tmp, dest);
+    return result;
+  } catch (err) {
+    await removeQuietly(tmp);
+    throw err;
+  }
+}
+
+/**
  * Streams `chunks` into a temp file beside `dest` (parent dirs created), hashing on the way when
  * `hash`, fsyncs, lets `verify` accept the sum, then renames it to `dest`. `mode`: permission
  * bits to set. On any error the temp file is removed and `dest` is untouched.
  */
-export async function writeAtomically(
+export function writeAtomically(
   dest: string,
   chunks: AsyncIterable<Uint8Array>,
   hash: boolean,
@@ -55,12 +73,10 @@ export async function writeAtomically(
   mode?: number,
   signal?: AbortSignal,
 ): Promise<Written> {
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = tempPathFor(dest);
-  const fh = await open(tmp, 'wx');
-  let bytes = 0;
-  const h: Hash | undefined = hash ? createHash('sha256') : undefined;
-  try {
+  return replaceAtomically(dest, async (tmp) => {
+    const fh = await open(tmp, 'wx');
+    let bytes = 0;
+    const h: Hash | undefined = hash ? createHash('sha256') : undefined;
     try {
       for await (const chunk of chunks) {
         signal?.throwIfAborted();
@@ -79,47 +95,27 @@ export async function writeAtomically(
     }
     const written: Written = h ? { bytes, sha256: h.digest('hex') } : { bytes };
     verify(written);
-    await rename(tmp, dest);
     return written;
-  } catch (err) {
-    await removeQuietly(tmp);
-    throw err;
-  }
+  });
 }
 
 /** Copies `src` to `dest` through a temp file with copyFile (reflink when possible), fsync, rename. */
-export async function copyAtomically(src: string, dest: string): Promise<Written> {
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = tempPathFor(dest);
-  try {
+export function copyAtomically(src: string, dest: string): Promise<Written> {
+  return replaceAtomically(dest, async (tmp) => {
     await copyFile(src, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
     const fh = await open(tmp, 'r+');
-    let bytes: number;
     try {
       await fh.sync();
-      bytes = (await fh.stat()).size;
+      return { bytes: (await fh.stat()).size };
     } finally {
       await fh.close();
     }
-    await rename(tmp, dest);
-    return { bytes };
-  } catch (err) {
-    await removeQuietly(tmp);
-    throw err;
-  }
+  });
 }
 
 /** Makes `dest` a symlink to `target` (replacing what is there) through a temp link and rename. */
-export async function symlinkAtomically(target: string, dest: string): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = tempPathFor(dest);
-  try {
-    await symlink(target, tmp);
-    await rename(tmp, dest);
-  } catch (err) {
-    await removeQuietly(tmp);
-    throw err;
-  }
+export function symlinkAtomically(target: string, dest: string): Promise<void> {
+  return replaceAtomically(dest, (tmp) => symlink(target, tmp));
 }
 
 /**
