@@ -1,3 +1,14 @@
+/** Whole days, hours, minutes and seconds in `seconds` (rounded to the second, never negative). */
+export function daysHoursMinutesSeconds(seconds: number): [number, number, number, number] {
+  let rest = Math.max(0, Math.round(seconds));
+  const d = Math.floor(rest / 86400);
+  rest -= d * 86400;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  return [d, h, m, rest - m * 60];
+}
+
 /** A duration the way pegasus-statistics prints it: `1 min, 56 secs`, `12.41 secs`, `0.0 sec`. */
 export function formatDuration(seconds: number | null | undefined): string {
   const s = seconds ?? 0;
@@ -6,21 +17,15 @@ export function formatDuration(seconds: number | null | undefined): string {
     const r = Math.round(s * 100) / 100;
     return `${Number.isInteger(r) ? r.toFixed(1) : r} ${r === 1 ? 'sec' : 'secs'}`;
   }
-  let rest = Math.round(s);
+  const [days, hrs, mins, secs] = daysHoursMinutesSeconds(s);
   const parts: string[] = [];
   const unit = (n: number, one: string, many: string) => {
     if (n > 0) parts.push(`${n} ${n === 1 ? one : many}`);
   };
-  const days = Math.floor(rest / 86400);
-  rest -= days * 86400;
-  const hrs = Math.floor(rest / 3600);
-  rest -= hrs * 3600;
-  const mins = Math.floor(rest / 60);
-  rest -= mins * 60;
   unit(days, 'day', 'days');
   unit(hrs, 'hr', 'hrs');
   unit(mins, 'min', 'mins');
-  unit(rest, 'sec', 'secs');
+  unit(secs, 'sec', 'secs');
   return parts.join(', ');
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import { formatTable, formatTime, progressBar } from './format.js';
+import { daysHoursMinutesSeconds, formatTable, formatTime, progressBar } from './format.js';
 import { type JobCategory, jobCategory } from './job-category.js';
 import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
@@ -150,13 +150,7 @@ function add(t: StatusCounts, c: JobCategory, n: number): void {
 
 function inState(since: number | null, now: number): string {
   if (since === null) return '-';
-  let s = Math.max(0, Math.round(now - since));
-  const d = Math.floor(s / 86400);
-  s -= d * 86400;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
+  const [d, h, m, s] = daysHoursMinutesSeconds(now - since);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d > 0 ? `${d}:` : ''}${d > 0 || h > 0 ? `${p(h)}:` : ''}${p(m)}:${p(s)}`;
 }
