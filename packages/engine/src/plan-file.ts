@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { EXEC_JOB_KINDS, type ExecJobKind } from '@pegasus-ts/model';
 import type { PlanSiteUrl, PlanTransfer } from '@pegasus-ts/transfer';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { EngineError, failAt as fail } from './errors.js';
@@ -11,28 +12,9 @@ import { PlanLineReader, type RawPlan } from './internal/plan-line-reader.js';
 export type { PlanSiteUrl, PlanTransfer };
 
 /** What an executable job does (plan.yml `kind`). */
-export type JobKind =
-  | 'compute'
-  | 'cluster'
-  | 'stage-in'
-  | 'stage-out'
-  | 'inter-site'
-  | 'create-dir'
-  | 'cleanup'
-  | 'registration'
-  | 'noop';
+export type JobKind = ExecJobKind;
 
-const KINDS: ReadonlySet<string> = new Set([
-  'compute',
-  'cluster',
-  'stage-in',
-  'stage-out',
-  'inter-site',
-  'create-dir',
-  'cleanup',
-  'registration',
-  'noop',
-]);
+const KINDS: ReadonlySet<string> = new Set(EXEC_JOB_KINDS);
 
 export interface PlanRegistration {
   lfn: string;

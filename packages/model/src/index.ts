@@ -11,6 +11,7 @@ export {
   type ShellHook,
 } from './common.js';
 export { compareIssues, formatIssue, type Issue, ModelError, throwIfIssues } from './errors.js';
+export { EXEC_JOB_KINDS, type ExecJobKind } from './exec-job-kind.js';
 export {
   type InputPaths,
   type LoadedInputs,

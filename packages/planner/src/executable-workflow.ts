@@ -1,16 +1,6 @@
-import type { Checksum, Profiles } from '@pegasus-ts/model';
+import type { Checksum, ExecJobKind, Profiles } from '@pegasus-ts/model';
 
-/** What an executable job does. */
-export type ExecJobKind =
-  | 'compute'
-  | 'cluster'
-  | 'stage-in'
-  | 'stage-out'
-  | 'inter-site'
-  | 'create-dir'
-  | 'cleanup'
-  | 'registration'
-  | 'noop';
+export type { ExecJobKind };
 
 /** One source or destination of a transfer (pegasus-transfer JSON `src_urls`/`dest_urls`). */
 export interface SiteUrl {
