@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { inPlannerLayout, readLockHolder } from '@pegasus-ts/engine';
+import { readLockHolder } from '@pegasus-ts/engine';
+import { inPlannerLayout } from '@pegasus-ts/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alive, BIN, hasStackTrace, pt, tempDir, until } from './helpers.js';
 import {

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { inPlannerLayout } from '@pegasus-ts/engine';
+import { inPlannerLayout } from '@pegasus-ts/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slurmTestEnv } from '../packages/engine/test/slurm-env.js';
 import { hasStackTrace, pt, start, tempDir, until } from './helpers.js';

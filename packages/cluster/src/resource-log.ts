@@ -3,12 +3,12 @@
  * `timestamp,slots_free,cpus_free,memory_free_MB,hostname` (timestamp = epoch seconds, 6
  * decimals), one per host after registration and one after every allocation and release.
  */
-import { BufferedFile } from './internal/buffered-file.js';
+import { BufferedWriter } from '@pegasus-ts/io';
 
 export class ResourceLog {
   private constructor(
     readonly path: string,
-    private readonly out: BufferedFile,
+    private readonly out: BufferedWriter,
   ) {}
 
   static pathFor(dagFile: string): string {
@@ -16,7 +16,7 @@ export class ResourceLog {
   }
 
   static open(dagFile: string, path = ResourceLog.pathFor(dagFile)): ResourceLog {
-    return new ResourceLog(path, BufferedFile.append(path));
+    return new ResourceLog(path, BufferedWriter.append(path));
   }
 
   /** One line with the host's free slots, CPUs and memory (MB) now. */

@@ -1,8 +1,8 @@
+import { BufferedWriter } from '@pegasus-ts/io';
 import type { ClusterOptions } from './cluster-options.js';
 import { formatClusterTask } from './cluster-records.js';
 import type { Dag } from './dag.js';
 import { UserError } from './errors.js';
-import { BufferedFile } from './internal/buffered-file.js';
 import { DagmanLog, JobstateLog } from './jobstate-log.js';
 import type { TaskResult } from './protocol.js';
 import { RescueLog } from './rescue-log.js';
@@ -32,7 +32,7 @@ export class RunOutputs {
     private readonly options: ClusterOptions,
     readonly rescue: RescueLog,
     private readonly output: TaskOutput,
-    private readonly invocations: BufferedFile,
+    private readonly invocations: BufferedWriter,
     stateLogs: StateLog[],
     private readonly resourceLog: ResourceLog | undefined,
     dagSize: number,
@@ -90,7 +90,7 @@ export class RunOutputs {
         }),
     );
     const invocations = open('invocation records file', options.invocations, () =>
-      BufferedFile.append(options.invocations),
+      BufferedWriter.append(options.invocations),
     );
     const stateLogs: StateLog[] = [];
     if (options.jobstateLog) {

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BufferedFile, writeFully } from './internal/buffered-file.js';
+import { BufferedWriter, writeFully } from '@pegasus-ts/io';
 
 export interface TaskOutputOptions {
   dagFile: string;
@@ -36,8 +36,8 @@ type Data = string | Uint8Array;
 export class TaskOutput {
   readonly perTaskStdio: boolean;
   readonly dir: string;
-  private readonly out: BufferedFile | undefined;
-  private readonly err: BufferedFile | undefined;
+  private readonly out: BufferedWriter | undefined;
+  private readonly err: BufferedWriter | undefined;
   private readonly fds = new Map<string, number>();
   private readonly maxfds: number;
   /** appendForward statistics (PMC logs the FD cache hit rate). */
@@ -51,10 +51,10 @@ export class TaskOutput {
     if (!this.perTaskStdio) {
       const so = opts.stdout ?? 'stdout';
       const se = opts.stderr ?? 'stderr';
-      const open = (p: string) => (opts.append ? BufferedFile.append(p) : BufferedFile.truncate(p));
-      this.out = so === 'stdout' ? new BufferedFile(opts.stdoutFd ?? 1, false) : open(so);
+      const open = (p: string) => (opts.append ? BufferedWriter.append(p) : BufferedWriter.truncate(p));
+      this.out = so === 'stdout' ? new BufferedWriter(opts.stdoutFd ?? 1, false) : open(so);
       if (se === so) this.err = this.out;
-      else if (se === 'stderr') this.err = new BufferedFile(opts.stderrFd ?? 2, false);
+      else if (se === 'stderr') this.err = new BufferedWriter(opts.stderrFd ?? 2, false);
       else {
         try {
           this.err = open(se);

@@ -17,7 +17,7 @@ export {
   readJobstate,
   replayJobstate,
 } from './jobstate-log.js';
-export { inPlannerLayout, loadPlan, type Plan, type PlanJob, parsePlan } from './plan-file.js';
+export { loadPlan, type Plan, type PlanJob, parsePlan } from './plan-file.js';
 export { progressLine } from './progress-line.js';
 export { readRegistrations, registerReplicas } from './registration.js';
 export {

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { eachLine } from './internal/lines.js';
+import { eachLine } from '@pegasus-ts/io';
 
 /** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
 export type JobEvent =

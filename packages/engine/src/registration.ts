@@ -1,41 +1,28 @@
-import { closeSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { LockFile } from '@pegasus-ts/io';
+import type { PlanRegistration } from '@pegasus-ts/model';
 import { loadReplicaCatalog, type ReplicaCatalog, replicaCatalogToYaml } from '@pegasus-ts/model';
 import { EngineError } from './errors.js';
-import type { PlanRegistration } from './plan-file.js';
 
 /**
  * Adds the outputs' final locations to the output replica catalog (`output-replicas.yml`, rc-5.0
  * YAML, what `pegasus-ts plan --reuse` reads). Idempotent: an lfn/pfn/site already there is not
  * added twice, so a rerun after a crash changes nothing. Written to a temporary file and renamed,
- * under a lock file (`FILE.lock`) so that registration jobs running at once never lose entries.
+ * under a lock file (`FILE.lock`, @pegasus-ts/io's LockFile: waited for while its holder lives, taken
+ * over when it is gone) so that registration jobs running at once never lose entries.
  */
 export async function registerReplicas(file: string, entries: readonly PlanRegistration[]): Promise<number> {
-  const unlock = await lockFile(`${file}.lock`);
+  let lock: LockFile;
+  try {
+    lock = await LockFile.acquire(`${file}.lock`);
+  } catch (e) {
+    throw new EngineError((e as Error).message);
+  }
   try {
     return await register(file, entries);
   } finally {
-    unlock();
-  }
-}
-
-/** Takes `path` exclusively (a lock older than a minute is stale: its holder died). */
-async function lockFile(path: string): Promise<() => void> {
-  for (let waited = 0; ; waited += 20) {
-    try {
-      closeSync(openSync(path, 'wx'));
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      try {
-        if (Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { force: true });
-      } catch {
-        /* released meanwhile */
-      }
-      if (waited > 120_000) throw new Error(`${path}: still locked after 2 minutes`);
-      await sleep(20);
-    }
+    lock.release();
   }
 }
 

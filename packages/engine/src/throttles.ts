@@ -1,10 +1,10 @@
-import type { JobKind } from './plan-file.js';
+import type { ExecJobKind } from '@pegasus-ts/model';
 
 /**
  * DAGMan job categories of Pegasus's auxiliary jobs; `dagman.<category>.maxjobs` limits how many
  * of a category run at once. Compute and cluster jobs are in no category (only dagman.maxjobs).
  */
-export function categoryOf(kind: JobKind): string | undefined {
+export function categoryOf(kind: ExecJobKind): string | undefined {
   switch (kind) {
     case 'stage-in':
       return 'stagein';

@@ -1,6 +1,7 @@
+import { inPlannerLayout } from '@pegasus-ts/model';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { inPlannerLayout, parsePlan } from '../src/plan-file.js';
+import { parsePlan } from '../src/plan-file.js';
 
 const head = 'plan: "1.0"\nlabel: t\n';
 

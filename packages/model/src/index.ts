@@ -42,6 +42,23 @@ export {
 } from './load-workflow.js';
 export { locationOf } from './location.js';
 export {
+  inPlannerLayout,
+  PLAN_FILE,
+  PLAN_FORMAT,
+  PlanFileError,
+  type PlanHeader,
+  type PlanJob,
+  type PlanReadMode,
+  type PlanRegistration,
+  type PlanSink,
+  type PlanSiteUrl,
+  type PlanTransfer,
+  parsePlanText,
+  planJobText,
+  readPlanFile,
+  writePlan,
+} from './plan-file.js';
+export {
   canonicalProfile,
   getProfile,
   isProfileNamespace,

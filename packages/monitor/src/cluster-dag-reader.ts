@@ -1,4 +1,4 @@
-import { LineReader } from './internal/line-reader.js';
+import { LineReader } from '@pegasus-ts/io';
 
 /** One task of a cluster .dag file, as the monitor keeps it. */
 export interface ClusterDagTask {

@@ -47,13 +47,6 @@ export function formatTable(
     .join('\n');
 }
 
-/** `[########............]` for a fraction 0..1. */
-export function progressBar(fraction: number, width = 40): string {
-  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-  const n = Math.round(f * width);
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
-}
-
 /** Epoch seconds as local `YYYY-MM-DD HH:MM:SS`. */
 export function formatTime(t: number | null | undefined): string {
   if (t === null || t === undefined || !Number.isFinite(t)) return '-';

@@ -1,3 +1,4 @@
+export { progressBar } from '@pegasus-ts/io';
 export {
   type AnalyzerReport,
   analyze,
@@ -8,7 +9,7 @@ export {
 export { type ClusterDagTask, readClusterDag } from './cluster-dag-reader.js';
 export { DB_FILE, type Db, dbPath, openDatabase, SCHEMA_VERSION } from './database.js';
 export { MonitorError } from './errors.js';
-export { formatDuration, formatTable, formatTime, progressBar } from './format.js';
+export { formatDuration, formatTable, formatTime } from './format.js';
 export { GANTT_MAX_ROWS, renderGantt } from './gantt.js';
 export {
   Ingester,

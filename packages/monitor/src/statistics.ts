@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BufferedWriter } from '@pegasus-ts/io';
 import type { Db } from './database.js';
 import { formatDuration, formatTable } from './format.js';
 import { renderGantt } from './gantt.js';
@@ -136,32 +137,8 @@ export function formatSummary(s: Summary): string {
 const f2 = (n: number | null) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(2));
 const f3 = (n: number | null) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(3));
 
-/** Writes a text file through a buffered writer (flat memory for a million lines). */
-class FileSink {
-  private fd: number;
-  private parts: string[] = [];
-  private size = 0;
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
-  }
-  write(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size > 1 << 20) this.flush();
-  }
-  private flush(): void {
-    writeSync(this.fd, this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
-
 function writeTable(path: string, title: string, header: string[], rows: (string | number)[][]): void {
-  const sink = new FileSink(path);
+  const sink = BufferedWriter.truncate(path);
   sink.write(`# ${title}\n${formatTable(header, rows)}\n`);
   sink.close();
 }
@@ -201,7 +178,7 @@ export function writeBreakdown(db: Db, path: string): void {
        FROM invocation i LEFT JOIN host h ON h.host_id = i.host_id GROUP BY h.host_id ORDER BY 1`,
     )
     .all() as { host: string; site: string; n: number; ok: number; bad: number; total: number }[];
-  const sink = new FileSink(path);
+  const sink = BufferedWriter.truncate(path);
   sink.write(
     '# Invocations by transformation (runtime in seconds x pegasus cores; memory: maxrss in MB; cpu: (utime+stime)/runtime)\n',
   );
@@ -273,7 +250,7 @@ export function writeJobs(db: Db, path: string): number {
     exitcode: number | null;
     host: string | null;
   }>;
-  const sink = new FileSink(path);
+  const sink = BufferedWriter.truncate(path);
   const cols = [
     'Job',
     'Try',
@@ -372,7 +349,7 @@ export function writeTime(db: Db, dir: string, unit: 'hour' | 'day'): void {
     add(perHost, `${d}\0${hostName.get(r.h) ?? '-'}`, r.n, r.rt);
   }
   const sorted = (m: Map<string, { n: number; rt: number }>) => [...m].sort((x, y) => (x[0] < y[0] ? -1 : 1));
-  const sink = new FileSink(join(dir, 'time.txt'));
+  const sink = BufferedWriter.truncate(join(dir, 'time.txt'));
   sink.write(
     `# Job attempts per ${unit}\n${formatTable(
       ['Date', 'Count', 'Runtime (sec)'],
@@ -429,7 +406,7 @@ export function writeStatistics(
     files.push(p);
     return p;
   };
-  const s = new FileSink(out('summary.txt'));
+  const s = BufferedWriter.truncate(out('summary.txt'));
   s.write(text);
   s.close();
   if (options.level === 'all') {
@@ -437,7 +414,7 @@ export function writeStatistics(
     writeJobs(db, out('jobs.txt'));
     writeTime(db, outputDir, options.timeUnit ?? 'hour');
     files.push(join(outputDir, 'time.txt'), join(outputDir, 'time-per-host.txt'));
-    const g = new FileSink(out('gantt.svg'));
+    const g = BufferedWriter.truncate(out('gantt.svg'));
     renderGantt(db, workflowInfo(db).label, (chunk) => g.write(chunk));
     g.close();
   }

@@ -1,5 +1,6 @@
+import { progressBar } from '@pegasus-ts/io';
 import type { Db } from './database.js';
-import { daysHoursMinutesSeconds, formatTable, formatTime, progressBar } from './format.js';
+import { daysHoursMinutesSeconds, formatTable, formatTime } from './format.js';
 import { type JobCategory, jobCategory } from './job-category.js';
 import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 

@@ -1,4 +1,4 @@
-import type { Checksum, ExecJobKind, Profiles } from '@pegasus-ts/model';
+import type { ExecJobKind, PlanRegistration, PlanSiteUrl, PlanTransfer, Profiles } from '@pegasus-ts/model';
 
 export type { ExecJobKind };
 
@@ -9,25 +9,13 @@ export interface SiteUrl {
 }
 
 /** A transfer source: a SiteUrl plus the replica catalog's checksum of the file, when it has one. */
-export interface SourceUrl extends SiteUrl {
-  checksum?: Checksum;
-}
+export type SourceUrl = PlanSiteUrl;
 
-/** One file a transfer job moves: sources in the order to try, one destination. */
-export interface Transfer {
-  lfn: string;
-  linkage: 'input' | 'output' | 'inter';
-  /** in the order to try; `checksum` from the replica catalog entry the source comes from */
-  sources: SourceUrl[];
-  dest: SiteUrl;
-}
+/** One file a transfer job moves: sources in the order to try, one destination (as in plan.yml). */
+export type Transfer = PlanTransfer;
 
-/** One record a registration job adds to the output replica catalog. */
-export interface Registration {
-  lfn: string;
-  url: string;
-  site: string;
-}
+/** One record a registration job adds to the output replica catalog (as in plan.yml). */
+export type Registration = PlanRegistration;
 
 /** A file a compute/cluster job reads or writes, with where it is during the run. */
 export interface FileRef {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { BufferedWriter } from '@pegasus-ts/io';
 import {
   type AbstractWorkflow,
   findSite,
@@ -31,7 +32,6 @@ import { emitSbatch, isSlurmSite } from './emit/sbatch.js';
 import { PlanError, UsageError } from './errors.js';
 import { addJob, auxJob, type ExecutableWorkflow } from './executable-workflow.js';
 import { dedupeEdges } from './internal/graph.js';
-import { TextSink } from './internal/text-sink.js';
 import { addCleanup, type CleanupMode } from './passes/add-cleanup.js';
 import { addCreateDirs, addDataMovement } from './passes/add-data-movement.js';
 import { clusterHorizontal } from './passes/cluster-horizontal.js';
@@ -433,7 +433,7 @@ export async function writeSubmitDir(
     if (j.kind !== 'cluster') continue;
     clusters++;
     tasks += j.tasks?.length ?? 0;
-    const sink = new TextSink(join(o.submitDir, 'clusters', `${j.name}.dag`));
+    const sink = BufferedWriter.truncate(join(o.submitDir, 'clusters', `${j.name}.dag`));
     emitClusterDag(j, (s) => sink.write(s));
     sink.close();
     const site = findSite(o.siteCatalog, j.site);
@@ -447,7 +447,7 @@ export async function writeSubmitDir(
     }
   }
   const priorities = jobPriorities(ex);
-  const sink = new TextSink(join(o.submitDir, 'plan.yml'));
+  const sink = BufferedWriter.truncate(join(o.submitDir, 'plan.yml'));
   emitPlanYml(
     ex,
     {
@@ -455,7 +455,7 @@ export async function writeSubmitDir(
       wfUuid,
       submitDir: o.submitDir,
       relativeDir: o.relativeDir,
-      workflowFile: o.workflowFile,
+      workflow: o.workflowFile,
       timestamp,
     },
     priorities,

@@ -54,7 +54,7 @@ describe('replica checksums on stage-in transfers', () => {
       wfUuid: 'u',
       submitDir: '/s',
       relativeDir: 'run0001',
-      workflowFile: '/w.yml',
+      workflow: '/w.yml',
       timestamp: 't',
     };
     emitPlanYml(wf, header, new Int32Array(wf.jobs.length), new Set(), (s) => {

@@ -1,22 +1,8 @@
+import type { PlanSiteUrl, PlanTransfer } from '@pegasus-ts/model';
 import { SpecError } from './errors.js';
-import type { Linkage, SpecEntry, SpecUrl } from './spec.js';
+import type { SpecEntry, SpecUrl } from './spec.js';
 
-/** A plan.yml `{site, url}` (sources may carry the replica catalog's `checksum`). */
-export interface PlanSiteUrl {
-  site: string;
-  url: string;
-  checksum?: { sha256: string };
-}
-
-/** One item of a plan.yml job's `transfers`. */
-export interface PlanTransfer {
-  lfn: string;
-  linkage: Linkage;
-  sources: readonly PlanSiteUrl[];
-  dest: PlanSiteUrl;
-}
-
-/** The fields of a plan.yml data job that say what to move (see the planner's README). */
+/** The fields of a plan.yml data job (model's PlanJob) that say what to move. */
 export interface PlanDataJob {
   name?: string;
   /** `stage-in`, `stage-out`, `inter-site`, `create-dir`, `cleanup` */
@@ -28,7 +14,7 @@ export interface PlanDataJob {
 
 function specUrl(u: PlanSiteUrl, withChecksum: boolean): SpecUrl {
   const s: SpecUrl = { site_label: u.site, url: u.url };
-  if (withChecksum && u.checksum) s.checksum = { sha256: u.checksum.sha256 };
+  if (withChecksum && u.checksum?.sha256 !== undefined) s.checksum = { sha256: u.checksum.sha256 };
   return s;
 }
 

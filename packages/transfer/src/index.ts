@@ -1,5 +1,5 @@
 export { SpecError, TransferError, UsageError } from './errors.js';
-export { type PlanDataJob, type PlanSiteUrl, type PlanTransfer, specFromPlanJob } from './from-plan.js';
+export { type PlanDataJob, specFromPlanJob } from './from-plan.js';
 export {
   INTEGRITY_MODES,
   type IntegrityMode,

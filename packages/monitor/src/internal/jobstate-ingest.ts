@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRange } from '@pegasus-ts/io';
 import type { IngestStats } from '../ingest-stats.js';
 import { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from '../jobstate-line.js';
 import { rawStatus } from '../raw-status.js';
 import { type IngestContext, yieldLoop } from './ingest-context.js';
-import { readRange } from './line-reader.js';
 import { offsetOf, shrunkFile } from './offsets.js';
 
 const JOBSTATE = 'jobstate.log';

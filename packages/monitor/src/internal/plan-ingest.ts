@@ -72,7 +72,10 @@ export function ingestPlan(cx: IngestContext, stats: IngestStats): void {
         jobs = tasks = edges = 0;
       },
     );
-    db.prepare(`UPDATE workflow SET task_count = ? WHERE wf_id = ${WF}`).run(tasks);
+    db.prepare(
+      `UPDATE workflow SET task_count = ?, job_count = coalesce(nullif(job_count, 0), ?),
+         edge_count = coalesce(nullif(edge_count, 0), ?) WHERE wf_id = ${WF}`,
+    ).run(tasks, jobs, edges);
     cx.st.setMeta.run('plan', planFile);
     db.exec('COMMIT');
     stats.planJobs += jobs;

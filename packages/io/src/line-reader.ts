@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 const CHUNK = 1 << 20;
 
@@ -57,23 +57,15 @@ export class LineReader {
 }
 
 /**
- * Reads bytes [offset, offset + max) of a file (fewer at its end). Returns an empty buffer when
- * the file is shorter than offset.
+ * Calls `fn` with each complete line of `text` (without its newline); returns the index after the
+ * last newline, where an incomplete last line (if any) starts. For text read in pieces.
  */
-export function readRange(path: string, offset: number, max: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    // no bigger buffer than what is there (many small files are read with a big max)
-    const want = Math.max(0, Math.min(max, fstatSync(fd).size - offset));
-    const buf = Buffer.allocUnsafe(want);
-    let got = 0;
-    while (got < want) {
-      const n = readSync(fd, buf, got, want - got, offset + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
+export function eachLine(text: string, fn: (line: string) => void): number {
+  let pos = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) return pos;
+    fn(text.slice(pos, nl));
+    pos = nl + 1;
   }
 }

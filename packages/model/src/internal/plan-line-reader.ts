@@ -1,55 +1,50 @@
 import { parse as parseYaml } from 'yaml';
-import { failAt as fail } from '../errors.js';
 import { parseFlowValue, UNSUPPORTED } from './flow-value.js';
 
-/** plan.yml as read, before validation: what both readers (fast lines, full YAML) produce. */
-export interface RawPlan {
-  header: Record<string, unknown>;
-  headerLines: Record<string, number>;
-  /** false when `jobs` is not a list */
-  jobsIsList: boolean;
-  jobsLine?: number;
-  jobs: { fields: Record<string, unknown>; line?: number }[];
-  edgesIsList: boolean;
-  edgesLine?: number;
-  edges: { value: unknown; line?: number }[];
+/** What the line reader hands over, in file order, before any validation. */
+export interface RawPlanOut {
+  /** the header's fields and the line of each; once, at `jobs:`/`edges:` or at the end */
+  header(fields: Record<string, unknown>, lines: Record<string, number>): void;
+  /** one job's fields, once the job's last line is read */
+  job(fields: Record<string, unknown>, line: number): void;
+  edge(value: unknown, line: number): void;
+  /** a value that is not YAML: FILE:LINE and what */
+  fail(line: number, what: string): never;
 }
 
 /**
  * Reads plan.yml in the planner's line layout: header `key: value` lines, `jobs:` with
  * `  - name: ...` items and `    key: value` fields (one flow value per line; `transfers:` followed
  * by `      - {...}` items), then `edges:` with `  - [parent, child]`. `line()` returns false at
- * the first line outside that layout (the caller then reads the file as a whole document).
+ * the first line outside that layout (the caller then reads the file as a whole document);
+ * `end()` hands over what is still pending.
  */
 export class PlanLineReader {
-  private readonly raw: RawPlan = {
-    header: {},
-    headerLines: {},
-    jobsIsList: true,
-    jobs: [],
-    edgesIsList: true,
-    edges: [],
-  };
+  private header: Record<string, unknown> = {};
+  private headerLines: Record<string, number> = {};
+  private headerSent = false;
   private section: 'header' | 'jobs' | 'edges' = 'header';
   private job: Record<string, unknown> | undefined;
+  private jobLine = 0;
   private list: unknown[] | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly out: RawPlanOut) {}
 
   line(text: string, no: number): boolean {
     if (text.length === 0 || text[0] === '#' || text.trim() === '') return true;
     if (text[0] !== ' ') return this.top(text, no);
     if (this.section === 'edges') {
       if (!text.startsWith('  - ')) return false;
-      this.raw.edges.push({ value: this.value(text.slice(4), no), line: no });
+      this.out.edge(this.value(text.slice(4), no), no);
       return true;
     }
     if (this.section !== 'jobs') return false;
     if (text.startsWith('  - ')) {
       const kv = keyValue(text.slice(4));
       if (kv?.[0] !== 'name' || kv[1] === '') return false;
+      this.endJob();
       this.job = { name: this.value(kv[1], no) };
-      this.raw.jobs.push({ fields: this.job, line: no });
+      this.jobLine = no;
       this.list = undefined;
       return true;
     }
@@ -72,26 +67,38 @@ export class PlanLineReader {
     return true;
   }
 
-  result(): RawPlan {
-    return this.raw;
+  end(): void {
+    this.endJob();
+    this.sendHeader();
+  }
+
+  private endJob(): void {
+    if (this.job) this.out.job(this.job, this.jobLine);
+    this.job = undefined;
+  }
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.out.header(this.header, this.headerLines);
   }
 
   private top(text: string, no: number): boolean {
     const kv = keyValue(text);
     if (!kv) return false;
     const [key, v] = kv;
-    this.raw.headerLines[key] = no;
     if (key === 'jobs' || key === 'edges') {
-      this.section = key;
-      this.job = undefined;
       const value = v === '' ? [] : this.value(v, no);
       if (!Array.isArray(value) || (v !== '' && value.length > 0)) return false;
-      if (key === 'jobs') this.raw.jobsLine = no;
-      else this.raw.edgesLine = no;
+      this.headerLines[key] = no;
+      this.endJob();
+      this.sendHeader();
+      this.section = key;
       return true;
     }
     if (this.section !== 'header' || v === '') return false;
-    this.raw.header[key] = this.value(v, no);
+    this.headerLines[key] = no;
+    this.header[key] = this.value(v, no);
     return true;
   }
 
@@ -101,7 +108,7 @@ export class PlanLineReader {
     try {
       return parseYaml(text);
     } catch (e) {
-      fail(this.file, no, `${(e as Error).message.split('\n')[0]}`);
+      this.out.fail(no, `${(e as Error).message.split('\n')[0]}`);
     }
   }
 }

@@ -1,11 +1,35 @@
-/** Returned when a value is outside the subset the planner writes (the caller falls back to `yaml`). */
+// The subset of YAML plan.yml is written in: one flow value per line, written by yamlFlow and read
+// back by parseFlowValue without a general YAML parser.
+
+const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
+const RESERVED = /^(?:true|false|null|yes|no|on|off|y|n|~)$/i;
+
+/** A YAML scalar: plain when unambiguous, else a JSON (double-quoted YAML) string. */
+export function yamlString(s: string): string {
+  return PLAIN.test(s) && !RESERVED.test(s) ? s : JSON.stringify(s);
+}
+
+/** A YAML flow value for plain data (strings, numbers, booleans, arrays, objects). */
+export function yamlFlow(v: unknown): string {
+  if (typeof v === 'string') return yamlString(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `[${v.map(yamlFlow).join(', ')}]`;
+  const parts: string[] = [];
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x !== undefined) parts.push(`${yamlString(k)}: ${yamlFlow(x)}`);
+  }
+  return `{${parts.join(', ')}}`;
+}
+
+/** Returned when a value is outside the subset yamlFlow writes (the caller falls back to `yaml`). */
 export const UNSUPPORTED: unique symbol = Symbol('unsupported');
 
 const PLAIN_CHAR = /[A-Za-z0-9_./@+-]/;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
- * Parses one YAML value in the subset plan.yml is written in (packages/planner's yamlFlow): plain
+ * Parses one YAML value in the subset yamlFlow writes: plain
  * scalars of `[A-Za-z0-9_./@+-]`, JSON-quoted strings, numbers, true/false/null, and flow
  * sequences/mappings of those, on one line. Anything else gives UNSUPPORTED. Much faster than a
  * general YAML parser, which matters for plans of 100,000s of jobs.

@@ -1,4 +1,3 @@
-/** A file (or an inherited fd) written in batches: `write` buffers, `flush` writes once. */
 import * as fs from 'node:fs';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -20,7 +19,12 @@ export function writeFully(fd: number, data: Uint8Array): void {
 /** Flush by itself once this many bytes are waiting. */
 const AUTO_FLUSH_BYTES = 8 << 20;
 
-export class BufferedFile {
+/**
+ * A file (or an inherited fd) written in batches: `write` buffers, `flush` writes all of it at once
+ * (short writes and EAGAIN retried), by itself past 8 MB. Keeps memory flat when writing millions of
+ * lines, and one write per batch keeps appends from several processes whole.
+ */
+export class BufferedWriter {
   private parts: (string | Uint8Array)[] = [];
   private bytes = 0;
 
@@ -30,13 +34,13 @@ export class BufferedFile {
   ) {}
 
   /** Opens `path` for appending (created 0644 if missing). */
-  static append(path: string): BufferedFile {
-    return new BufferedFile(fs.openSync(path, 'a', 0o644), true);
+  static append(path: string): BufferedWriter {
+    return new BufferedWriter(fs.openSync(path, 'a', 0o644), true);
   }
 
   /** Opens `path` truncated (created 0644 if missing). */
-  static truncate(path: string): BufferedFile {
-    return new BufferedFile(fs.openSync(path, 'w', 0o644), true);
+  static truncate(path: string): BufferedWriter {
+    return new BufferedWriter(fs.openSync(path, 'w', 0o644), true);
   }
 
   write(data: string | Uint8Array): void {

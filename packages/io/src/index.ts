@@ -1,0 +1,12 @@
+export { BufferedWriter, writeFully } from './buffered-writer.js';
+export { eachLine, LineReader } from './line-reader.js';
+export {
+  holderAlive,
+  LockFile,
+  type LockHolder,
+  parseLockHolder,
+  readLockHolder,
+  selfHolderText,
+} from './lock-file.js';
+export { progressBar } from './progress-bar.js';
+export { readRange } from './read-range.js';
