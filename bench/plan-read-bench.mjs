@@ -4,9 +4,12 @@
 // process (median of --runs), by the engine (`loadPlan`: jobs, edges, parent counts) and by the
 // monitor (`readPlan`: the header, jobs and edges handed to a sink), beside a baseline of the same
 // run: the file read in 1 MB blocks and split into lines (the floor for any line reader). Prints a
-// markdown table with seconds, peak RSS and the ratio to the baseline. Needs `pnpm exec tsc -b`.
-//   node bench/plan-read-bench.mjs [--jobs 100000] [--runs 3] [--dir DIR] [--keep]
+// markdown table with wall and CPU seconds, peak RSS and the ratios to the baseline (CPU time is
+// the steadier figure on a loaded machine). Needs `pnpm exec tsc -b`.
+//   node bench/plan-read-bench.mjs [--jobs 100000] [--runs 3] [--dir DIR] [--keep] [--before ROOT]
 // --dir: reuse the submit dir planned before in DIR (same --jobs).
+// --before ROOT: also time the readers of another built checkout (e.g. `git archive` of the commit
+// before a change, its packages built), rows marked "(before)", for a before/after in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,14 +24,18 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     child: { type: 'string' },
     plan: { type: 'string' },
+    root: { type: 'string' },
+    before: { type: 'string' },
   },
 });
 const root = new URL('..', import.meta.url).pathname;
 
 if (values.child) {
+  const from = values.root ?? root;
   const submitDir = values.plan;
   const file = join(submitDir, 'plan.yml');
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let jobs = 0;
   let edges = 0;
   if (values.child === 'lines') {
@@ -44,18 +51,20 @@ if (values.child) {
     }
     closeSync(fd);
   } else if (values.child === 'engine') {
-    const { loadPlan } = await import(join(root, 'packages/engine/dist/index.js'));
+    const { loadPlan } = await import(join(from, 'packages/engine/dist/index.js'));
     const plan = await loadPlan(submitDir);
     jobs = plan.jobs.length;
     for (const c of plan.children) edges += c.length;
   } else {
-    const { readPlan } = await import(join(root, 'packages/monitor/dist/index.js'));
+    const { readPlan } = await import(join(from, 'packages/monitor/dist/index.js'));
     readPlan(file, { header() {}, job: () => jobs++, edge: () => edges++ }, () => {
       jobs = edges = 0;
     });
   }
   const s = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ s, jobs, edges, rssMb: process.resourceUsage().maxRSS / 1024 }));
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1e6;
+  console.log(JSON.stringify({ s, cpu, jobs, edges, rssMb: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
 }
 
@@ -111,32 +120,44 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-const modes = ['lines', 'engine', 'monitor'];
-const results = Object.fromEntries(modes.map((m) => [m, []]));
+const modes = [
+  { name: 'lines', args: ['--child', 'lines'] },
+  { name: 'engine', args: ['--child', 'engine'] },
+  { name: 'monitor', args: ['--child', 'monitor'] },
+];
+if (values.before) {
+  modes.push({ name: 'engine (before)', args: ['--child', 'engine', '--root', values.before] });
+  modes.push({ name: 'monitor (before)', args: ['--child', 'monitor', '--root', values.before] });
+}
+const results = Object.fromEntries(modes.map((m) => [m.name, []]));
 for (let r = 0; r < Number(values.runs); r++) {
   for (const m of modes) {
     const p = spawnSync(
       process.execPath,
-      [new URL(import.meta.url).pathname, '--child', m, '--plan', submitDir],
+      [new URL(import.meta.url).pathname, ...m.args, '--plan', submitDir],
       {
         encoding: 'utf8',
       },
     );
-    if (p.status !== 0) throw new Error(`${m}: ${p.stderr}`);
-    results[m].push(JSON.parse(p.stdout));
-    console.error(`[bench] ${m}: ${p.stdout.trim()}`);
+    if (p.status !== 0) throw new Error(`${m.name}: ${p.stderr}`);
+    results[m.name].push(JSON.parse(p.stdout));
+    console.error(`[bench] ${m.name}: ${p.stdout.trim()}`);
   }
 }
 const base = median(results.lines.map((x) => x.s));
+const baseCpu = median(results.lines.map((x) => x.cpu));
 console.log(
   `plan.yml: ${mb.toFixed(0)} MB, ${results.engine[0].jobs} jobs, ${results.engine[0].edges} edges\n`,
 );
-console.log('| reader | s (median) | peak RSS MB | vs line split |');
-console.log('| --- | --- | --- | --- |');
+console.log('| reader | wall s (median) | vs line split | CPU s (median) | vs line split | peak RSS MB |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 for (const m of modes) {
-  const s = median(results[m].map((x) => x.s));
-  const rss = median(results[m].map((x) => x.rssMb));
-  console.log(`| ${m} | ${s.toFixed(2)} | ${rss.toFixed(0)} | ${(s / base).toFixed(2)}x |`);
+  const s = median(results[m.name].map((x) => x.s));
+  const cpu = median(results[m.name].map((x) => x.cpu));
+  const rss = median(results[m.name].map((x) => x.rssMb));
+  console.log(
+    `| ${m.name} | ${s.toFixed(2)} | ${(s / base).toFixed(2)}x | ${cpu.toFixed(2)} | ${(cpu / baseCpu).toFixed(2)}x | ${rss.toFixed(0)} |`,
+  );
 }
 if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
 else console.error(`[bench] kept ${dir}`);

@@ -188,7 +188,15 @@ export interface PlanSink {
    * read again as one YAML document.
    */
   reset(): void;
+  /**
+   * The job fields the sink uses: in the line layout the lines of other fields are skipped without
+   * parsing them (quicker); those the reader checks are always read. All fields when absent.
+   */
+  readonly fields?: ReadonlySet<string>;
 }
+
+/** The job fields every read checks. */
+const CHECKED_FIELDS = ['name', 'kind', 'site', 'command', 'retries', 'priority', 'dag'];
 
 /** How a plan.yml was read: line by line (the planner's layout) or as one YAML document. */
 export type PlanReadMode = 'lines' | 'yaml';
@@ -212,7 +220,7 @@ export function readPlanFile(file: string, sink: PlanSink): PlanReadMode {
   }
   let inLayout = true;
   try {
-    const lines = new PlanLineReader(checker(file, sink));
+    const lines = new PlanLineReader(checker(file, sink), fieldsOf(sink));
     for (let l = reader.next(); l !== undefined; l = reader.next()) {
       if (!lines.line(l, reader.lineNo)) {
         inLayout = false;
@@ -231,7 +239,7 @@ export function readPlanFile(file: string, sink: PlanSink): PlanReadMode {
 
 /** readPlanFile on text (pure; `file` names it in errors). */
 export function parsePlanText(text: string, file: string, sink: PlanSink): PlanReadMode {
-  if (readLayout(text, checker(file, sink))) return 'lines';
+  if (readLayout(text, checker(file, sink), fieldsOf(sink))) return 'lines';
   sink.reset();
   readDocument(text, file, checker(file, sink));
   return 'yaml';
@@ -250,8 +258,13 @@ export function inPlannerLayout(text: string): boolean {
   return readLayout(text, ignore);
 }
 
-function readLayout(text: string, out: RawPlanOut): boolean {
-  const reader = new PlanLineReader(out);
+/** The job fields to read for `sink`: those it uses and those every read checks. */
+function fieldsOf(sink: PlanSink): ReadonlySet<string> | undefined {
+  return sink.fields && new Set([...CHECKED_FIELDS, ...sink.fields]);
+}
+
+function readLayout(text: string, out: RawPlanOut, fields?: ReadonlySet<string>): boolean {
+  const reader = new PlanLineReader(out, fields);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (let i = 0; i < lines.length; i++) if (!reader.line(lines[i], i + 1)) return false;

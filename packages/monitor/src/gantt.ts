@@ -44,16 +44,39 @@ function clock(sec: number): string {
   return h > 0 ? `${h}:${p(m)}:${p(r)}` : `${m}:${p(r)}`;
 }
 
-interface Inst {
-  job_id: number;
-  seq: number;
-  s: number;
-  x: number | null;
-  e: number | null;
-  final: string | null;
-  /** the engine's duration of the attempt (launch to end) */
-  ld: number | null;
+/** What the chart covers: the first submit, the last end, attempts, jobs, attempts still open. */
+interface Span {
+  t0: number | null;
+  t1: number | null;
+  n: number;
+  jobs: number;
+  open: number | null;
 }
+
+/** Where everything goes: the time scale, the rows and the page. */
+interface Layout {
+  t0: number;
+  t1: number;
+  /** x of time t */
+  x: (t: number) => number;
+  grouped: boolean;
+  /** jobs per row */
+  perRow: number;
+  rows: number;
+  rowH: number;
+  /** y of the first row */
+  top: number;
+  height: number;
+}
+
+const W = 1200;
+const LEFT = 260;
+const RIGHT = 20;
+const PLOT_W = W - LEFT - RIGHT;
+/** Height of the attempts-running plot above the rows. */
+const CONC_H = 80;
+/** Buckets of the attempts-running plot. */
+const B = 400;
 
 /**
  * A Gantt chart of the job attempts as SVG, written in pieces through `write`: one row per job
@@ -68,41 +91,68 @@ export function renderGantt(
   write: (s: string) => void,
   now = Date.now() / 1000,
 ): void {
-  const span = db
-    .prepare(
-      `SELECT min(submit_time) AS t0, max(coalesce(record_start + record_duration, end_time, state_time)) AS t1, count(*) AS n,
-         count(DISTINCT job_id) AS jobs, sum(end_time IS NULL AND final IS NULL) AS open
-       FROM job_instance WHERE submit_time IS NOT NULL`,
-    )
-    .get() as { t0: number | null; t1: number | null; n: number; jobs: number; open: number | null };
-  const W = 1200;
-  const left = 260;
-  const right = 20;
-  const plotW = W - left - right;
+  const span = querySpan(db);
   if (span.t0 === null || span.n === 0) {
     write(
       `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="80" font-family="sans-serif" font-size="12"><text x="10" y="40">${esc(title)}: no job has run yet</text></svg>\n`,
     );
     return;
   }
-  const t0 = span.t0;
+  const L = layoutOf(span, span.t0, now);
+  writeHeading(L, span, title, write);
+  const jobs = jobRows(db, L);
+  const running = new RunningCount(L.t0, L.t1);
+  write('<g>\n');
+  const groups = writeAttempts(db, L, jobs.rowOf, jobs.names, running, write);
+  if (groups) writeGroups(L, groups, write);
+  write('</g>\n');
+  writeRowLabels(L, span.jobs, jobs.names, write);
+  writeRunningPlot(L, running, write);
+  writeTimeAxis(L, write);
+  write('</svg>\n');
+}
+
+function querySpan(db: Db): Span {
+  return db
+    .prepare(
+      `SELECT min(submit_time) AS t0, max(coalesce(record_start + record_duration, end_time, state_time)) AS t1, count(*) AS n,
+         count(DISTINCT job_id) AS jobs, sum(end_time IS NULL AND final IS NULL) AS open
+       FROM job_instance WHERE submit_time IS NOT NULL`,
+    )
+    .get() as Span;
+}
+
+/** The time scale (to `now` while attempts are open) and the rows: one per job, or per group. */
+function layoutOf(span: Span, t0: number, now: number): Layout {
   const t1 = Math.max(t0 + 1, span.t1 ?? t0, span.open ? now : t0);
-  const x = (t: number) => left + ((t - t0) / (t1 - t0)) * plotW;
   const grouped = span.jobs > GANTT_MAX_ROWS;
   const perRow = grouped ? Math.ceil(span.jobs / GROUP_ROWS) : 1;
   const rows = Math.ceil(span.jobs / perRow);
   const rowH = grouped ? 8 : rows > 100 ? 10 : 16;
-  const concH = 80;
-  const top = 50 + concH + 30;
-  const H = top + rows * rowH + 60;
+  const top = 50 + CONC_H + 30;
+  return {
+    t0,
+    t1,
+    x: (t: number) => LEFT + ((t - t0) / (t1 - t0)) * PLOT_W,
+    grouped,
+    perRow,
+    rows,
+    rowH,
+    top,
+    height: top + rows * rowH + 60,
+  };
+}
+
+/** The svg element, the background, the title and the legend. */
+function writeHeading(L: Layout, span: Span, title: string, write: (s: string) => void): void {
+  const H = L.height;
   write(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">\n`,
   );
   write(`<rect width="${W}" height="${H}" fill="white"/>\n`);
   write(
-    `<text x="10" y="20" font-size="15" font-weight="bold">${esc(title)}: ${span.n} job attempts of ${span.jobs} jobs${grouped ? ` (${perRow} jobs per row)` : ''}</text>\n`,
+    `<text x="10" y="20" font-size="15" font-weight="bold">${esc(title)}: ${span.n} job attempts of ${span.jobs} jobs${L.grouped ? ` (${L.perRow} jobs per row)` : ''}</text>\n`,
   );
-  // legend
   let lx = 10;
   for (const [name, color] of Object.entries(COLORS)) {
     write(
@@ -110,9 +160,12 @@ export function renderGantt(
     );
     lx += 90;
   }
-  // job order: first submit
-  const order = new Map<number, number>();
-  const labels: string[] = [];
+}
+
+/** Each job's row, in order of first submit; the job names when there is a row per job. */
+function jobRows(db: Db, L: Layout): { rowOf: Map<number, number>; names: string[] } {
+  const rowOf = new Map<number, number>();
+  const names: string[] = [];
   let k = 0;
   for (const r of db
     .prepare(
@@ -120,36 +173,99 @@ export function renderGantt(
        WHERE ji.submit_time IS NOT NULL GROUP BY j.job_id ORDER BY min(ji.submit_time), j.exec_job_id`,
     )
     .iterate() as IterableIterator<{ id: number; name: string }>) {
-    order.set(r.id, Math.floor(k / perRow));
-    if (!grouped) labels.push(r.name);
+    rowOf.set(r.id, Math.floor(k / L.perRow));
+    if (!L.grouped) names.push(r.name);
     k++;
   }
-  // bars, and the running count over time (difference arrays over B buckets)
-  const B = 400;
-  const running = new Float64Array(B + 1);
-  let prevJob = -1;
-  let prevEnd = Number.NEGATIVE_INFINITY;
-  // the average number of attempts running in each of B intervals: whole intervals through a
-  // difference array, the partly covered first and last ones directly (O(attempts + B))
-  const partial = new Float64Array(B + 1);
-  const unit = (t: number) => Math.min(B, Math.max(0, ((t - t0) / (t1 - t0)) * B));
-  const cover = (a: number, b: number) => {
-    const u0 = unit(a);
-    const u1 = unit(Math.max(a, b));
+  return { rowOf, names };
+}
+
+/**
+ * The average number of attempts running in each of B intervals: whole intervals through a
+ * difference array, the partly covered first and last ones directly (O(attempts + B)).
+ */
+class RunningCount {
+  private readonly whole = new Float64Array(B + 1);
+  private readonly partial = new Float64Array(B + 1);
+
+  constructor(
+    private readonly t0: number,
+    private readonly t1: number,
+  ) {}
+
+  private unit(t: number): number {
+    return Math.min(B, Math.max(0, ((t - this.t0) / (this.t1 - this.t0)) * B));
+  }
+
+  /** One attempt running from a to b. */
+  cover(a: number, b: number): void {
+    const u0 = this.unit(a);
+    const u1 = this.unit(Math.max(a, b));
     const k0 = Math.floor(u0);
     const k1 = Math.floor(u1);
     if (k0 === k1) {
-      partial[k0] += u1 - u0;
+      this.partial[k0] += u1 - u0;
       return;
     }
-    partial[k0] += k0 + 1 - u0;
-    partial[k1] += u1 - k1;
-    running[k0 + 1] += 1;
-    running[k1] -= 1;
-  };
-  const groupSpan = grouped ? new Float64Array(rows * 2).fill(Number.NaN) : undefined;
-  const groupCounts = grouped ? new Int32Array(rows * 3) : undefined; // attempts, failed, retries
-  write('<g>\n');
+    this.partial[k0] += k0 + 1 - u0;
+    this.partial[k1] += u1 - k1;
+    this.whole[k0 + 1] += 1;
+    this.whole[k1] -= 1;
+  }
+
+  /** The mean per bucket. */
+  series(): number[] {
+    let cur = 0;
+    const pts: number[] = [];
+    for (let b = 0; b < B; b++) {
+      cur += this.whole[b];
+      pts.push(cur + this.partial[b]);
+    }
+    return pts;
+  }
+}
+
+/** Per group row: the span of its attempts and their counts (attempts, failed, retries). */
+interface Groups {
+  span: Float64Array;
+  counts: Int32Array;
+}
+
+interface Inst {
+  job_id: number;
+  seq: number;
+  s: number;
+  x: number | null;
+  e: number | null;
+  final: string | null;
+  /** the engine's duration of the attempt (launch to end) */
+  ld: number | null;
+}
+
+type Outcome = Exclude<keyof typeof COLORS, 'queued'>;
+
+function outcomeOf(final: string | null): Outcome {
+  if (final === 'success' || final === 'evicted' || final === 'aborted') return final;
+  return final === 'failure' ? 'failure' : 'running';
+}
+
+/**
+ * Every attempt, counted in `running`; with a row per job drawn as its bars (queued, then ran),
+ * else summed into the groups returned.
+ */
+function writeAttempts(
+  db: Db,
+  L: Layout,
+  rowOf: Map<number, number>,
+  names: string[],
+  running: RunningCount,
+  write: (s: string) => void,
+): Groups | undefined {
+  const groups = L.grouped
+    ? { span: new Float64Array(L.rows * 2).fill(Number.NaN), counts: new Int32Array(L.rows * 3) }
+    : undefined;
+  let prevJob = -1;
+  let prevEnd = Number.NEGATIVE_INFINITY;
   for (const i of db
     .prepare(
       `SELECT job_id, job_submit_seq AS seq, submit_time AS s, coalesce(record_start, execute_time) AS x,
@@ -158,8 +274,8 @@ export function renderGantt(
        FROM job_instance WHERE submit_time IS NOT NULL ORDER BY job_id, job_submit_seq`,
     )
     .iterate() as IterableIterator<Inst>) {
-    const row = order.get(i.job_id) ?? 0;
-    const end = i.e ?? t1;
+    const row = rowOf.get(i.job_id) ?? 0;
+    const end = i.e ?? L.t1;
     const start = Math.max(i.s, i.x ?? i.s);
     // jobstate.log times are whole seconds: the launch is the end less the engine's duration
     // when both are known; never before the job's previous attempt ended
@@ -170,99 +286,116 @@ export function renderGantt(
     const launched = i.e !== null && i.ld !== null ? i.e - i.ld : i.s;
     const queuedFrom = Math.min(start, Math.max(i.s, prevEnd, launched));
     prevEnd = end;
-    const bad = i.final === 'failure';
-    cover(start, end);
-    const outcome =
-      i.final === 'success' || i.final === 'evicted' || i.final === 'aborted'
-        ? i.final
-        : bad
-          ? 'failure'
-          : 'running';
-    if (groupSpan && groupCounts) {
-      const a = groupSpan[row * 2];
-      groupSpan[row * 2] = Number.isNaN(a) ? i.s : Math.min(a, i.s);
-      const b = groupSpan[row * 2 + 1];
-      groupSpan[row * 2 + 1] = Number.isNaN(b) ? end : Math.max(b, end);
-      groupCounts[row * 3]++;
-      if (bad) groupCounts[row * 3 + 1]++;
-      if (i.seq > 1) groupCounts[row * 3 + 2]++;
-      continue;
-    }
-    const y = top + row * rowH + 2;
-    const h = rowH - 4;
-    const queued = start - queuedFrom;
-    if (x(start) - x(queuedFrom) >= 1)
-      write(
-        `<rect x="${px(x(queuedFrom))}" y="${y}" width="${px(Math.max(0.5, x(start) - x(queuedFrom)))}" height="${h}" fill="${COLORS.queued}"/>`,
-      );
+    running.cover(start, end);
+    const outcome = outcomeOf(i.final);
+    if (groups) addToGroup(groups, row, i, end);
+    else writeAttemptBar(L, row, names[row], i.seq, outcome, queuedFrom, start, end, write);
+  }
+  return groups;
+}
+
+function addToGroup(g: Groups, row: number, i: Inst, end: number): void {
+  const a = g.span[row * 2];
+  g.span[row * 2] = Number.isNaN(a) ? i.s : Math.min(a, i.s);
+  const b = g.span[row * 2 + 1];
+  g.span[row * 2 + 1] = Number.isNaN(b) ? end : Math.max(b, end);
+  g.counts[row * 3]++;
+  if (i.final === 'failure') g.counts[row * 3 + 1]++;
+  if (i.seq > 1) g.counts[row * 3 + 2]++;
+}
+
+/** One attempt: a grey queue segment (when a pixel or more), then its bar with a tooltip. */
+function writeAttemptBar(
+  L: Layout,
+  row: number,
+  name: string | undefined,
+  seq: number,
+  outcome: Outcome,
+  queuedFrom: number,
+  start: number,
+  end: number,
+  write: (s: string) => void,
+): void {
+  const { x } = L;
+  const y = L.top + row * L.rowH + 2;
+  const h = L.rowH - 4;
+  const queued = start - queuedFrom;
+  if (x(start) - x(queuedFrom) >= 1)
     write(
-      `<rect x="${px(x(start))}" y="${y}" width="${px(Math.max(1, x(end) - x(start)))}" height="${h}" fill="${COLORS[outcome]}" stroke="white" stroke-width="0.5"><title>${esc(labels[row] ?? '')} try ${i.seq}: ${outcome}, ran ${spanText(end - start)}${queued > 0 ? `, queued ${spanText(queued)}` : ''}</title></rect>\n`,
+      `<rect x="${px(x(queuedFrom))}" y="${y}" width="${px(Math.max(0.5, x(start) - x(queuedFrom)))}" height="${h}" fill="${COLORS.queued}"/>`,
+    );
+  write(
+    `<rect x="${px(x(start))}" y="${y}" width="${px(Math.max(1, x(end) - x(start)))}" height="${h}" fill="${COLORS[outcome]}" stroke="white" stroke-width="0.5"><title>${esc(name ?? '')} try ${seq}: ${outcome}, ran ${spanText(end - start)}${queued > 0 ? `, queued ${spanText(queued)}` : ''}</title></rect>\n`,
+  );
+}
+
+/** One bar per group row: the span of its attempts, red when any failed. */
+function writeGroups(L: Layout, g: Groups, write: (s: string) => void): void {
+  const { x } = L;
+  for (let r = 0; r < L.rows; r++) {
+    const a = g.span[r * 2];
+    if (Number.isNaN(a)) continue;
+    const b = g.span[r * 2 + 1];
+    const y = L.top + r * L.rowH + 1;
+    const failed = g.counts[r * 3 + 1];
+    write(
+      `<rect x="${px(x(a))}" y="${y}" width="${px(Math.max(1, x(b) - x(a)))}" height="${L.rowH - 2}" fill="${failed ? COLORS.failure : COLORS.success}"><title>jobs ${r * L.perRow + 1}-${(r + 1) * L.perRow}: ${g.counts[r * 3]} attempts, ${failed} failed, ${g.counts[r * 3 + 2]} retries</title></rect>\n`,
     );
   }
-  if (groupSpan && groupCounts) {
-    for (let r = 0; r < rows; r++) {
-      const a = groupSpan[r * 2];
-      if (Number.isNaN(a)) continue;
-      const b = groupSpan[r * 2 + 1];
-      const y = top + r * rowH + 1;
-      const failed = groupCounts[r * 3 + 1];
-      write(
-        `<rect x="${px(x(a))}" y="${y}" width="${px(Math.max(1, x(b) - x(a)))}" height="${rowH - 2}" fill="${failed ? COLORS.failure : COLORS.success}"><title>jobs ${r * perRow + 1}-${(r + 1) * perRow}: ${groupCounts[r * 3]} attempts, ${failed} failed, ${groupCounts[r * 3 + 2]} retries</title></rect>\n`,
-      );
-    }
-  }
-  write('</g>\n');
-  // row labels
-  // labels at least 12 px apart
-  const labelEvery = Math.ceil(12 / rowH);
-  for (let r = 0; r < rows; r += labelEvery) {
-    const text = grouped ? `jobs ${r * perRow + 1}-${Math.min(span.jobs, (r + 1) * perRow)}` : labels[r];
+}
+
+/** Row labels, at least 12 px apart: job names, or `jobs A-B` for groups. */
+function writeRowLabels(L: Layout, jobs: number, names: string[], write: (s: string) => void): void {
+  const labelEvery = Math.ceil(12 / L.rowH);
+  for (let r = 0; r < L.rows; r += labelEvery) {
+    const text = L.grouped ? `jobs ${r * L.perRow + 1}-${Math.min(jobs, (r + 1) * L.perRow)}` : names[r];
     const t = text.length > 38 ? `${text.slice(0, 36)}..` : text;
     write(
-      `<text x="${left - 6}" y="${top + r * rowH + rowH - 3}" text-anchor="end" font-size="${Math.min(11, rowH * labelEvery - 3)}">${esc(t)}</text>\n`,
+      `<text x="${LEFT - 6}" y="${L.top + r * L.rowH + L.rowH - 3}" text-anchor="end" font-size="${Math.min(11, L.rowH * labelEvery - 3)}">${esc(t)}</text>\n`,
     );
   }
-  // attempts running over time: a step area with its own small axis (0 and the peak)
-  let cur = 0;
-  const pts: number[] = [];
+}
+
+/** Attempts running over time: a step area with its own small axis (0 and the peak). */
+function writeRunningPlot(L: Layout, running: RunningCount, write: (s: string) => void): void {
+  const pts = running.series();
   let peak = 1;
-  for (let b = 0; b < B; b++) {
-    cur += running[b];
-    const v = cur + partial[b];
-    pts.push(v);
-    peak = Math.max(peak, v);
-  }
+  for (const v of pts) peak = Math.max(peak, v);
   peak = Math.ceil(peak * 10) / 10;
-  const cy = 50 + concH;
-  const yOf = (v: number) => cy - (v / peak) * (concH - 10);
-  let d = `M${left},${cy}`;
+  const cy = 50 + CONC_H;
+  const yOf = (v: number) => cy - (v / peak) * (CONC_H - 10);
+  let d = `M${LEFT},${cy}`;
   pts.forEach((v, b) => {
-    d += ` L${px(left + (b / B) * plotW)},${px(yOf(v))} L${px(left + ((b + 1) / B) * plotW)},${px(yOf(v))}`;
+    d += ` L${px(LEFT + (b / B) * PLOT_W)},${px(yOf(v))} L${px(LEFT + ((b + 1) / B) * PLOT_W)},${px(yOf(v))}`;
   });
-  d += ` L${left + plotW},${cy} Z`;
+  d += ` L${LEFT + PLOT_W},${cy} Z`;
   write(`<path d="${d}" fill="${CURVE}" fill-opacity="0.35" stroke="${CURVE}" stroke-width="1"/>\n`);
   write(
-    `<line x1="${left}" y1="${cy}" x2="${left + plotW}" y2="${cy}" stroke="#555"/><line x1="${left}" y1="${px(yOf(peak))}" x2="${left + plotW}" y2="${px(yOf(peak))}" stroke="#555" stroke-dasharray="3,3" stroke-opacity="0.5"/>\n`,
+    `<line x1="${LEFT}" y1="${cy}" x2="${LEFT + PLOT_W}" y2="${cy}" stroke="#555"/><line x1="${LEFT}" y1="${px(yOf(peak))}" x2="${LEFT + PLOT_W}" y2="${px(yOf(peak))}" stroke="#555" stroke-dasharray="3,3" stroke-opacity="0.5"/>\n`,
   );
-  write(`<text x="${left - 6}" y="${px(yOf(peak) + 4)}" text-anchor="end">${peak}</text>`);
-  write(`<text x="${left - 6}" y="${cy + 4}" text-anchor="end">0</text>`);
-  write(`<text x="${left - 30}" y="${px(cy - concH / 2 - 3)}" text-anchor="end">attempts running</text>`);
+  write(`<text x="${LEFT - 6}" y="${px(yOf(peak) + 4)}" text-anchor="end">${peak}</text>`);
+  write(`<text x="${LEFT - 6}" y="${cy + 4}" text-anchor="end">0</text>`);
+  write(`<text x="${LEFT - 30}" y="${px(cy - CONC_H / 2 - 3)}" text-anchor="end">attempts running</text>`);
   write(
-    `<text x="${left - 30}" y="${px(cy - concH / 2 + 10)}" text-anchor="end" font-size="9">(mean per ${spanText((t1 - t0) / B)})</text>\n`,
+    `<text x="${LEFT - 30}" y="${px(cy - CONC_H / 2 + 10)}" text-anchor="end" font-size="9">(mean per ${spanText((L.t1 - L.t0) / B)})</text>\n`,
   );
-  // time axis
+}
+
+/** The time axis under the rows, with grid lines up through the running plot. */
+function writeTimeAxis(L: Layout, write: (s: string) => void): void {
+  const { t0, t1, x } = L;
+  const cy = 50 + CONC_H;
   const step = niceStep(t1 - t0, 12);
-  const axisY = top + rows * rowH + 5;
-  write(`<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="black"/>\n`);
+  const axisY = L.top + L.rows * L.rowH + 5;
+  write(`<line x1="${LEFT}" y1="${axisY}" x2="${LEFT + PLOT_W}" y2="${axisY}" stroke="black"/>\n`);
   for (let t = 0; t <= t1 - t0 + 1e-9; t += step) {
     const xx = px(x(t0 + t));
     write(
-      `<line x1="${xx}" y1="${cy - concH}" x2="${xx}" y2="${axisY + 4}" stroke="#000" stroke-opacity="0.12"/>`,
+      `<line x1="${xx}" y1="${cy - CONC_H}" x2="${xx}" y2="${axisY + 4}" stroke="#000" stroke-opacity="0.12"/>`,
     );
     write(`<text x="${xx}" y="${axisY + 16}" text-anchor="middle">${clock(t)}</text>\n`);
   }
   write(
-    `<text x="${left}" y="${axisY + 34}">time since the first submit (${new Date(t0 * 1000).toISOString().replace('.000Z', 'Z')})</text>\n`,
+    `<text x="${LEFT}" y="${axisY + 34}">time since the first submit (${new Date(t0 * 1000).toISOString().replace('.000Z', 'Z')})</text>\n`,
   );
-  write('</svg>\n');
 }

@@ -10,11 +10,21 @@ export interface PlanHeader extends ModelPlanHeader {
   edgeCount: number;
 }
 
-/** One job of plan.yml (the model's), with the stampede multiplier factor. */
+/** One job of plan.yml (the model's; only the fields in USED_FIELDS are read), with the stampede multiplier factor. */
 export interface PlanJob extends ModelPlanJob {
   /** pegasus profile `cores` (the stampede multiplier factor), 1 when absent */
   cores: number;
 }
+
+/** The job fields the monitor keeps (the reader skips the others: transfers, targets, ...). */
+const USED_FIELDS: ReadonlySet<string> = new Set([
+  'transformation',
+  'id',
+  'tasks',
+  'inputs',
+  'outputs',
+  'profiles',
+]);
 
 export interface PlanSink {
   header(h: PlanHeader): void;
@@ -31,10 +41,13 @@ export interface PlanSink {
  */
 export function readPlan(path: string, sink: PlanSink, reset: () => void): 'stream' | 'yaml' {
   const mode = readPlanFile(path, {
+    fields: USED_FIELDS,
     header: (h) => sink.header({ ...h, jobCount: h.jobCount ?? 0, edgeCount: h.edgeCount ?? 0 }),
     job(j) {
       const cores = Number(j.profiles.pegasus?.cores ?? 1);
-      sink.job({ ...j, cores: Number.isFinite(cores) ? Math.max(1, cores) : 1 });
+      const job = j as PlanJob;
+      job.cores = Number.isFinite(cores) ? Math.max(1, cores) : 1;
+      sink.job(job);
     },
     edge: (parent, child) => sink.edge(parent, child),
     reset,

@@ -2,7 +2,8 @@
 // back by parseFlowValue without a general YAML parser.
 
 const PLAIN = /^[A-Za-z_/][A-Za-z0-9_./@+-]*$/;
-const RESERVED = /^(?:true|false|null|yes|no|on|off|y|n|~)$/i;
+/** Words a plain scalar must not be (YAML would read them as booleans or null). */
+export const RESERVED = /^(?:true|false|null|yes|no|on|off|y|n|~)$/i;
 
 /** A YAML scalar: plain when unambiguous, else a JSON (double-quoted YAML) string. */
 export function yamlString(s: string): string {
@@ -25,7 +26,10 @@ export function yamlFlow(v: unknown): string {
 /** Returned when a value is outside the subset yamlFlow writes (the caller falls back to `yaml`). */
 export const UNSUPPORTED: unique symbol = Symbol('unsupported');
 
-const PLAIN_CHAR = /[A-Za-z0-9_./@+-]/;
+/** PLAIN_CHAR[c]: whether char code c may be in a plain scalar (`[A-Za-z0-9_./@+-]`). */
+export const PLAIN_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./@+-')
+  PLAIN_CHAR[c.charCodeAt(0)] = 1;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
@@ -55,10 +59,10 @@ class FlowParser {
 
   value(): unknown {
     this.space();
-    const c = this.s[this.pos];
-    if (c === '[') return this.seq();
-    if (c === '{') return this.map();
-    if (c === '"') return this.quoted();
+    const c = this.s.charCodeAt(this.pos);
+    if (c === 91) return this.seq(); // [
+    if (c === 123) return this.map(); // {
+    if (c === 34) return this.quoted(); // "
     return this.scalar();
   }
 
@@ -115,7 +119,8 @@ class FlowParser {
 
   private plain(): string {
     const start = this.pos;
-    while (this.pos < this.s.length && PLAIN_CHAR.test(this.s[this.pos])) this.pos++;
+    const s = this.s;
+    while (this.pos < s.length && PLAIN_CHAR[s.charCodeAt(this.pos)] === 1) this.pos++;
     if (this.pos === start) throw new Error('expected a value');
     return this.s.slice(start, this.pos);
   }
@@ -125,7 +130,8 @@ class FlowParser {
     if (word === 'true') return true;
     if (word === 'false') return false;
     if (word === 'null' || word === '~') return null;
-    if (NUMBER.test(word)) return Number(word);
+    const c = word.charCodeAt(0);
+    if (((c >= 48 && c <= 57) || c === 45) && NUMBER.test(word)) return Number(word);
     return word;
   }
 }

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { parseFlowValue, UNSUPPORTED } from './flow-value.js';
+import { PLAIN_CHAR, parseFlowValue, RESERVED, UNSUPPORTED } from './flow-value.js';
 
 /** What the line reader hands over, in file order, before any validation. */
 export interface RawPlanOut {
@@ -28,14 +28,20 @@ export class PlanLineReader {
   private jobLine = 0;
   private list: unknown[] | undefined;
 
-  constructor(private readonly out: RawPlanOut) {}
+  /** `fields`: the job fields to read (the lines of others are skipped unparsed); all when absent */
+  constructor(
+    private readonly out: RawPlanOut,
+    private readonly fields?: ReadonlySet<string>,
+  ) {}
 
   line(text: string, no: number): boolean {
-    if (text.length === 0 || text[0] === '#' || text.trim() === '') return true;
+    if (text.length === 0 || text[0] === '#') return true;
+    // a blank line (the writer's lines never end in a space)
+    if (text.charCodeAt(text.length - 1) === 32 && text.trim() === '') return true;
     if (text[0] !== ' ') return this.top(text, no);
     if (this.section === 'edges') {
       if (!text.startsWith('  - ')) return false;
-      this.out.edge(this.value(text.slice(4), no), no);
+      this.out.edge(plainPair(text) ?? this.value(text.slice(4), no), no);
       return true;
     }
     if (this.section !== 'jobs') return false;
@@ -51,13 +57,15 @@ export class PlanLineReader {
     if (!this.job) return false;
     if (text.startsWith('      - ')) {
       if (!this.list) return false;
-      this.list.push(this.value(text.slice(8), no));
+      if (this.list !== SKIPPED) this.list.push(this.value(text.slice(8), no));
       return true;
     }
     if (!text.startsWith('    ') || text[4] === ' ') return false;
     const kv = keyValue(text.slice(4));
     if (!kv) return false;
-    if (kv[1] === '') {
+    if (this.fields && !this.fields.has(kv[0])) {
+      this.list = SKIPPED;
+    } else if (kv[1] === '') {
       this.list = [];
       this.job[kv[0]] = this.list;
     } else {
@@ -113,8 +121,40 @@ export class PlanLineReader {
   }
 }
 
-/** `key: value` (value may be empty); undefined when the line is not one. */
+/** The items of a skipped field's block list go nowhere. */
+const SKIPPED: unknown[] = [];
+
+/** `  - [a, b]` with two plain words that are not numbers (most edges): [a, b]; else undefined. */
+function plainPair(text: string): [string, string] | undefined {
+  if (text.charCodeAt(4) !== 91 || text.charCodeAt(text.length - 1) !== 93) return undefined; // [ ]
+  const comma = text.indexOf(', ', 5);
+  if (comma < 0) return undefined;
+  const a = text.slice(5, comma);
+  const b = text.slice(comma + 2, text.length - 1);
+  return isWord(a) && isWord(b) ? [a, b] : undefined;
+}
+
+/** A plain scalar that reads as a string: plain characters, starting with a letter, `_` or `/`. */
+function isWord(s: string): boolean {
+  const c0 = s.charCodeAt(0);
+  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47)) return false;
+  for (let i = 1; i < s.length; i++) if (PLAIN_CHAR[s.charCodeAt(i)] !== 1) return false;
+  return !RESERVED.test(s);
+}
+
+/** KEY_CHAR[c]: whether char code c may be in a key (`[A-Za-z0-9_.-]`, first `[A-Za-z_]`). */
+const KEY_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-')
+  KEY_CHAR[c.charCodeAt(0)] = 1;
+
+/** `key: value` (value may be empty, trimmed); undefined when the line is not one. */
 function keyValue(text: string): [string, string] | undefined {
-  const m = /^([A-Za-z_][A-Za-z0-9_.-]*):(?: (.*))?$/.exec(text);
-  return m ? [m[1], (m[2] ?? '').trim()] : undefined;
+  const c0 = text.charCodeAt(0);
+  if (KEY_CHAR[c0] !== 1 || c0 < 65) return undefined; // a letter or _ first
+  let i = 1;
+  while (i < text.length && KEY_CHAR[text.charCodeAt(i)] === 1) i++;
+  if (text.charCodeAt(i) !== 58) return undefined; // ':'
+  if (i + 1 === text.length) return [text.slice(0, i), ''];
+  if (text.charCodeAt(i + 1) !== 32) return undefined;
+  return [text.slice(0, i), text.slice(i + 2).trim()];
 }
