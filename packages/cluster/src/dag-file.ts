@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { type Dag, DagBuilder, type Forward } from './dag.js';
+import { annotationLine, edgeLine, isTaskOption, parseAnnotation, taskLine } from './dag-format.js';
 import { DagError, UserError } from './errors.js';
 import { quoteArg, splitArgs } from './split-args.js';
 
@@ -85,19 +86,7 @@ class DagParser {
     };
     while (k < args.length && args[k].charCodeAt(0) === 0x2d /* - */) {
       const opt = args[k++];
-      const known =
-        opt === '-m' ||
-        opt === '--request-memory' ||
-        opt === '-c' ||
-        opt === '--request-cpus' ||
-        opt === '-t' ||
-        opt === '--tries' ||
-        opt === '-p' ||
-        opt === '--priority' ||
-        opt === '-f' ||
-        opt === '--pipe-forward' ||
-        opt === '-F' ||
-        opt === '--file-forward';
+      const known = isTaskOption(opt);
       if (!known) {
         err(
           `unknown option ${opt} (expected -m/--request-memory, -c/--request-cpus, -t/--tries, -p/--priority, -f/--pipe-forward or -F/--file-forward before the executable)`,
@@ -207,12 +196,12 @@ class DagParser {
   }
 
   private annotation(line: string, lineNo: number): void {
-    const f = fields(line);
-    if (f[0] !== '#@' || f.length < 4) {
+    const a = parseAnnotation(line);
+    if (!a) {
       this.builder.issue(lineNo, 'invalid #@ annotation (expected "#@ TASKID TRANSFORMATION DAXID")');
       return;
     }
-    this.pegasusId = f[1];
+    this.pegasusId = a.taskId;
   }
 
   finish(): Dag {
@@ -338,24 +327,28 @@ export function formatDag(dag: Dag, opts: FormatDagOptions = {}): string {
   const out: string[] = [];
   for (let i = 0; i < dag.size; i++) {
     const id = dag.pegasusId(i);
-    if (id !== undefined) out.push(`#@ ${id} - -`);
-    let l = `TASK ${dag.names[i]}`;
-    if (dag.memory[i] !== 0) l += ` -m ${dag.memory[i]}`;
-    if (dag.cpus[i] !== 1) l += ` -c ${dag.cpus[i]}`;
-    if (dag.tries[i] !== defTries) l += ` -t ${dag.tries[i]}`;
-    if (dag.priority[i] !== 0) l += ` -p ${dag.priority[i]}`;
-    for (const [a, b] of dag.pipeForwards(i)) l += ` -f ${quoteArg(`${a}=${b}`)}`;
-    for (const [a, b] of dag.fileForwards(i)) l += ` -F ${quoteArg(`${a}=${b}`)}`;
-    for (const a of dag.argv[i]) {
-      if (a.includes('\n')) throw new UserError(`task ${dag.names[i]}: an argument contains a newline`);
-      l += ` ${quoteArg(a)}`;
+    if (id !== undefined) out.push(annotationLine(id, '-', '-'));
+    try {
+      out.push(
+        taskLine({
+          name: dag.names[i],
+          memory: dag.memory[i] !== 0 ? dag.memory[i] : undefined,
+          cpus: dag.cpus[i] !== 1 ? dag.cpus[i] : undefined,
+          tries: dag.tries[i] !== defTries ? dag.tries[i] : undefined,
+          priority: dag.priority[i] !== 0 ? dag.priority[i] : undefined,
+          pipeForwards: dag.pipeForwards(i),
+          fileForwards: dag.fileForwards(i),
+          argv: dag.argv[i],
+        }),
+      );
+    } catch (e) {
+      throw new UserError((e as Error).message);
     }
-    out.push(l);
   }
   if (dag.edgeCount > 0) out.push('');
   for (let p = 0; p < dag.size; p++) {
     for (let k = dag.childOffsets[p]; k < dag.childOffsets[p + 1]; k++) {
-      out.push(`EDGE ${dag.names[p]} ${dag.names[dag.childIndex[k]]}`);
+      out.push(edgeLine(dag.names[p], dag.names[dag.childIndex[k]]));
     }
   }
   out.push('');

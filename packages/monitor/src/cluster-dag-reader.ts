@@ -1,3 +1,4 @@
+import { parseAnnotation, parseTaskLine, quoteArg } from '@pegasus-ts/cluster/dag-format';
 import { LineReader } from '@pegasus-ts/io';
 
 /** One task of a cluster .dag file, as the monitor keeps it. */
@@ -10,15 +11,14 @@ export interface ClusterDagTask {
   abstractId: string;
   /** `#@ N TR ID` transformation, else '' */
   transformation: string;
-  /** the command (executable and arguments, as written in the .dag) */
+  /** the command: executable and arguments, quoted as in a .dag file (the options left out) */
   command: string;
 }
 
-const TASK_OPTIONS = /^(?:(?:-[mctp]|--(?:request-memory|request-cpus|tries|priority))\s+\S+\s+)*/;
-
 /**
  * Streams the tasks of a PMC-format .dag file (flat memory): TASK lines with the `#@ N TR ID`
- * annotation before them. Returns the number of tasks, or -1 when the file does not exist.
+ * annotation before them, read with the cluster runner's own line definitions (every option,
+ * -f/-F included, is told from the command). Returns the number of tasks, or -1 when the file does not exist.
  */
 export function readClusterDag(path: string, onTask: (t: ClusterDagTask) => void): number {
   let reader: LineReader;
@@ -29,25 +29,21 @@ export function readClusterDag(path: string, onTask: (t: ClusterDagTask) => void
   }
   let count = 0;
   try {
-    let ann: string[] | undefined;
+    let ann: ReturnType<typeof parseAnnotation>;
     for (let line = reader.next(); line !== undefined; line = reader.next()) {
       if (line.startsWith('#@ ')) {
-        ann = line.split(/\s+/);
+        ann = parseAnnotation(line);
         continue;
       }
-      if (!line.startsWith('TASK ')) continue;
-      const rest = line.slice(5).trimStart();
-      const sp = rest.search(/\s/);
-      const name = sp < 0 ? rest : rest.slice(0, sp);
-      const tail = sp < 0 ? '' : rest.slice(sp).trim();
-      const command = tail.replace(TASK_OPTIONS, '');
+      const task = parseTaskLine(line);
+      if (!task) continue;
       count++;
       onTask({
         index: count,
-        name,
-        abstractId: ann && ann.length >= 4 ? ann[3] : name,
-        transformation: ann && ann.length >= 4 ? ann[2] : '',
-        command,
+        name: task.name,
+        abstractId: ann?.daxId ?? task.name,
+        transformation: ann?.transformation ?? '',
+        command: task.argv.map(quoteArg).join(' '),
       });
       ann = undefined;
     }

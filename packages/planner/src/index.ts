@@ -1,6 +1,6 @@
 // @pegasus-ts/planner: pegasus-plan as a pipeline of small passes, and the emitters of the submit dir.
 export { type Braindump, emitBraindump } from './emit/braindump.js';
-export { clusterDagText, emitClusterDag, quotePmcArg, taskOptions } from './emit/cluster-dag.js';
+export { clusterDagText, emitClusterDag, taskOptions } from './emit/cluster-dag.js';
 export { emitPlanYml } from './emit/plan-yml.js';
 export { jobPriorities } from './emit/priorities.js';
 export {

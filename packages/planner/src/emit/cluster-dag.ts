@@ -1,14 +1,7 @@
+import { annotationLine, edgeLine, type TaskLineFields, taskLine } from '@pegasus-ts/cluster/dag-format';
 import { getProfile, type Profiles } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import type { ExecJob } from '../executable-workflow.js';
-
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** Quotes one argument for the cluster runner's PMC-style splitter (no shell). */
-export function quotePmcArg(a: string): string {
-  if (SAFE.test(a)) return a;
-  return `'${a.replace(/[\\'"]/g, (c) => `\\${c}`)}'`;
-}
 
 function numberProfile(
   p: Profiles,
@@ -28,10 +21,9 @@ function numberProfile(
   return undefined;
 }
 
-/** The PMC options of one task: `-m MB -c CPUS -t TRIES -p PRIO` from its profiles. */
-export function taskOptions(t: ExecJob): string {
+/** The PMC options of one task (`-m MB -c CPUS -t TRIES -p PRIO` and extra) from its profiles. */
+export function taskOptions(t: ExecJob): Omit<TaskLineFields, 'name' | 'argv'> {
   const p = t.profiles;
-  let s = '';
   const mem = numberProfile(
     p,
     [
@@ -42,7 +34,6 @@ export function taskOptions(t: ExecJob): string {
     'a number of MB >= 0',
     t.name,
   );
-  if (mem !== undefined) s += ` -m ${Math.ceil(mem)}`;
   const cpus = numberProfile(
     p,
     [
@@ -53,24 +44,27 @@ export function taskOptions(t: ExecJob): string {
     'a number of CPUs >= 0',
     t.name,
   );
-  if (cpus !== undefined) s += ` -c ${Math.ceil(cpus)}`;
-  s += ` -t ${t.retries + 1}`;
   const prio = getProfile(p, 'pegasus', 'pmc_priority') ?? getProfile(p, 'condor', 'priority');
+  let priority: number | undefined;
   if (prio !== undefined) {
-    const n = Number(prio);
-    if (!Number.isInteger(n))
+    priority = Number(prio);
+    if (!Number.isInteger(priority))
       throw new PlanError(`job "${t.name}": pmc_priority is "${prio}" (expected an integer)`);
-    s += ` -p ${n}`;
   }
   const extra = getProfile(p, 'pegasus', 'pmc_task_arguments');
-  if (extra !== undefined && String(extra).trim() !== '') s += ` ${String(extra).trim()}`;
-  return s;
+  return {
+    memory: mem === undefined ? undefined : Math.ceil(mem),
+    cpus: cpus === undefined ? undefined : Math.ceil(cpus),
+    tries: t.retries + 1,
+    priority,
+    extra: extra === undefined ? undefined : String(extra),
+  };
 }
 
 /**
- * The PMC-format .dag text of a cluster job: per task a `#@ N TRANSFORMATION ABSTRACT-ID`
- * annotation and `TASK ID [-m MB] [-c CPUS] -t TRIES [-p PRIO] EXECUTABLE ARGS...`, then one
- * `EDGE PARENT CHILD` per edge between tasks. Calls `write` with pieces (streams big clusters).
+ * The PMC-format .dag text of a cluster job (the lines: @pegasus-ts/cluster/dag-format): per task
+ * a `#@ N TRANSFORMATION ABSTRACT-ID` annotation and `TASK ID [-m MB] [-c CPUS] -t TRIES [-p PRIO]
+ * EXECUTABLE ARGS...`, then one `EDGE PARENT CHILD` per edge between tasks. Calls `write` with pieces (streams big clusters).
  */
 export function emitClusterDag(job: ExecJob, write: (s: string) => void): void {
   const tasks = job.tasks ?? [];
@@ -79,11 +73,15 @@ export function emitClusterDag(job: ExecJob, write: (s: string) => void): void {
   );
   for (let k = 0; k < tasks.length; k++) {
     const t = tasks[k];
-    let line = `#@ ${k + 1} ${t.transformation} ${t.abstractId ?? t.name}\nTASK ${t.name}${taskOptions(t)}`;
-    for (const a of t.argv) line += ` ${quotePmcArg(a)}`;
-    write(`${line}\n`);
+    let line: string;
+    try {
+      line = taskLine({ name: t.name, ...taskOptions(t), argv: t.argv });
+    } catch (e) {
+      throw new PlanError((e as Error).message);
+    }
+    write(`${annotationLine(k + 1, t.transformation, t.abstractId ?? t.name)}\n${line}\n`);
   }
-  for (const [a, b] of job.taskEdges ?? []) write(`EDGE ${tasks[a].name} ${tasks[b].name}\n`);
+  for (const [a, b] of job.taskEdges ?? []) write(`${edgeLine(tasks[a].name, tasks[b].name)}\n`);
 }
 
 /** The .dag text as one string (small clusters, tests). */
