@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { exitCodeOfWaitStatus } from '@pegasus-ts/kickstart/wait-status';
 
 /**
  * The exit code kickstart reported for its main job in an invocation record (YAML, kickstart 3.0
@@ -28,10 +29,6 @@ export function exitFromRecordText(text: string): number | undefined {
   m = /signalled_signal: (\d+)/.exec(block);
   if (m) return 128 + Number(m[1]);
   m = /raw: (-?\d+)/.exec(block);
-  if (m) {
-    const raw = Number(m[1]);
-    if (raw < 0) return 127;
-    return raw & 0x7f ? 128 + (raw & 0x7f) : raw >> 8;
-  }
+  if (m) return exitCodeOfWaitStatus(Number(m[1]));
   return undefined;
 }

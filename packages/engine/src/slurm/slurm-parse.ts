@@ -1,5 +1,6 @@
 // Pure parsing of what Slurm's client commands print (Slurm 22.05 checked, see the fixtures in
 // test/slurm-parse.test.ts): `sbatch --parsable`, `scontrol -o show job`, `squeue -h -O ...`.
+import { waitStatusParts } from '@pegasus-ts/kickstart/wait-status';
 import { SlurmError } from './slurm-error.js';
 
 /** A Slurm job state reduced to what the engine acts on. */
@@ -131,8 +132,8 @@ export function parseExitCodePair(text: string): { exitCode: number; signal: num
 export function decodeWaitStatus(text: string): { exitCode: number; signal: number } {
   const t = text.trim();
   if (!/^\d+$/.test(t)) return { exitCode: -1, signal: 0 };
-  const st = Number(t);
-  return { exitCode: (st >> 8) & 0xff, signal: st & 0x7f };
+  const { exitCode, signal } = waitStatusParts(Number(t));
+  return { exitCode, signal };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { LaunchFailureStage, LaunchStatus } from '../launcher.js';
+import { waitStatusOf, waitStatusParts } from '../wait-status.js';
 
 const signalNames: string[] = [];
 for (const [name, num] of Object.entries(constants.signals)) {
@@ -96,17 +97,10 @@ export function launchFailure(errno: number, stage: LaunchFailureStage, what: st
 
 /** Decodes a raw wait status (exit or signal; a stopped status is reported as its signal). */
 export function decodeWaitStatus(raw: number): LaunchStatus {
-  const low = raw & 0x7f;
-  if (low === 0) return { kind: 'exit', code: (raw >> 8) & 0xff };
-  if (low === 0x7f) {
-    const s = (raw >> 8) & 0xff;
-    return { kind: 'signal', signal: s, name: signalName(s), core: false };
-  }
-  return { kind: 'signal', signal: low, name: signalName(low), core: (raw & 0x80) !== 0 };
+  const p = waitStatusParts(raw);
+  if (!p.signal) return { kind: 'exit', code: p.exitCode };
+  return { kind: 'signal', signal: p.signal, name: signalName(p.signal), core: p.core };
 }
 
 /** Raw wait status for an exit code or a signal (the node launcher gets these from child_process). */
-export function encodeWaitStatus(code: number | null, signal: number | null): number {
-  if (signal) return signal & 0x7f;
-  return ((code ?? 0) & 0xff) << 8;
-}
+export const encodeWaitStatus = waitStatusOf;
