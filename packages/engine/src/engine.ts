@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadSiteCatalog, Properties } from '@pegasus-ts/model';
+import { JOBSTATE_LOG, loadSiteCatalog, Properties } from '@pegasus-ts/model';
 import {
   type Attempt,
   type AttemptResult,
@@ -177,7 +177,7 @@ export class Engine {
     try {
       mkdirSync(join(dir, 'invocations'), { recursive: true });
       mkdirSync(join(dir, 'jobs'), { recursive: true });
-      const journalPath = join(dir, 'jobstate.log');
+      const journalPath = join(dir, JOBSTATE_LOG);
       const history = readJobstate(journalPath);
       this.journal = new JobstateLog(journalPath);
       this.journal.started(process.pid);

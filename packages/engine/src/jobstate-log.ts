@@ -1,21 +1,9 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { eachLine } from '@pegasus-ts/io';
+import { type JobEvent, jobstateJobLine, jobstateWorkflowLine, parseJobstateLine } from '@pegasus-ts/model';
 
-/** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
-export type JobEvent =
-  | 'SUBMIT'
-  | 'GRID_SUBMIT'
-  | 'EXECUTE'
-  | 'JOB_TERMINATED'
-  | 'JOB_SUCCESS'
-  | 'JOB_FAILURE'
-  | 'JOB_EVICTED'
-  | 'JOB_ABORTED'
-  | 'POST_SCRIPT_STARTED'
-  | 'POST_SCRIPT_TERMINATED'
-  | 'POST_SCRIPT_SUCCESS'
-  | 'POST_SCRIPT_FAILURE';
+export type { JobEvent };
 
 /**
  * jobstate.log: one line per state change, `<epoch> <job> <EVENT> <field4> <site> <field6> <seq>`,
@@ -38,15 +26,15 @@ export class JobstateLog {
     seq: number,
     field6: string | number = '-',
   ): void {
-    this.line(`${now()} ${job} ${event} ${field4} ${site} ${field6} ${seq}\n`);
+    this.line(jobstateJobLine(now(), job, event, field4, site, seq, field6));
   }
 
   started(pid: number): void {
-    this.line(`${now()} INTERNAL *** DAGMAN_STARTED ${pid} ***\n`);
+    this.line(jobstateWorkflowLine(now(), 'DAGMAN_STARTED', pid));
   }
 
   finished(exitCode: number): void {
-    this.line(`${now()} INTERNAL *** DAGMAN_FINISHED ${exitCode} ***\n`);
+    this.line(jobstateWorkflowLine(now(), 'DAGMAN_FINISHED', exitCode));
   }
 
   close(): void {
@@ -107,22 +95,21 @@ export class JobstateReplay {
   private open = false;
 
   line(line: string): void {
-    if (line.length === 0) return;
-    const f = line.split(' ');
-    if (f[1] === 'INTERNAL') {
-      if (f[3] === 'DAGMAN_STARTED') {
+    const l = parseJobstateLine(line);
+    if (!l) return;
+    if (l.kind === 'workflow') {
+      if (l.event === 'DAGMAN_STARTED') {
         this.starts++;
         this.open = true;
-      } else if (f[3] === 'DAGMAN_FINISHED') {
+      } else if (l.event === 'DAGMAN_FINISHED') {
         this.open = false;
         for (const h of this.jobs.values()) h.failures = 0;
       }
       return;
     }
-    if (f.length < 7) return;
-    const name = f[1];
-    const event = f[2] as JobEvent;
-    const seq = Number(f[6]);
+    const name = l.job;
+    const event = l.event as JobEvent;
+    const seq = l.seq;
     let h = this.jobs.get(name);
     if (!h) {
       h = { seq: 0, failures: 0, succeeded: false };
@@ -130,7 +117,7 @@ export class JobstateReplay {
     }
     if (seq > h.seq) h.seq = seq;
     if (event === 'SUBMIT') {
-      h.attempt = { seq, site: f[4], last: event, ended: false, ok: false, submitTime: Number(f[0]) };
+      h.attempt = { seq, site: l.site, last: event, ended: false, ok: false, submitTime: l.time };
       return;
     }
     const a = h.attempt;
@@ -139,7 +126,7 @@ export class JobstateReplay {
     switch (event) {
       case 'GRID_SUBMIT':
       case 'EXECUTE':
-        if (f[3] !== '-') a.schedId = f[3];
+        if (l.field4 !== '-') a.schedId = l.field4;
         break;
       case 'POST_SCRIPT_SUCCESS':
         a.ended = true;

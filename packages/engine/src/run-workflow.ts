@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { JOBSTATE_LOG } from '@pegasus-ts/model';
 import { attemptPaths } from './backend.js';
 import { Engine, type EngineOptions, type RunResult } from './engine.js';
 import { EngineError } from './errors.js';
@@ -140,7 +141,7 @@ export async function removeWorkflow(
     return { engine: engine.pid, cancelled: [] };
   }
   const plan = await loadPlan(dir);
-  const history = readJobstate(join(dir, 'jobstate.log'));
+  const history = readJobstate(join(dir, JOBSTATE_LOG));
   const cancelled: string[] = [];
   const slurmIds: string[] = [];
   for (const [name, h] of history.jobs) {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeOfWaitStatus, waitStatusOf, waitStatusOfExitCode, waitStatusParts } from '../src/wait-status.js';
+import {
+  exitCodeOfWaitStatus,
+  waitStatusOf,
+  waitStatusOfExitCode,
+  waitStatusParts,
+} from '../src/wait-status.js';
 
 describe('wait statuses', () => {
   it('decodes exits, signals, core dumps and stops, and encodes them back', () => {

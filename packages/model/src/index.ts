@@ -13,6 +13,16 @@ export {
 export { compareIssues, formatIssue, type Issue, ModelError, throwIfIssues } from './errors.js';
 export { EXEC_JOB_KINDS, type ExecJobKind } from './exec-job-kind.js';
 export {
+  FINAL_EVENTS,
+  JOBSTATE_LOG,
+  type JobEvent,
+  type JobEventLine,
+  jobstateJobLine,
+  jobstateWorkflowLine,
+  parseJobstateLine,
+  type WorkflowEvent,
+} from './jobstate-line.js';
+export {
   type InputPaths,
   type LoadedInputs,
   type LoadInputsOptions,

@@ -1,4 +1,5 @@
 export { progressBar } from '@pegasus-ts/io';
+export { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from '@pegasus-ts/model';
 export {
   type AnalyzerReport,
   analyze,
@@ -21,7 +22,6 @@ export {
 } from './ingester.js';
 export { type ParsedInvocation, parseInvocationRecord, parseInvocationText } from './invocation-parser.js';
 export { type JobCategory, jobCategory } from './job-category.js';
-export { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from './jobstate-line.js';
 export { openMonitor } from './open-monitor.js';
 export { type PlanHeader, type PlanJob, type PlanSink, readPlan } from './plan-reader.js';
 export {

@@ -1,13 +1,19 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRange } from '@pegasus-ts/io';
+import {
+  FINAL_EVENTS,
+  JOBSTATE_LOG,
+  type JobEventLine,
+  parseJobstateLine,
+  type WorkflowEvent,
+} from '@pegasus-ts/model';
 import type { IngestStats } from '../ingest-stats.js';
-import { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from '../jobstate-line.js';
 import { rawStatus } from '../raw-status.js';
 import { type IngestContext, yieldLoop } from './ingest-context.js';
 import { offsetOf, shrunkFile } from './offsets.js';
 
-const JOBSTATE = 'jobstate.log';
+const JOBSTATE = JOBSTATE_LOG;
 
 /**
  * jobstate.log from its committed offset up to its last complete line, chunkBytes per

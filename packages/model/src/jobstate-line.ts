@@ -1,3 +1,48 @@
+// jobstate.log, the workflow's journal in Pegasus's format: one line per job state change,
+// `<epoch> <job> <EVENT> <field4> <site> <field6> <seq>`, and the engine's own lines
+// `<epoch> INTERNAL *** DAGMAN_STARTED <pid> ***` / `... DAGMAN_FINISHED <exit> ***`. Written by
+// the engine, read by the engine (its restart journal) and the monitor: one definition here.
+
+/** The file in a submit dir. */
+export const JOBSTATE_LOG = 'jobstate.log';
+
+/** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
+export type JobEvent =
+  | 'SUBMIT'
+  | 'GRID_SUBMIT'
+  | 'EXECUTE'
+  | 'JOB_TERMINATED'
+  | 'JOB_SUCCESS'
+  | 'JOB_FAILURE'
+  | 'JOB_EVICTED'
+  | 'JOB_ABORTED'
+  | 'POST_SCRIPT_STARTED'
+  | 'POST_SCRIPT_TERMINATED'
+  | 'POST_SCRIPT_SUCCESS'
+  | 'POST_SCRIPT_FAILURE';
+
+/** A job line (with its newline). `field4`: scheduler id or exit code; `field6`: `-` mostly. */
+export function jobstateJobLine(
+  time: number,
+  job: string,
+  event: JobEvent,
+  field4: string | number,
+  site: string,
+  seq: number,
+  field6: string | number = '-',
+): string {
+  return `${time} ${job} ${event} ${field4} ${site} ${field6} ${seq}\n`;
+}
+
+/** A workflow line (with its newline): the engine started (`value`: its pid) or finished (its exit code). */
+export function jobstateWorkflowLine(
+  time: number,
+  event: 'DAGMAN_STARTED' | 'DAGMAN_FINISHED',
+  value: number,
+): string {
+  return `${time} INTERNAL *** ${event} ${value} ***\n`;
+}
+
 /** A workflow line of jobstate.log (`INTERNAL *** DAGMAN_STARTED <pid> ***`, `... DAGMAN_FINISHED <exit> ***`). */
 export interface WorkflowEvent {
   kind: 'workflow';
@@ -7,7 +52,7 @@ export interface WorkflowEvent {
   value: number | null;
 }
 
-/** A job line: `<t> <job> <EVENT> <field4> <site> <field6> <seq>`. */
+/** A job line as read: `<t> <job> <EVENT> <field4> <site> <field6> <seq>`. */
 export interface JobEventLine {
   kind: 'job';
   time: number;
