@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SUBMIT_FILES } from '@pegasus-ts/model';
 import type { AttemptOutcome } from './job-state.js';
 import type { PlanJob } from './plan-file.js';
 
@@ -15,7 +16,7 @@ export interface AttemptPaths {
 export function attemptPaths(submitDir: string, name: string, seq: number): AttemptPaths {
   const n = String(seq - 1).padStart(3, '0');
   return {
-    record: join(submitDir, 'invocations', `${name}.${n}.yml`),
+    record: join(submitDir, SUBMIT_FILES.invocations, `${name}.${n}.yml`),
     stdout: join(submitDir, 'jobs', `${name}.out.${n}`),
     stderr: join(submitDir, 'jobs', `${name}.err.${n}`),
   };

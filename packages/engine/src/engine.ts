@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { JOBSTATE_LOG, loadSiteCatalog, Properties } from '@pegasus-ts/model';
+import { JOBSTATE_LOG, loadSiteCatalog, Properties, SUBMIT_FILES } from '@pegasus-ts/model';
 import {
   type Attempt,
   type AttemptResult,
@@ -175,7 +175,7 @@ export class Engine {
     const dir = this.plan.submitDir;
     this.lock = SubmitLock.acquire(dir);
     try {
-      mkdirSync(join(dir, 'invocations'), { recursive: true });
+      mkdirSync(join(dir, SUBMIT_FILES.invocations), { recursive: true });
       mkdirSync(join(dir, 'jobs'), { recursive: true });
       const journalPath = join(dir, JOBSTATE_LOG);
       const history = readJobstate(journalPath);

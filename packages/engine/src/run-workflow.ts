@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JOBSTATE_LOG } from '@pegasus-ts/model';
+import { JOBSTATE_LOG, SUBMIT_FILES } from '@pegasus-ts/model';
 import { attemptPaths } from './backend.js';
 import { Engine, type EngineOptions, type RunResult } from './engine.js';
 import { EngineError } from './errors.js';
@@ -15,7 +15,7 @@ import { liveEngine } from './submit-lock.js';
 /** Checks that `dir` is a submit dir; returns its absolute path. */
 export function submitDirOf(dir: string): string {
   const abs = resolve(dir);
-  if (!existsSync(join(abs, 'plan.yml'))) {
+  if (!existsSync(join(abs, SUBMIT_FILES.plan))) {
     if (!existsSync(abs)) throw new EngineError(`${dir}: no such directory`);
     throw new EngineError(`${dir}: not a submit directory (no plan.yml; plan one with pegasus-ts plan)`);
   }
@@ -72,7 +72,7 @@ export async function startDetached(o: DetachOptions): Promise<DetachedStart> {
     throw new EngineError(
       `${dir}: already driven by the engine with pid ${running.pid}; stop it with pegasus-ts remove`,
     );
-  const logPath = join(dir, 'engine.log');
+  const logPath = join(dir, SUBMIT_FILES.engineLog);
   const before = existsSync(logPath) ? statSync(logPath).size : 0;
   const fd = openSync(logPath, 'a');
   let exited: number | null | undefined;

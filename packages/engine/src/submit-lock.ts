@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { holderAlive, LockFile, type LockHolder, readLockHolder as readHolderOf } from '@pegasus-ts/io';
+import { SUBMIT_FILES } from '@pegasus-ts/model';
 import { EngineError } from './errors.js';
 
 export type { LockHolder };
 
 /** The submit dir's lock file: `engine.pid`. */
-export const ENGINE_PID_FILE = 'engine.pid';
+export const ENGINE_PID_FILE = SUBMIT_FILES.engineLock;
 
 /** Reads `engine.pid`; undefined when there is none or it is unreadable. */
 export function readLockHolder(submitDir: string): LockHolder | undefined {

@@ -1,10 +1,12 @@
+import { SUBMIT_FILES } from './submit-dir.js';
+
 // jobstate.log, the workflow's journal in Pegasus's format: one line per job state change,
 // `<epoch> <job> <EVENT> <field4> <site> <field6> <seq>`, and the engine's own lines
 // `<epoch> INTERNAL *** DAGMAN_STARTED <pid> ***` / `... DAGMAN_FINISHED <exit> ***`. Written by
 // the engine, read by the engine (its restart journal) and the monitor: one definition here.
 
 /** The file in a submit dir. */
-export const JOBSTATE_LOG = 'jobstate.log';
+export const JOBSTATE_LOG = SUBMIT_FILES.jobstate;
 
 /** The job events the engine writes (Pegasus's jobstate.log vocabulary). */
 export type JobEvent =

@@ -5,6 +5,7 @@ import type { Checksum } from './common.js';
 import { EXEC_JOB_KINDS, type ExecJobKind } from './exec-job-kind.js';
 import { yamlFlow, yamlString } from './internal/flow-value.js';
 import { PlanLineReader, type RawPlanOut } from './internal/plan-line-reader.js';
+import { SUBMIT_FILES } from './submit-dir.js';
 
 // plan.yml, the executable workflow: what the planner writes and the engine, the monitor and the
 // transfer tool read. Its one home: the types, the writer and the (streaming) reader.
@@ -12,7 +13,7 @@ import { PlanLineReader, type RawPlanOut } from './internal/plan-line-reader.js'
 /** The plan.yml format version. */
 export const PLAN_FORMAT = '1.0';
 /** The executable workflow's file name in a submit dir. */
-export const PLAN_FILE = 'plan.yml';
+export const PLAN_FILE = SUBMIT_FILES.plan;
 
 /** A `{site, url}` of a plan.yml job (transfer sources may carry the replica catalog's `checksum`). */
 export interface PlanSiteUrl {

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { SUBMIT_FILES } from '@pegasus-ts/model';
 import Database from 'better-sqlite3';
 import { MonitorError } from './errors.js';
 
 export type Db = Database.Database;
 
 /** The database file in a submit dir. */
-export const DB_FILE = 'workflow.db';
+export const DB_FILE = SUBMIT_FILES.database;
 /** Bumped when the schema changes; an older database is rebuilt from the submit dir's files. */
 export const SCHEMA_VERSION = 3;
 

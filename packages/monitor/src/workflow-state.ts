@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SUBMIT_FILES } from '@pegasus-ts/model';
 import type { Db } from './database.js';
 
 /** Where the workflow stands, from workflowstate (DAGMAN_STARTED/FINISHED lines). */
@@ -67,7 +68,7 @@ function alive(pid: number | null): boolean {
 
 function enginePid(submitDir: string): number | null {
   try {
-    const n = Number.parseInt(readFileSync(join(submitDir, 'engine.pid'), 'utf8').trim(), 10);
+    const n = Number.parseInt(readFileSync(join(submitDir, SUBMIT_FILES.engineLock), 'utf8').trim(), 10);
     return Number.isInteger(n) ? n : null;
   } catch {
     return null;

@@ -6,6 +6,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BufferedWriter } from '@pegasus-ts/io';
 import {
   type AbstractWorkflow,
+  clusterDagPath,
+  clusterSbatchPath,
   findSite,
   isOutputUse,
   type LoadedInputs,
@@ -20,6 +22,7 @@ import {
   replicaCatalogToYaml,
   type Site,
   type SiteCatalog,
+  SUBMIT_FILES,
   siteCatalogToYaml,
   transformationCatalogToYaml,
   WorkflowGraph,
@@ -258,7 +261,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   // output catalogs of earlier runs (--reuse)
   const reuseCatalogs: ReplicaCatalog[] = [];
   for (const d of splitList(options.reuse)) {
-    const f = join(abs(d), 'output-replicas.yml');
+    const f = join(abs(d), SUBMIT_FILES.outputReplicas);
     if (!existsSync(f))
       throw new UsageError(
         `--reuse ${d}: no output-replicas.yml there (expected a submit dir of an earlier run)`,
@@ -372,7 +375,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   lap('emit');
   const result: PlanResult = {
     submitDir,
-    planFile: join(submitDir, 'plan.yml'),
+    planFile: join(submitDir, SUBMIT_FILES.plan),
     jobs: ex.jobs.length,
     edges: ex.edgeFrom.length,
     clusters: written.clusters,
@@ -424,8 +427,8 @@ export async function writeSubmitDir(
 ): Promise<{ clusters: number; tasks: number }> {
   const wfUuid = o.wfUuid ?? randomUUID();
   const timestamp = pegasusTimestamp(o.now ?? new Date());
-  await mkdir(join(o.submitDir, 'clusters'), { recursive: true });
-  await mkdir(join(o.submitDir, 'catalogs'), { recursive: true });
+  await mkdir(join(o.submitDir, SUBMIT_FILES.clusters), { recursive: true });
+  await mkdir(join(o.submitDir, SUBMIT_FILES.catalogs), { recursive: true });
   let clusters = 0;
   let tasks = 0;
   const sbatch = new Set<string>();
@@ -433,13 +436,13 @@ export async function writeSubmitDir(
     if (j.kind !== 'cluster') continue;
     clusters++;
     tasks += j.tasks?.length ?? 0;
-    const sink = BufferedWriter.truncate(join(o.submitDir, 'clusters', `${j.name}.dag`));
+    const sink = BufferedWriter.truncate(join(o.submitDir, clusterDagPath(j.name)));
     emitClusterDag(j, (s) => sink.write(s));
     sink.close();
     const site = findSite(o.siteCatalog, j.site);
     if (site && isSlurmSite(site)) {
       await writeFile(
-        join(o.submitDir, 'clusters', `${j.name}.sbatch`),
+        join(o.submitDir, clusterSbatchPath(j.name)),
         emitSbatch(j, site, { submitDir: o.submitDir }),
         { mode: 0o755 },
       );
@@ -447,7 +450,7 @@ export async function writeSubmitDir(
     }
   }
   const priorities = jobPriorities(ex);
-  const sink = BufferedWriter.truncate(join(o.submitDir, 'plan.yml'));
+  const sink = BufferedWriter.truncate(join(o.submitDir, SUBMIT_FILES.plan));
   emitPlanYml(
     ex,
     {
@@ -464,7 +467,7 @@ export async function writeSubmitDir(
   );
   sink.close();
   await o.properties.write(join(o.submitDir, 'pegasus.properties'));
-  const cat = join(o.submitDir, 'catalogs');
+  const cat = join(o.submitDir, SUBMIT_FILES.catalogs);
   await writeFile(join(cat, 'sites.yml'), siteCatalogToYaml(o.siteCatalog));
   const wf = o.inputs?.workflow;
   const tc = o.inputs?.transformationCatalog ?? wf?.transformationCatalog;
@@ -473,7 +476,7 @@ export async function writeSubmitDir(
   if (rc) await writeFile(join(cat, 'replicas.yml'), replicaCatalogToYaml(rc));
   if (existsSync(o.workflowFile)) await copyFile(o.workflowFile, join(cat, 'workflow.yml'));
   await writeFile(
-    join(o.submitDir, 'braindump.yml'),
+    join(o.submitDir, SUBMIT_FILES.braindump),
     emitBraindump({
       user: o.user,
       submit_hostname: hostname(),
@@ -490,13 +493,13 @@ export async function writeSubmitDir(
       planner: 'pegasus-ts plan',
       planner_version: '0.1.0',
       planner_arguments: (o.argv ?? []).join(' '),
-      jsd: 'jobstate.log',
+      jsd: SUBMIT_FILES.jobstate,
       rundir: o.relativeDir.split('/').pop() ?? o.relativeDir,
       vogroup: 'pegasus',
       uses_pmc: clusters > 0 ? 'true' : 'false',
       properties: 'pegasus.properties',
-      plan: 'plan.yml',
-      output_replicas: 'output-replicas.yml',
+      plan: SUBMIT_FILES.plan,
+      output_replicas: SUBMIT_FILES.outputReplicas,
       type: 'pegasus-ts',
     }),
   );

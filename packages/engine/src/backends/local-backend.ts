@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SUBMIT_FILES } from '@pegasus-ts/model';
 import type { Attempt, BackendEvents } from '../backend.js';
 import { isDataJob, writeTransferSpec } from '../data-job.js';
 import { ProcessBackend, type ProcessLaunch, type SlotPool } from '../internal/process-backend.js';
@@ -49,7 +50,7 @@ export class LocalBackend extends ProcessBackend {
         ...pegasusTs,
         'rc-client',
         '--catalog',
-        join(submitDir, 'output-replicas.yml'),
+        join(submitDir, SUBMIT_FILES.outputReplicas),
         '--insert',
         list,
       ];

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { SUBMIT_FILES } from '@pegasus-ts/model';
 import { readClusterDag } from '../cluster-dag-reader.js';
 import { MonitorError } from '../errors.js';
 import type { IngestStats } from '../ingest-stats.js';
@@ -21,13 +22,13 @@ export function ingestPlan(cx: IngestContext, stats: IngestStats): void {
       return;
     }
     const bd = readBraindump(cx.submitDir);
-    const planFile = join(cx.submitDir, bd.plan ?? 'plan.yml');
+    const planFile = join(cx.submitDir, bd.plan ?? SUBMIT_FILES.plan);
     let isFile = false;
     try {
       isFile = statSync(planFile).isFile();
     } catch {}
     if (!isFile)
-      throw new MonitorError(`${cx.submitDir}: not a submit directory (no ${bd.plan ?? 'plan.yml'})`);
+      throw new MonitorError(`${cx.submitDir}: not a submit directory (no ${bd.plan ?? SUBMIT_FILES.plan})`);
     let jobs = 0;
     let tasks = 0;
     let edges = 0;
@@ -42,7 +43,7 @@ export function ingestPlan(cx: IngestContext, stats: IngestStats): void {
              VALUES (${WF}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${WF}, ?, ?)`,
           ).run(
             bd.wf_uuid ?? h.wfUuid,
-            bd.plan ?? 'plan.yml',
+            bd.plan ?? SUBMIT_FILES.plan,
             bd.timestamp ?? h.timestamp,
             bd.submit_hostname ?? null,
             bd.submit_dir ?? h.submitDir,
@@ -91,7 +92,7 @@ function readBraindump(submitDir: string): Record<string, string> {
   const out: Record<string, string> = {};
   let text: string;
   try {
-    text = readFileSync(join(submitDir, 'braindump.yml'), 'utf8');
+    text = readFileSync(join(submitDir, SUBMIT_FILES.braindump), 'utf8');
   } catch {
     return out;
   }

@@ -1,4 +1,10 @@
-import { type PlanHeader, type PlanJob, writePlan } from '@pegasus-ts/model';
+import {
+  clusterDagPath,
+  clusterSbatchPath,
+  type PlanHeader,
+  type PlanJob,
+  writePlan,
+} from '@pegasus-ts/model';
 import type { ExecJob, ExecutableWorkflow } from '../executable-workflow.js';
 
 /** An executable job as a plan.yml job (`priority`: its emitted priority; `sbatch`: its script). */
@@ -28,10 +34,10 @@ function planJob(j: ExecJob, priority: number, sbatch: boolean): PlanJob {
   };
   if (j.tasks) {
     p.clustering = j.clustering;
-    p.dag = `clusters/${j.name}.dag`;
+    p.dag = clusterDagPath(j.name);
     p.tasks = j.tasks.map((t) => t.abstractId ?? t.name);
   }
-  if (sbatch) p.sbatch = `clusters/${j.name}.sbatch`;
+  if (sbatch) p.sbatch = clusterSbatchPath(j.name);
   return p;
 }
 

@@ -1,10 +1,11 @@
+import { clusterDagPath } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import { type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../executable-workflow.js';
 import { buildAdjacency, dedupeEdges, topologicalOrder } from '../internal/graph.js';
 
 /** The command a cluster job runs: the cluster runner on its .dag (relative to the submit dir). */
 export function clusterArgv(name: string): string[] {
-  return ['pegasus-ts', 'mpi-cluster', `clusters/${name}.dag`];
+  return ['pegasus-ts', 'mpi-cluster', clusterDagPath(name)];
 }
 
 /**

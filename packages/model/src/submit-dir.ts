@@ -1,0 +1,35 @@
+/**
+ * The names of what a submit dir holds (see the planner's and the engine's READMEs), defined once
+ * for the planner that creates them, the engine that runs from them and the monitor that reads them.
+ */
+export const SUBMIT_FILES = {
+  /** the executable workflow (plan-file.ts) */
+  plan: 'plan.yml',
+  braindump: 'braindump.yml',
+  properties: 'pegasus.properties',
+  /** the journal (jobstate-line.ts) */
+  jobstate: 'jobstate.log',
+  /** the engine's lock: `PID HOST START` of the engine driving the dir */
+  engineLock: 'engine.pid',
+  /** a detached engine's log */
+  engineLog: 'engine.log',
+  /** the monitor's provenance database */
+  database: 'workflow.db',
+  /** where registration jobs register the outputs (rc-5.0 YAML) */
+  outputReplicas: 'output-replicas.yml',
+  catalogs: 'catalogs',
+  /** clustered jobs' .dag files and batch scripts */
+  clusters: 'clusters',
+  /** the jobs' invocation records */
+  invocations: 'invocations',
+} as const;
+
+/** A clustered job's .dag file, relative to the submit dir. */
+export function clusterDagPath(job: string): string {
+  return `${SUBMIT_FILES.clusters}/${job}.dag`;
+}
+
+/** A clustered job's batch script (Slurm sites), relative to the submit dir. */
+export function clusterSbatchPath(job: string): string {
+  return `${SUBMIT_FILES.clusters}/${job}.sbatch`;
+}
