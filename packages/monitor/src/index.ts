@@ -1,4 +1,9 @@
 export { progressBar } from '@pegasus-ts/io';
+export {
+  type ParsedInvocation,
+  parseInvocationRecord,
+  parseInvocationText,
+} from '@pegasus-ts/kickstart/record-reader';
 export { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent } from '@pegasus-ts/model';
 export {
   type AnalyzerReport,
@@ -20,7 +25,6 @@ export {
   rawStatus,
   type Watcher,
 } from './ingester.js';
-export { type ParsedInvocation, parseInvocationRecord, parseInvocationText } from './invocation-parser.js';
 export { type JobCategory, jobCategory } from './job-category.js';
 export { openMonitor } from './open-monitor.js';
 export { type PlanHeader, type PlanJob, type PlanSink, readPlan } from './plan-reader.js';

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseInvocationRecord, parseInvocationText } from '@pegasus-ts/kickstart/record-reader';
 import { parseJobstateLine } from '@pegasus-ts/model';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatDuration } from '../src/format.js';
-import { parseInvocationRecord, parseInvocationText } from '../src/invocation-parser.js';
 import { jobCategory } from '../src/job-category.js';
 import { BIN } from './fixture.js';
 

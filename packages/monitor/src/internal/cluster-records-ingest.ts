@@ -1,9 +1,9 @@
 import { type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRange } from '@pegasus-ts/io';
+import { eachInvocation, parseInvocationRecord } from '@pegasus-ts/kickstart/record-reader';
 import { INVOCATION_TASK_INDEX } from '../database.js';
 import type { IngestStats } from '../ingest-stats.js';
-import { eachInvocation, parseInvocationRecord } from '../invocation-parser.js';
 import { type InstanceRow, instanceFor } from './attempt-match.js';
 import { type IngestContext, yieldLoop } from './ingest-context.js';
 import { offsetOf, shrunkFile } from './offsets.js';

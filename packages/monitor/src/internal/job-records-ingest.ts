@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseInvocationText } from '@pegasus-ts/kickstart/record-reader';
 import type { IngestStats } from '../ingest-stats.js';
-import { parseInvocationText } from '../invocation-parser.js';
 import { type IngestContext, yieldLoop } from './ingest-context.js';
 import { insertRecord } from './record-insert.js';
 

@@ -1,4 +1,4 @@
-import type { ParsedInvocation } from '../invocation-parser.js';
+import type { ParsedInvocation } from '@pegasus-ts/kickstart/record-reader';
 import type { IngestContext } from './ingest-context.js';
 
 /** bytes of a failed record's stdout/stderr kept (its end) */

@@ -1,6 +1,10 @@
+// Reading invocation records (kickstart 3.0 YAML, as formatRecordYaml writes them): one home for
+// every reader (the monitor's ingest, the engine's exit codes). Records in the writer's layout
+// are read by a text scanner; anything else by the \`yaml\` package. Import it as
+// \`@pegasus-ts/kickstart/record-reader\` (loads no launcher).
 import { parse } from 'yaml';
 
-/** What the monitor keeps of one kickstart invocation record. */
+/** What a reader needs of one kickstart invocation record. */
 export interface ParsedInvocation {
   /** character offset of the record in the text given to the parser */
   offset: number;
