@@ -41,6 +41,7 @@ export {
   type WorkflowLoadOptions,
 } from './load-workflow.js';
 export { locationOf } from './location.js';
+export { processStartTime, startedBefore } from './process-start.js';
 export {
   canonicalProfile,
   getProfile,

@@ -1,6 +1,7 @@
 export {
   type AnalyzerReport,
   analyze,
+  analyzerExitCode,
   type FailedJob,
   type FailedTask,
   formatAnalyzer,
@@ -43,4 +44,10 @@ export {
   type StatusReport,
   statusJson,
 } from './status.js';
-export { type WorkflowInfo, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
+export {
+  runStateText,
+  type WorkflowInfo,
+  type WorkflowRun,
+  workflowInfo,
+  workflowRun,
+} from './workflow-state.js';
