@@ -117,14 +117,19 @@ export async function startDetached(o: DetachOptions): Promise<DetachedStart> {
 }
 
 /**
- * The engine in `engine.pid` when its process is the one that wrote the file: a pid of an engine
+ * The engine in `engine.pid` when its process is the one that wrote the file (an engine on
+ * another host is an error: a pid means nothing here). A pid of an engine
  * killed with -9 may belong to any process by now (pids wrap at pid_max, often 32768, within
  * minutes on a busy machine), and `remove` must not SIGTERM that one (another workflow's engine
  * would stop though nothing asked it to).
  */
 function liveEngineProcess(dir: string): { pid: number } | undefined {
   const holder = liveEngine(dir);
-  if (!holder || holder.host !== hostname()) return holder;
+  if (!holder) return undefined;
+  if (holder.host !== hostname())
+    throw new EngineError(
+      `${dir}: driven by the engine with pid ${holder.pid} on ${holder.host}; run pegasus-ts remove there`,
+    );
   let written: number;
   try {
     written = statSync(join(dir, 'engine.pid')).mtimeMs;
