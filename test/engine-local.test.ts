@@ -59,7 +59,7 @@ describe('pegasus-ts run (local mode)', () => {
     expect(again.code).toBe(0);
     expect(eventCounts(submitDir, 'SUBMIT').size).toBe(jobs.length);
     expect([...eventCounts(submitDir, 'SUBMIT').values()].every((n) => n === 1)).toBe(true);
-  });
+  }, 180_000);
 
   it('retries, fails for good with a rescue state, and a second run completes after the input is fixed', async () => {
     const t = tempDir('engine-rescue-');
@@ -86,7 +86,7 @@ describe('pegasus-ts run (local mode)', () => {
     const runs2 = runCounts(runLog);
     for (let s = 1000; s < 1010; s++) expect(runs2.get(`sim ${s}`), `sim ${s}`).toBe(1);
     expect(runs2.get('merge')).toBe(1);
-  });
+  }, 180_000);
 
   it('survives kill -9 of the engine again and again: nothing lost, nothing finished run twice', async () => {
     const t = tempDir('engine-crash-');
@@ -119,7 +119,7 @@ describe('pegasus-ts run (local mode)', () => {
     expect(runs.get('merge')).toBe(1);
     const starts = jobstate(submitDir).filter((f) => f[3] === 'DAGMAN_STARTED').length;
     expect(starts).toBeGreaterThanOrEqual(kills + 1);
-  });
+  }, 180_000);
 
   it('remove stops the engine and its jobs; run resumes and finishes', async () => {
     const t = tempDir('engine-remove-');
@@ -204,7 +204,7 @@ describe('pegasus-ts run (local mode)', () => {
     const good = plan(right);
     expect((await pt(['run', '--foreground', '-q', good])).code).toBe(0);
     checkMerged(t.dir, 2);
-  });
+  }, 180_000);
 
   it('dagman.maxjobs=1 (a property at plan time) lets one job run at a time, even with free slots', async () => {
     const t = tempDir('engine-maxjobs-');
@@ -249,5 +249,12 @@ describe('pegasus-ts run (local mode)', () => {
     const slots = await pt(['run', '--slots', '0', t.dir]);
     expect(slots.code).toBe(2);
     expect(slots.stderr.trim()).toBe('pegasus-ts run: --slots 0 (expected an integer >= 1)');
+    // remove of a dir driven from another host: no pid of this machine is signalled
+    writeFileSync(path.join(t.dir, 'engine.pid'), `${process.pid} elsewhere.example.org\n`);
+    const remote = await pt(['remove', t.dir]);
+    expect(remote.code).toBe(1);
+    expect(remote.stderr.trim()).toBe(
+      `pegasus-ts remove: ${t.dir}: driven by the engine with pid ${process.pid} on elsewhere.example.org; run pegasus-ts remove there`,
+    );
   });
 });

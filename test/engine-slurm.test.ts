@@ -85,7 +85,7 @@ describe.skipIf(slurm.skip !== undefined)(
       const records = successfulRecords(submitDir);
       expect(records.size).toBe(240);
       expect([...records.values()].every((n) => n === 1)).toBe(true);
-    });
+    }, 240_000);
 
     it('scancel of a running clustered job: the retry finishes without rerunning finished tasks', async () => {
       const t = tempDir('engine-scancel-');
@@ -112,7 +112,7 @@ describe.skipIf(slurm.skip !== undefined)(
       for (const task of doneAtCancel) expect(runs.get(`sim ${1000 + Number(task.slice(4))}`), task).toBe(1);
       for (let s = 1000; s < 1016; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBeGreaterThanOrEqual(1);
       expect(doneAtCancel.size).toBeGreaterThanOrEqual(4);
-    });
+    }, 240_000);
 
     it('remove scancels the running Slurm jobs; run resumes and finishes', async () => {
       const t = tempDir('engine-slurm-remove-');
@@ -142,7 +142,7 @@ describe.skipIf(slurm.skip !== undefined)(
       checkMerged(dir, 8);
       for (let s = 1000; s < 1008; s++)
         expect(runCounts(runLog).get(`sim ${s}`), `sim ${s}`).toBeGreaterThanOrEqual(1);
-    });
+    }, 240_000);
 
     it('a task that fails for good leaves a rescue state that a second run completes after the fix', async () => {
       const t = tempDir('engine-slurm-rescue-');
@@ -162,7 +162,7 @@ describe.skipIf(slurm.skip !== undefined)(
       checkMerged(dir, 12);
       const runs = runCounts(runLog);
       for (let s = 1000; s < 1012; s++) expect(runs.get(`sim ${s}`), `sim ${s}`).toBe(1);
-    });
+    }, 240_000);
 
     it('a clustered job drained for its wall time is resubmitted from its rescue log, not counted as a failure', async () => {
       const t = tempDir('engine-walltime-');

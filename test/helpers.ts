@@ -76,3 +76,23 @@ export function alive(pid: number): boolean {
 export function hasStackTrace(text: string): boolean {
   return /\n\s+at .+\(.+:\d+:\d+\)/.test(text) || /\n\s+at .+:\d+:\d+/.test(text);
 }
+
+/**
+ * Makes the machine slow on purpose: one busy-looping process per CPU, each in its own process
+ * group. `stop()` kills them (call it in a finally or afterEach); each also ends by itself after
+ * `maxMs` or as soon as its parent (this test process) is gone, so none outlives a crashed test.
+ */
+export function cpuHog(maxMs = 300_000): { pids: number[]; stop: () => void } {
+  const loop = `const end = Date.now() + ${maxMs}; const parent = process.ppid;
+    for (let i = 0; ; i++) if ((i & 0xfffff) === 0 && (Date.now() > end || process.ppid !== parent)) process.exit(0);`;
+  const children = Array.from({ length: os.availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', loop], { detached: true, stdio: 'ignore' }),
+  );
+  for (const c of children) c.unref();
+  const stop = (): void => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    process.off('exit', stop);
+  };
+  process.on('exit', stop);
+  return { pids: children.map((c) => c.pid as number), stop };
+}

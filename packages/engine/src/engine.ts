@@ -61,9 +61,25 @@ export interface Progress {
   elapsed: number;
 }
 
+/** How a run ended: the exit code of `run --foreground` and of DAGMAN_FINISHED in jobstate.log. */
+export const RunExit = {
+  /** every job succeeded */
+  SUCCEEDED: 0,
+  /** jobs failed for good */
+  FAILED: 1,
+  /** stopped by remove or a signal; a later run resumes */
+  STOPPED: 2,
+} as const;
+export type RunExit = (typeof RunExit)[keyof typeof RunExit];
+
+const RUN_EXIT_WORDS: Record<RunExit, string> = {
+  [RunExit.SUCCEEDED]: 'workflow succeeded',
+  [RunExit.FAILED]: 'workflow failed',
+  [RunExit.STOPPED]: 'stopped',
+};
+
 export interface RunResult {
-  /** 0 the workflow succeeded, 1 jobs failed for good, 2 stopped (remove/signal) */
-  exitCode: 0 | 1 | 2;
+  exitCode: RunExit;
   progress: Progress;
   /** names of the jobs that failed for good */
   failed: string[];
@@ -385,12 +401,16 @@ export class Engine {
   private maybeFinish(): void {
     if (!this.done || this.state.active > 0) return;
     if (!this.stopping && !this.state.finished) return;
-    const exitCode: 0 | 1 | 2 = this.stopping ? 2 : this.state.succeeded ? 0 : 1;
+    const exitCode: RunExit = this.stopping
+      ? RunExit.STOPPED
+      : this.state.succeeded
+        ? RunExit.SUCCEEDED
+        : RunExit.FAILED;
     this.journal?.finished(exitCode);
     const p = this.progress();
     this.o.progress?.(p);
     this.log(
-      `engine finished: ${exitCode === 0 ? 'workflow succeeded' : exitCode === 2 ? 'stopped' : 'workflow failed'} ` +
+      `engine finished: ${RUN_EXIT_WORDS[exitCode]} ` +
         `(${p.succeeded}/${p.total} jobs done, ${p.failed} failed, ${p.unready} not run) in ${p.elapsed.toFixed(1)} s`,
     );
     const done = this.done;

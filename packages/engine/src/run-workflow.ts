@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JOBSTATE_LOG, SUBMIT_FILES } from '@pegasus-ts/model';
+import { JOBSTATE_LOG, SUBMIT_FILES, startedBefore } from '@pegasus-ts/model';
 import { attemptPaths } from './backend.js';
 import { Engine, type EngineOptions, type RunResult } from './engine.js';
 import { EngineError } from './errors.js';
@@ -23,12 +24,18 @@ export function submitDirOf(dir: string): string {
 }
 
 /**
- * Runs the workflow in this process until it ends (`run --foreground`). SIGINT/SIGTERM stop it
- * cleanly (running jobs cancelled, the journal closed): a later run resumes.
+ * Runs the workflow in this process until it ends (`run --foreground`). SIGINT/SIGTERM/SIGHUP stop
+ * it cleanly (running jobs cancelled, the journal closed): a later run resumes. These signals
+ * (from `pegasus-ts remove`, ^C, `kill`, `timeout`, a closed terminal, or a kill of the process
+ * group the engine shares with whatever started it) are the only outside cause of a stop, and
+ * the log names the signal.
  */
 export async function runForeground(o: EngineOptions): Promise<RunResult> {
   const engine = await Engine.open({ ...o, submitDir: submitDirOf(o.submitDir) });
-  const onSignal = (sig: NodeJS.Signals): void => engine.stop(`received ${sig}`);
+  const onSignal = (sig: NodeJS.Signals): void =>
+    engine.stop(
+      `received ${sig} (pegasus-ts remove, or a signal sent to this process or to its process group)`,
+    );
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
@@ -109,6 +116,29 @@ export async function startDetached(o: DetachOptions): Promise<DetachedStart> {
   );
 }
 
+/**
+ * The engine in `engine.pid` when its process is the one that wrote the file (an engine on
+ * another host is an error: a pid means nothing here). A pid of an engine
+ * killed with -9 may belong to any process by now (pids wrap at pid_max, often 32768, within
+ * minutes on a busy machine), and `remove` must not SIGTERM that one (another workflow's engine
+ * would stop though nothing asked it to).
+ */
+function liveEngineProcess(dir: string): { pid: number } | undefined {
+  const holder = liveEngine(dir);
+  if (!holder) return undefined;
+  if (holder.host !== hostname())
+    throw new EngineError(
+      `${dir}: driven by the engine with pid ${holder.pid} on ${holder.host}; run pegasus-ts remove there`,
+    );
+  let written: number;
+  try {
+    written = statSync(join(dir, SUBMIT_FILES.engineLock)).mtimeMs;
+  } catch {
+    return undefined; // released meanwhile
+  }
+  return startedBefore(holder.pid, written) ? holder : undefined;
+}
+
 export interface RemoveResult {
   /** the engine that was stopped, if one ran */
   engine?: number;
@@ -127,7 +157,7 @@ export async function removeWorkflow(
   o: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RemoveResult> {
   const dir = submitDirOf(submitDir);
-  const engine = liveEngine(dir);
+  const engine = liveEngineProcess(dir);
   if (engine) {
     process.kill(engine.pid, 'SIGTERM');
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);

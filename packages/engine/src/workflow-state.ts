@@ -1,5 +1,5 @@
 import { PriorityHeap } from './internal/priority-heap.js';
-import { type AttemptOutcome, JobState } from './job-state.js';
+import { type AttemptOutcome, JOB_STATE_NAMES, JobState } from './job-state.js';
 import type { Plan } from './plan-file.js';
 
 /** What became of a job after one of its attempts ended. */
@@ -23,7 +23,7 @@ export class WorkflowState {
   /** failed attempts counted against the retries */
   readonly failures: Int32Array;
   readonly priority: Int32Array;
-  private readonly counts = new Int32Array(8);
+  private readonly counts = new Int32Array(JOB_STATE_NAMES.length);
   private readonly lanes = new Map<string, PriorityHeap>();
   private readonly laneOfJob: PriorityHeap[];
 

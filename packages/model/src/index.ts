@@ -51,6 +51,7 @@ export {
   type WorkflowLoadOptions,
 } from './load-workflow.js';
 export { locationOf } from './location.js';
+export { processStartTime, startedBefore } from './process-start.js';
 export {
   inPlannerLayout,
   PLAN_FILE,

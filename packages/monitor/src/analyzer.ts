@@ -4,7 +4,7 @@ import type { Db } from './database.js';
 import { formatTime } from './format.js';
 import { tailFile, tailText } from './internal/tail.js';
 import { jobCategory } from './job-category.js';
-import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
+import { runStateText, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 /** A failed task inside a failed clustered job (its last try in the job's last attempt). */
 export interface FailedTask {
@@ -262,17 +262,26 @@ function exitText(code: number | null, signal: number | null): string {
   return String(code);
 }
 
+/**
+ * The analyzer's exit code: 0 when nothing went wrong so far (the workflow succeeded, or runs
+ * with no job failed for good, or never started), 1 when a job failed for good or the run ended
+ * without succeeding (failed, stopped, engine gone): status says `Failure` exactly then.
+ */
+export function analyzerExitCode(r: AnalyzerReport): 0 | 1 {
+  return r.failed > 0 || r.run.state === 'Failure' ? 1 : 0;
+}
+
 /** pegasus-analyzer's text: the Summary block, then each failed job's details. */
 export function formatAnalyzer(r: AnalyzerReport): string {
   let o = '';
   o += `${STARS('Summary')}\n\n`;
   o += ` Submit Directory   : ${r.submitDir}\n`;
   const why = r.run.lost
-    ? ' (the engine stopped without finishing)'
+    ? ': the engine died without finishing; run it again to resume'
     : r.run.status === 2
-      ? ' (stopped by pegasus-ts remove or a signal; run it again to resume)'
+      ? ': pegasus-ts remove or a signal stopped the engine; run it again to resume'
       : '';
-  o += ` Workflow Status    : ${r.run.state}${why}\n`;
+  o += ` Workflow Status    : ${runStateText(r.run)}${why}\n`;
   const row = (label: string, n: number) =>
     ` ${label.padEnd(19)}: ${String(n).padStart(6)} (${pct(n, r.total)})\n`;
   o += row('Total jobs', r.total);

@@ -8,6 +8,7 @@ export { FINAL_EVENTS, type JobEventLine, parseJobstateLine, type WorkflowEvent 
 export {
   type AnalyzerReport,
   analyze,
+  analyzerExitCode,
   type FailedJob,
   type FailedTask,
   formatAnalyzer,
@@ -48,4 +49,10 @@ export {
   type StatusReport,
   statusJson,
 } from './status.js';
-export { type WorkflowInfo, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
+export {
+  runStateText,
+  type WorkflowInfo,
+  type WorkflowRun,
+  workflowInfo,
+  workflowRun,
+} from './workflow-state.js';

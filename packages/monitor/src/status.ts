@@ -2,7 +2,7 @@ import { progressBar } from '@pegasus-ts/io';
 import type { Db } from './database.js';
 import { daysHoursMinutesSeconds, formatTable, formatTime } from './format.js';
 import { type JobCategory, jobCategory } from './job-category.js';
-import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
+import { runStateText, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 export interface StatusCounts {
   unready: number;
@@ -159,7 +159,7 @@ function inState(since: number | null, now: number): string {
 /** The text pegasus-status users know: the totals table, a progress bar, and with -l the jobs. */
 export function formatStatus(r: StatusReport, now = Date.now() / 1000): string {
   const t = r.totals;
-  const state = r.run.state + (r.run.lost ? ' (engine gone)' : r.run.status === 2 ? ' (stopped)' : '');
+  const state = runStateText(r.run);
   const lines: string[] = [];
   if (r.jobs) {
     if (r.jobs.length === 0) lines.push('(no job submitted and not done)');

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUBMIT_FILES } from '@pegasus-ts/model';
+import { SUBMIT_FILES, startedBefore } from '@pegasus-ts/model';
 import type { Db } from './database.js';
 
 /** Where the workflow stands, from workflowstate (DAGMAN_STARTED/FINISHED lines). */
@@ -17,6 +17,17 @@ export interface WorkflowRun {
   lastEnd: number | null;
   /** sum of start->finish intervals (an open one counts up to now, or to the last event if lost) */
   wallTime: number;
+}
+
+/**
+ * The run's state in words, one wording for status and analyzer: `Planned`, `Running`,
+ * `Success`, `Failure`, and for a run that did not end on its own `Failure (stopped)` (remove or
+ * a signal; DAGMAN_FINISHED 2) or `Failure (engine gone)` (the engine died without finishing).
+ */
+export function runStateText(run: WorkflowRun): string {
+  if (run.lost) return `${run.state} (engine gone)`;
+  if (run.status === 2) return `${run.state} (stopped)`;
+  return run.state;
 }
 
 export interface WorkflowInfo {
@@ -56,20 +67,27 @@ export function workflowInfo(db: Db): WorkflowInfo {
   };
 }
 
-function alive(pid: number | null): boolean {
+/**
+ * Whether the engine that wrote its pid at `writtenMs` still runs: the pid is alive and its
+ * process started no later than that (a process started after merely reuses the pid of an
+ * engine that is gone; on a busy machine pids wrap within minutes).
+ */
+function engineAlive(pid: number | null, writtenMs: number): boolean {
   if (pid === null || !Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return startedBefore(pid, writtenMs);
 }
 
-function enginePid(submitDir: string): number | null {
+/** The pid in engine.pid and when that file was written (ms), if it exists. */
+function enginePid(submitDir: string): { pid: number; writtenMs: number } | null {
+  const path = join(submitDir, SUBMIT_FILES.engineLock);
   try {
-    const n = Number.parseInt(readFileSync(join(submitDir, SUBMIT_FILES.engineLock), 'utf8').trim(), 10);
-    return Number.isInteger(n) ? n : null;
+    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(n) ? { pid: n, writtenMs: statSync(path).mtimeMs } : null;
   } catch {
     return null;
   }
@@ -105,8 +123,9 @@ export function workflowRun(db: Db, submitDir: string, now = Date.now() / 1000):
   if (starts === 0)
     return { state: 'Planned', status: null, starts, lost: false, firstStart, lastEnd, wallTime: 0 };
   if (open) {
-    const pid = enginePid(submitDir) ?? open.pid;
-    if (alive(pid)) {
+    // the engine of the open start: engine.pid, else the pid its DAGMAN_STARTED line names
+    const holder = enginePid(submitDir) ?? { pid: open.pid, writtenMs: open.t * 1000 + 999 };
+    if (engineAlive(holder.pid, holder.writtenMs)) {
       return {
         state: 'Running',
         status: null,

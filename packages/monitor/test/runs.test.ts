@@ -13,7 +13,7 @@ import {
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze, formatAnalyzer } from '../src/analyzer.js';
+import { analyze, analyzerExitCode, formatAnalyzer } from '../src/analyzer.js';
 import { SCHEMA_VERSION } from '../src/database.js';
 import { Ingester, ingest } from '../src/ingester.js';
 import { openMonitor } from '../src/open-monitor.js';
@@ -369,7 +369,9 @@ describe('a removed run, watched while it runs, then resumed', () => {
       );
       const a = analyze(ing.db, submitDir);
       expect(a.failedJobs).toEqual([]);
-      expect(formatAnalyzer(a)).toContain('Workflow Status    : Failure (stopped by pegasus-ts remove');
+      // status and analyzer say the same: a stopped run is a Failure (stopped), and analyzer exits 1
+      expect(formatAnalyzer(a)).toContain('Workflow Status    : Failure (stopped): pegasus-ts remove');
+      expect(analyzerExitCode(a)).toBe(1);
       // the aborted attempt's exit code and duration are the engine's
       const [, exit, secs] = f.verdict.get(`${aborted[0]}#1`) as [string, number, number];
       const row = ing.db

@@ -213,6 +213,9 @@ export function withLocalSite(sc: SiteCatalog | undefined, dir: string): SiteCat
 /**
  * `pegasus-ts plan`: loads the workflow, catalogs and properties, runs the pipeline and writes
  * the submit directory. Throws PlanError / UsageError (one line per problem) for user errors.
+ * The steps: check the options, load properties, the catalogs of earlier runs (--reuse) and the
+ * inputs; choose the sites and the pipeline's settings; make the submit dir; run the pipeline;
+ * write the submit dir.
  */
 export async function plan(options: PlanOptions): Promise<PlanResult> {
   const timings: Record<string, number> = {};
@@ -225,113 +228,17 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
-  const cleanup = options.cleanup ?? 'inplace';
-  if (!['none', 'inplace', 'leaf'].includes(cleanup)) {
-    throw new UsageError(`--cleanup ${cleanup} (expected none, inplace or leaf)`);
-  }
-  const cluster = splitList(options.cluster);
-  for (const c of cluster) {
-    if (c !== 'horizontal' && c !== 'label' && c !== 'whole') {
-      throw new UsageError(`--cluster ${c} (expected horizontal, label or whole)`);
-    }
-  }
-  // properties: file < environment < -D
-  let properties: Properties;
-  try {
-    const confPath = options.conf
-      ? abs(options.conf)
-      : existsSync(abs('pegasus.properties'))
-        ? abs('pegasus.properties')
-        : undefined;
-    properties = confPath ? await Properties.load(confPath) : new Properties();
-    properties.merge(propertiesFromEnv(env));
-    properties.merge(parseDefines(options.defines ?? []));
-  } catch (e) {
-    if (e instanceof ModelError) throw PlanError.fromModel(e);
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UsageError(`--conf ${options.conf}: no such file`);
-    throw e;
-  }
-  const catalogPath = (kind: string, dflt: string): string | undefined => {
-    const p = properties.get(`pegasus.catalog.${kind}.file`);
-    if (p) return abs(p);
-    return existsSync(abs(dflt)) ? abs(dflt) : undefined;
-  };
+  const { cleanup, cluster } = checkPassOptions(options);
+  const properties = await loadProperties(options, abs, env);
   const workflowPath = abs(options.workflow ?? 'workflow.yml');
-  // output catalogs of earlier runs (--reuse)
-  const reuseCatalogs: ReplicaCatalog[] = [];
-  for (const d of splitList(options.reuse)) {
-    const f = join(abs(d), SUBMIT_FILES.outputReplicas);
-    if (!existsSync(f))
-      throw new UsageError(
-        `--reuse ${d}: no output-replicas.yml there (expected a submit dir of an earlier run)`,
-      );
-    try {
-      reuseCatalogs.push(await loadReplicaCatalog(f));
-    } catch (e) {
-      if (e instanceof ModelError) throw PlanError.fromModel(e);
-      throw e;
-    }
-  }
-  const known = new Set<string>();
-  for (const rc of reuseCatalogs) for (const r of rc.replicas) known.add(r.lfn);
-  let inputs: LoadedInputs;
-  const paths = {
-    workflow: workflowPath,
-    sites: catalogPath('site', 'sites.yml'),
-    transformations: catalogPath('transformation', 'transformations.yml'),
-    replicas: catalogPath('replica', 'replicas.yml'),
-  };
-  try {
-    inputs = await loadInputs(paths, { env, knownInputs: known });
-  } catch (e) {
-    if (e instanceof ModelError) throw PlanError.fromModel(e);
-    throw e;
-  }
+  const reuseCatalogs = await loadReuseCatalogs(options, abs);
+  const inputs = await loadWorkflowInputs(workflowPath, properties, reuseCatalogs, abs, env);
   lap('load');
   const wf = inputs.workflow;
   const dir = abs(options.dir ?? '.');
   const siteCatalog = withLocalSite(inputs.siteCatalog ?? wf.siteCatalog, dir);
-  const siteNames = siteCatalog.sites.map((s) => s.name);
-  let executionSites = splitList(options.sites);
-  if (executionSites.length === 0) {
-    executionSites = siteNames.includes('compute') ? ['compute'] : siteNames.filter((s) => s !== 'local');
-    if (executionSites.length === 0) executionSites = ['local'];
-  }
-  for (const s of executionSites) {
-    if (!siteNames.includes(s))
-      throw new UsageError(
-        `--sites ${s}: no such site in the site catalog (expected one of: ${siteNames.join(', ')})`,
-      );
-  }
-  const outputSites = splitList(options.outputSites);
-  for (const s of outputSites) {
-    if (!siteNames.includes(s))
-      throw new UsageError(
-        `--output-sites ${s}: no such site in the site catalog (expected one of: ${siteNames.join(', ')})`,
-      );
-  }
-  const stagingSites = new Map<string, string>();
-  for (const entry of splitList(options.stagingSite)) {
-    const eq = entry.indexOf('=');
-    const [e, s] = eq < 0 ? ['*', entry] : [entry.slice(0, eq), entry.slice(eq + 1)];
-    if (!siteNames.includes(s))
-      throw new UsageError(
-        `--staging-site ${entry}: no such site "${s}" (expected a site of the site catalog)`,
-      );
-    stagingSites.set(e, s);
-  }
-  const retryRaw = properties.get('dagman.retry') ?? '1';
-  const defaultRetries = Number(retryRaw);
-  if (!Number.isInteger(defaultRetries) || defaultRetries < 0) {
-    throw new PlanError(`dagman.retry is "${retryRaw}" (expected an integer >= 0)`);
-  }
-  const selectorName = (properties.get('pegasus.selector.site') ?? 'Random').toLowerCase();
-  if (selectorName !== 'random' && selectorName !== 'roundrobin') {
-    throw new PlanError(`pegasus.selector.site is "${selectorName}" (expected Random or RoundRobin)`);
-  }
-  const seedProp = properties.get('pegasus.selector.site.seed');
-  const seed = options.seed ?? (seedProp === undefined ? undefined : Number(seedProp));
+  const sites = chooseSites(options, siteCatalog);
+  const settings = pipelineSettings(options, properties);
   const user = options.user ?? safeUser(env);
   const { submitDir, relativeDir } = await createSubmitDir(dir, user, wf.name, options.relativeDir);
   const ctx: PlanContext = {
@@ -341,20 +248,18 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     transformationCatalogs: inputs.transformationCatalog ? [inputs.transformationCatalog] : [],
     replicas: new ReplicaIndex([wf.replicaCatalog, inputs.replicaCatalog, ...reuseCatalogs]),
     properties,
-    executionSites,
-    stagingSites,
-    outputSites,
-    defaultRetries,
+    ...sites,
+    defaultRetries: settings.defaultRetries,
   };
   const ex = runPipeline(
     {
       workflow: wf,
       ctx,
-      cleanup: cleanup as CleanupMode,
-      cluster: cluster as ClusterStyle[],
+      cleanup,
+      cluster,
       force: options.force ?? false,
-      selector: selectorName === 'roundrobin' ? 'round-robin' : 'random',
-      random: seed === undefined || !Number.isFinite(seed) ? undefined : seededRandom(seed),
+      selector: settings.selector,
+      random: settings.random,
     },
     timings,
   );
@@ -386,6 +291,159 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     `planned ${result.jobs} jobs (${result.clusters} clusters of ${result.tasks} tasks), ${result.edges} edges`,
   );
   return result;
+}
+
+type AbsolutePath = (p: string) => string;
+
+/** --cleanup and --cluster, checked. */
+function checkPassOptions(options: PlanOptions): { cleanup: CleanupMode; cluster: ClusterStyle[] } {
+  const cleanup = options.cleanup ?? 'inplace';
+  if (!['none', 'inplace', 'leaf'].includes(cleanup)) {
+    throw new UsageError(`--cleanup ${cleanup} (expected none, inplace or leaf)`);
+  }
+  const cluster = splitList(options.cluster);
+  for (const c of cluster) {
+    if (c !== 'horizontal' && c !== 'label' && c !== 'whole') {
+      throw new UsageError(`--cluster ${c} (expected horizontal, label or whole)`);
+    }
+  }
+  return { cleanup: cleanup as CleanupMode, cluster: cluster as ClusterStyle[] };
+}
+
+/** The properties: --conf (else ./pegasus.properties) < environment < -D. */
+async function loadProperties(
+  options: PlanOptions,
+  abs: AbsolutePath,
+  env: Record<string, string | undefined>,
+): Promise<Properties> {
+  try {
+    const confPath = options.conf
+      ? abs(options.conf)
+      : existsSync(abs('pegasus.properties'))
+        ? abs('pegasus.properties')
+        : undefined;
+    const properties = confPath ? await Properties.load(confPath) : new Properties();
+    properties.merge(propertiesFromEnv(env));
+    properties.merge(parseDefines(options.defines ?? []));
+    return properties;
+  } catch (e) {
+    if (e instanceof ModelError) throw PlanError.fromModel(e);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UsageError(`--conf ${options.conf}: no such file`);
+    throw e;
+  }
+}
+
+/** The output catalogs of earlier runs (--reuse DIR: DIR/output-replicas.yml). */
+async function loadReuseCatalogs(options: PlanOptions, abs: AbsolutePath): Promise<ReplicaCatalog[]> {
+  const catalogs: ReplicaCatalog[] = [];
+  for (const d of splitList(options.reuse)) {
+    const f = join(abs(d), SUBMIT_FILES.outputReplicas);
+    if (!existsSync(f))
+      throw new UsageError(
+        `--reuse ${d}: no output-replicas.yml there (expected a submit dir of an earlier run)`,
+      );
+    try {
+      catalogs.push(await loadReplicaCatalog(f));
+    } catch (e) {
+      if (e instanceof ModelError) throw PlanError.fromModel(e);
+      throw e;
+    }
+  }
+  return catalogs;
+}
+
+/**
+ * The workflow and its catalogs (paths from pegasus.catalog.KIND.file, else sites.yml,
+ * transformations.yml, replicas.yml when present); files in the reused catalogs count as known
+ * inputs.
+ */
+async function loadWorkflowInputs(
+  workflowPath: string,
+  properties: Properties,
+  reuseCatalogs: readonly ReplicaCatalog[],
+  abs: AbsolutePath,
+  env: Record<string, string | undefined>,
+): Promise<LoadedInputs> {
+  const catalogPath = (kind: string, dflt: string): string | undefined => {
+    const p = properties.get(`pegasus.catalog.${kind}.file`);
+    if (p) return abs(p);
+    return existsSync(abs(dflt)) ? abs(dflt) : undefined;
+  };
+  const known = new Set<string>();
+  for (const rc of reuseCatalogs) for (const r of rc.replicas) known.add(r.lfn);
+  const paths = {
+    workflow: workflowPath,
+    sites: catalogPath('site', 'sites.yml'),
+    transformations: catalogPath('transformation', 'transformations.yml'),
+    replicas: catalogPath('replica', 'replicas.yml'),
+  };
+  try {
+    return await loadInputs(paths, { env, knownInputs: known });
+  } catch (e) {
+    if (e instanceof ModelError) throw PlanError.fromModel(e);
+    throw e;
+  }
+}
+
+/** --sites (default: `compute`, else every site but local, else local), --output-sites and --staging-site, checked against the site catalog. */
+function chooseSites(
+  options: PlanOptions,
+  siteCatalog: SiteCatalog,
+): Pick<PlanContext, 'executionSites' | 'outputSites' | 'stagingSites'> {
+  const siteNames = siteCatalog.sites.map((s) => s.name);
+  let executionSites = splitList(options.sites);
+  if (executionSites.length === 0) {
+    executionSites = siteNames.includes('compute') ? ['compute'] : siteNames.filter((s) => s !== 'local');
+    if (executionSites.length === 0) executionSites = ['local'];
+  }
+  for (const s of executionSites) {
+    if (!siteNames.includes(s))
+      throw new UsageError(
+        `--sites ${s}: no such site in the site catalog (expected one of: ${siteNames.join(', ')})`,
+      );
+  }
+  const outputSites = splitList(options.outputSites);
+  for (const s of outputSites) {
+    if (!siteNames.includes(s))
+      throw new UsageError(
+        `--output-sites ${s}: no such site in the site catalog (expected one of: ${siteNames.join(', ')})`,
+      );
+  }
+  const stagingSites = new Map<string, string>();
+  for (const entry of splitList(options.stagingSite)) {
+    const eq = entry.indexOf('=');
+    const [e, s] = eq < 0 ? ['*', entry] : [entry.slice(0, eq), entry.slice(eq + 1)];
+    if (!siteNames.includes(s))
+      throw new UsageError(
+        `--staging-site ${entry}: no such site "${s}" (expected a site of the site catalog)`,
+      );
+    stagingSites.set(e, s);
+  }
+  return { executionSites, outputSites, stagingSites };
+}
+
+/** dagman.retry, pegasus.selector.site and its seed (--seed wins over the property), checked. */
+function pipelineSettings(
+  options: PlanOptions,
+  properties: Properties,
+): { defaultRetries: number; selector: SiteSelector; random: (() => number) | undefined } {
+  const retryRaw = properties.get('dagman.retry') ?? '1';
+  const defaultRetries = Number(retryRaw);
+  if (!Number.isInteger(defaultRetries) || defaultRetries < 0) {
+    throw new PlanError(`dagman.retry is "${retryRaw}" (expected an integer >= 0)`);
+  }
+  const selectorName = (properties.get('pegasus.selector.site') ?? 'Random').toLowerCase();
+  if (selectorName !== 'random' && selectorName !== 'roundrobin') {
+    throw new PlanError(`pegasus.selector.site is "${selectorName}" (expected Random or RoundRobin)`);
+  }
+  const seedProp = properties.get('pegasus.selector.site.seed');
+  const seed = options.seed ?? (seedProp === undefined ? undefined : Number(seedProp));
+  return {
+    defaultRetries,
+    selector: selectorName === 'roundrobin' ? 'round-robin' : 'random',
+    random: seed === undefined || !Number.isFinite(seed) ? undefined : seededRandom(seed),
+  };
 }
 
 function safeUser(env: Record<string, string | undefined>): string {

@@ -28,7 +28,16 @@ interface InFlight {
   started: number;
   /** polls in a row in which Slurm did not know the job */
   misses: number;
+  /** when Slurm last listed the job (or it was submitted or adopted), ms */
+  seen: number;
 }
+
+/**
+ * How long squeue must have stopped listing a job before the engine judges it from the files it
+ * left: at least this long and 3 polls in a row. A count of polls alone assumed a fast machine
+ * (3 polls of 200 ms is 0.6 s); a loaded controller may answer late or a job be listed late.
+ */
+const GONE_AFTER_MS = 30_000;
 
 /** Slurm job names: unique per attempt, so a restarted engine finds a job it submitted just before dying. */
 export function slurmJobName(job: PlanJob, seq: number, wfUuid: string): string {
@@ -60,7 +69,7 @@ export class SlurmBackend implements Backend {
   }
 
   start(attempt: Attempt): void {
-    const f: InFlight = { attempt, running: false, started: Date.now(), misses: 0 };
+    const f: InFlight = { attempt, running: false, started: Date.now(), misses: 0, seen: Date.now() };
     this.inFlight.set(attempt.index, f);
     this.submit(f).catch((e: Error) => {
       this.inFlight.delete(attempt.index);
@@ -69,7 +78,14 @@ export class SlurmBackend implements Backend {
   }
 
   adopt(attempt: Attempt, schedId: string | undefined): void {
-    const f: InFlight = { attempt, id: schedId, running: false, started: Date.now(), misses: 0 };
+    const f: InFlight = {
+      attempt,
+      id: schedId,
+      running: false,
+      started: Date.now(),
+      misses: 0,
+      seen: Date.now(),
+    };
     this.inFlight.set(attempt.index, f);
     if (schedId) {
       this.events.log(`adopted ${attempt.job.name} (attempt ${attempt.seq}, Slurm job ${schedId})`);
@@ -169,12 +185,13 @@ export class SlurmBackend implements Backend {
         if (!f.id) continue;
         const s = info.get(f.id);
         if (!s) {
-          if (++f.misses < 3) continue;
+          if (++f.misses < 3 || Date.now() - f.seen < GONE_AFTER_MS) continue;
           const r = await this.judgeGone(f);
           if (this.inFlight.get(index) === f) this.finish(index, f, r);
           continue;
         }
         f.misses = 0;
+        f.seen = Date.now();
         if (s.state === 'running' && !f.running) {
           f.running = true;
           f.started = Date.now();

@@ -83,43 +83,254 @@ export function addDataMovement(
   wf: ExecutableWorkflow,
   options: DataMovementOptions = {},
 ): ExecutableWorkflow {
-  const register = options.register ?? true;
-  const n0 = wf.jobs.length;
-  const adj = adjacencyOf(wf);
-  const depth = longestDepths(adj);
-  const nodesAtLevel = new Map<number, number>();
-  for (let i = 0; i < n0; i++) nodesAtLevel.set(depth[i], (nodesAtLevel.get(depth[i]) ?? 0) + 1);
-  const producer = new Map<string, number>();
-  for (let i = 0; i < n0; i++) for (const f of wf.jobs[i].outputs) if (!producer.has(f)) producer.set(f, i);
+  const dm = new DataMovement(ctx, wf, options);
+  for (let i = 0; i < dm.computeJobs; i++) dm.stageInputs(i);
+  for (let i = 0; i < dm.computeJobs; i++) dm.stageOutputs(i);
+  dm.stageReusedOutputs();
+  return wf;
+}
 
-  interface Bucket {
-    jobs: (number | undefined)[];
-    next: number;
-    twins?: (number | undefined)[];
+type Transfer = NonNullable<ExecJob['transfers']>[number];
+
+/** The transfer jobs of one (stage-in or stage-out, staging site, local/remote, level): files round-robin. */
+interface Bucket {
+  jobs: (number | undefined)[];
+  next: number;
+}
+
+/** Level of the stage-out jobs of outputs whose producers data reuse removed. */
+const REUSED_LEVEL = 1000;
+
+/** The steps of `addDataMovement` over one workflow, and what they share. */
+class DataMovement {
+  /** the jobs before any data job was added (the ones whose files move) */
+  readonly computeJobs: number;
+  private readonly register: boolean;
+  private readonly depth: Int32Array;
+  private readonly nodesAtLevel = new Map<number, number>();
+  /** lfn -> the first job that writes it */
+  private readonly producer = new Map<string, number>();
+  /** kind \0 site \0 l|r \0 level -> its transfer jobs */
+  private readonly buckets = new Map<string, Bucket>();
+  /** site \0 lfn -> the stage-in job bringing it there */
+  private readonly stagedIn = new Map<string, number>();
+  /** parent \0 site -> the inter-site job from the parent's staging site */
+  private readonly inter = new Map<string, number>();
+  /** inter-site job \0 lfn already in it */
+  private readonly interFiles = new Set<string>();
+  /** parent -> inter-site jobs made for it (numbers their names) */
+  private readonly interCount = new Map<number, number>();
+  /** name -> registration job */
+  private readonly registerJobs = new Map<string, number>();
+  /** site \0 level -> round-robin over the in-place registration jobs */
+  private readonly regBuckets = new Map<string, { next: number; size: number }>();
+
+  constructor(
+    private readonly ctx: PlanContext,
+    private readonly wf: ExecutableWorkflow,
+    private readonly options: DataMovementOptions,
+  ) {
+    this.register = options.register ?? true;
+    const n0 = wf.jobs.length;
+    this.computeJobs = n0;
+    this.depth = longestDepths(adjacencyOf(wf));
+    for (let i = 0; i < n0; i++) {
+      const d = this.depth[i];
+      this.nodesAtLevel.set(d, (this.nodesAtLevel.get(d) ?? 0) + 1);
+    }
+    for (let i = 0; i < n0; i++)
+      for (const f of wf.jobs[i].outputs) if (!this.producer.has(f)) this.producer.set(f, i);
   }
-  const buckets = new Map<string, Bucket>();
-  const bucketJob = (
+
+  /** Job `i`'s inputs: from another staging site (inter-site), or from the replicas (stage-in). */
+  stageInputs(i: number): void {
+    const j = this.wf.jobs[i];
+    const S = j.stagingSite;
+    if (!S) return;
+    for (const lfn of j.inputs) {
+      const p = this.producer.get(lfn);
+      if (p === i) continue;
+      if (p === undefined) this.stageIn(i, S, lfn);
+      else {
+        const from = this.wf.jobs[p].stagingSite;
+        if (from && from !== S) this.interSite(i, S, p, from, lfn);
+      }
+    }
+  }
+
+  /** A raw input of job `i`: into a stage-in job of its level, once per staging site. */
+  private stageIn(i: number, S: string, lfn: string): void {
+    const { ctx, wf } = this;
+    const j = wf.jobs[i];
+    const key = `${S}\0${lfn}`;
+    const done = this.stagedIn.get(key);
+    if (done !== undefined) {
+      addEdge(wf, done, i);
+      return;
+    }
+    const sources = this.sourcesOf(j, lfn);
+    const dest = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
+    const remote = isFileUrl(dest.url) && !auxillaryLocal(ctx, S);
+    const { job } = this.transferJob('in', S, remote, this.depth[i], j.profiles, j.retries);
+    transfersOf(wf.jobs[job]).push({ lfn, linkage: 'input', sources, dest });
+    this.stagedIn.set(key, job);
+    addEdge(wf, job, i);
+  }
+
+  /** Where a raw input comes from: a stageable executable, else the replica catalog. */
+  private sourcesOf(j: ExecJob, lfn: string): SourceUrl[] {
+    const exe = this.options.executableSources?.get(lfn);
+    if (exe) return [exe];
+    const found = this.ctx.replicas.lookup(lfn);
+    if (!found || found.length === 0) {
+      throw new PlanError(
+        `job "${j.name}": input "${lfn}" is produced by no job and has no replica (expected a replica catalog entry)`,
+      );
+    }
+    return replicaSources(found, j.site);
+  }
+
+  /** A file job `p` wrote on staging site `from` and job `i` reads on `S`: one inter-site job per (p, S). */
+  private interSite(i: number, S: string, p: number, from: string, lfn: string): void {
+    const { ctx, wf } = this;
+    const key = `${p}\0${S}`;
+    let t = this.inter.get(key);
+    if (t === undefined) {
+      const c = this.interCount.get(p) ?? 0;
+      this.interCount.set(p, c + 1);
+      const remote = !auxillaryLocal(ctx, S) || !auxillaryLocal(ctx, from);
+      const job = auxJob(
+        `stage_inter_${remote ? 'remote' : 'local'}_${wf.jobs[p].name}_${c}`,
+        'inter-site',
+        remote ? S : 'local',
+        TRANSFER_TR,
+        TRANSFER_ARGV,
+        this.depth[i],
+        wf.jobs[i].retries,
+      );
+      job.stagingSite = S;
+      job.transfers = [];
+      t = addJob(wf, job);
+      this.inter.set(key, t);
+      addEdge(wf, p, t);
+    }
+    if (!this.interFiles.has(`${t}\0${lfn}`)) {
+      this.interFiles.add(`${t}\0${lfn}`);
+      transfersOf(wf.jobs[t]).push({
+        lfn,
+        linkage: 'inter',
+        sources: [{ site: from, url: `${workDirOf(ctx, from).url}/${lfn}` }],
+        dest: { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` },
+      });
+    }
+    addEdge(wf, t, i);
+  }
+
+  /**
+   * Job `i`'s outputs: each staged out to every output site (and registered there when asked);
+   * a file to register that is staged out nowhere is registered where it is.
+   */
+  stageOutputs(i: number): void {
+    const { ctx, wf } = this;
+    const j = wf.jobs[i];
+    const S = j.stagingSite;
+    if (!S) return;
+    const level = this.depth[i];
+    const toRegister = this.register && j.register ? new Set(j.register) : undefined;
+    if (ctx.outputSites.length > 0 && j.stageOut) {
+      for (const lfn of j.stageOut) {
+        for (const O of ctx.outputSites) {
+          const src = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
+          const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
+          const remote =
+            (isFileUrl(src.url) && !auxillaryLocal(ctx, S)) ||
+            (isFileUrl(dest.url) && !auxillaryLocal(ctx, O));
+          const { job, slot } = this.transferJob('out', S, remote, level, j.profiles, j.retries);
+          transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources: [src], dest });
+          addEdge(wf, i, job);
+          if (toRegister?.has(lfn)) {
+            const r = this.registrationJob(`register_${S}_${level}_${slot}`, level, j.retries);
+            registrationsOf(wf.jobs[r]).push({ lfn, url: dest.url, site: O });
+            addEdge(wf, job, r);
+          }
+        }
+        toRegister?.delete(lfn);
+      }
+    }
+    if (toRegister && toRegister.size > 0) this.registerInPlace(i, S, toRegister);
+  }
+
+  /** Files of job `i` registered on its staging site, straight after the job (nothing staged them out). */
+  private registerInPlace(i: number, S: string, lfns: ReadonlySet<string>): void {
+    const { ctx, wf } = this;
+    const level = this.depth[i];
+    const key = `${S}\0${level}`;
+    let b = this.regBuckets.get(key);
+    if (!b) {
+      b = { next: 0, size: Math.max(1, Math.ceil((this.nodesAtLevel.get(level) ?? 1) / 10)) };
+      this.regBuckets.set(key, b);
+    }
+    const slot = b.next;
+    b.next = (b.next + 1) % b.size;
+    const r = this.registrationJob(`register_${S}_${level}_${slot}`, level, wf.jobs[i].retries);
+    for (const lfn of lfns) {
+      registrationsOf(wf.jobs[r]).push({ lfn, url: `${workDirOf(ctx, S).url}/${lfn}`, site: S });
+    }
+    addEdge(wf, i, r);
+  }
+
+  /** Outputs of jobs removed by data reuse: from their replica catalog location to the output sites. */
+  stageReusedOutputs(): void {
+    const { ctx, wf } = this;
+    if (!this.options.reusedOutputs || ctx.outputSites.length === 0) return;
+    for (const { lfn, register: reg } of this.options.reusedOutputs) {
+      const found = ctx.replicas.lookup(lfn);
+      if (!found) continue;
+      const sources = replicaSources(found, undefined);
+      for (const O of ctx.outputSites) {
+        const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
+        const { job, slot } = this.transferJob('out', 'local', false, REUSED_LEVEL, {}, ctx.defaultRetries);
+        transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources, dest });
+        if (reg && this.register) {
+          const r = this.registrationJob(
+            `register_local_${REUSED_LEVEL}_${slot}`,
+            REUSED_LEVEL,
+            ctx.defaultRetries,
+          );
+          registrationsOf(wf.jobs[r]).push({ lfn, url: dest.url, site: O });
+          addEdge(wf, job, r);
+        }
+      }
+    }
+  }
+
+  /**
+   * The next transfer job (round-robin) of a bucket: stage-in or stage-out, staging site,
+   * local or remote, level; made on first use. Bucket size: {@link bucketSize} (10 at the
+   * reused outputs' level).
+   */
+  private transferJob(
     kind: 'in' | 'out',
     site: string,
     remote: boolean,
     level: number,
     profiles: Profiles,
     retries: number,
-  ): { job: number; slot: number; bucket: Bucket } => {
+  ): { job: number; slot: number } {
     const key = `${kind}\0${site}\0${remote ? 'r' : 'l'}\0${level}`;
-    let b = buckets.get(key);
+    let b = this.buckets.get(key);
     if (!b) {
       const size =
-        level === 1000
+        level === REUSED_LEVEL
           ? 10
           : bucketSize(
               profiles,
               kind === 'in' ? 'stagein' : 'stageout',
               remote ? 'remote' : 'local',
-              nodesAtLevel.get(level) ?? 1,
+              this.nodesAtLevel.get(level) ?? 1,
             );
       b = { jobs: new Array(size).fill(undefined), next: 0 };
-      buckets.set(key, b);
+      this.buckets.set(key, b);
     }
     const slot = b.next;
     b.next = (b.next + 1) % b.jobs.length;
@@ -137,97 +348,15 @@ export function addDataMovement(
       );
       job.stagingSite = site;
       job.transfers = [];
-      j = addJob(wf, job);
+      j = addJob(this.wf, job);
       b.jobs[slot] = j;
     }
-    return { job: j, slot, bucket: b };
-  };
-
-  // --- stage-in and inter-site -----------------------------------------------------------
-  const stagedIn = new Map<string, number>(); // site \0 lfn -> stage-in job
-  const inter = new Map<string, number>(); // parent \0 site -> inter job
-  const interDone = new Set<string>();
-  const interCount = new Map<number, number>();
-  for (let i = 0; i < n0; i++) {
-    const j = wf.jobs[i];
-    const S = j.stagingSite;
-    if (!S) continue;
-    for (const lfn of j.inputs) {
-      const p = producer.get(lfn);
-      if (p !== undefined && p !== i) {
-        const pj = wf.jobs[p];
-        if (pj.stagingSite === S || !pj.stagingSite) continue;
-        const key = `${p}\0${S}`;
-        let t = inter.get(key);
-        if (t === undefined) {
-          const c = interCount.get(p) ?? 0;
-          interCount.set(p, c + 1);
-          const remote = !auxillaryLocal(ctx, S) || !auxillaryLocal(ctx, pj.stagingSite);
-          const site = remote ? S : 'local';
-          const job = auxJob(
-            `stage_inter_${remote ? 'remote' : 'local'}_${pj.name}_${c}`,
-            'inter-site',
-            site,
-            TRANSFER_TR,
-            TRANSFER_ARGV,
-            depth[i],
-            j.retries,
-          );
-          job.stagingSite = S;
-          job.transfers = [];
-          t = addJob(wf, job);
-          inter.set(key, t);
-          addEdge(wf, p, t);
-        }
-        if (!interDone.has(`${t}\0${lfn}`)) {
-          interDone.add(`${t}\0${lfn}`);
-          (wf.jobs[t].transfers as NonNullable<ExecJob['transfers']>).push({
-            lfn,
-            linkage: 'inter',
-            sources: [{ site: pj.stagingSite, url: `${workDirOf(ctx, pj.stagingSite).url}/${lfn}` }],
-            dest: { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` },
-          });
-        }
-        addEdge(wf, t, i);
-        continue;
-      }
-      if (p === i) continue;
-      const key = `${S}\0${lfn}`;
-      const done = stagedIn.get(key);
-      if (done !== undefined) {
-        addEdge(wf, done, i);
-        continue;
-      }
-      let sources: SourceUrl[];
-      const exe = options.executableSources?.get(lfn);
-      if (exe) sources = [exe];
-      else {
-        const found = ctx.replicas.lookup(lfn);
-        if (!found || found.length === 0) {
-          throw new PlanError(
-            `job "${j.name}": input "${lfn}" is produced by no job and has no replica (expected a replica catalog entry)`,
-          );
-        }
-        sources = replicaSources(found, j.site);
-      }
-      const dest = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
-      const remote = isFileUrl(dest.url) && !auxillaryLocal(ctx, S);
-      const { job } = bucketJob('in', S, remote, depth[i], j.profiles, j.retries);
-      (wf.jobs[job].transfers as NonNullable<ExecJob['transfers']>).push({
-        lfn,
-        linkage: 'input',
-        sources,
-        dest,
-      });
-      stagedIn.set(key, job);
-      addEdge(wf, job, i);
-    }
+    return { job: j, slot };
   }
 
-  // --- stage-out and registration --------------------------------------------------------
-  const registerJobs = new Map<string, number>(); // bucket key/slot -> register job
-  const registerFor = (name: string, site: string, level: number, retries: number): number => {
-    let r = registerJobs.get(name);
+  /** The registration job of this name (made on first use), on the submit host. */
+  private registrationJob(name: string, level: number, retries: number): number {
+    let r = this.registerJobs.get(name);
     if (r === undefined) {
       const job = auxJob(
         name,
@@ -240,89 +369,19 @@ export function addDataMovement(
       );
       job.registrations = [];
       job.stagingSite = undefined;
-      r = addJob(wf, job);
-      registerJobs.set(name, r);
+      r = addJob(this.wf, job);
+      this.registerJobs.set(name, r);
     }
-    void site;
     return r;
-  };
-  const regBuckets = new Map<string, { next: number; size: number }>();
-  for (let i = 0; i < n0; i++) {
-    const j = wf.jobs[i];
-    const S = j.stagingSite;
-    if (!S) continue;
-    const toRegister = register && j.register ? new Set(j.register) : undefined;
-    if (ctx.outputSites.length > 0 && j.stageOut) {
-      for (const lfn of j.stageOut) {
-        for (const O of ctx.outputSites) {
-          const src = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
-          const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
-          const remote =
-            (isFileUrl(src.url) && !auxillaryLocal(ctx, S)) ||
-            (isFileUrl(dest.url) && !auxillaryLocal(ctx, O));
-          const { job, slot } = bucketJob('out', S, remote, depth[i], j.profiles, j.retries);
-          (wf.jobs[job].transfers as NonNullable<ExecJob['transfers']>).push({
-            lfn,
-            linkage: 'output',
-            sources: [src],
-            dest,
-          });
-          addEdge(wf, i, job);
-          if (toRegister?.has(lfn)) {
-            const r = registerFor(`register_${S}_${depth[i]}_${slot}`, S, depth[i], j.retries);
-            (wf.jobs[r].registrations as Registration[]).push({ lfn, url: dest.url, site: O });
-            addEdge(wf, job, r);
-          }
-        }
-        toRegister?.delete(lfn);
-      }
-    }
-    if (toRegister && toRegister.size > 0) {
-      // nothing staged out: register the file where it is, straight after the job
-      const key = `${S}\0${depth[i]}`;
-      let b = regBuckets.get(key);
-      if (!b) {
-        b = { next: 0, size: Math.max(1, Math.ceil((nodesAtLevel.get(depth[i]) ?? 1) / 10)) };
-        regBuckets.set(key, b);
-      }
-      const slot = b.next;
-      b.next = (b.next + 1) % b.size;
-      const r = registerFor(`register_${S}_${depth[i]}_${slot}`, S, depth[i], j.retries);
-      for (const lfn of toRegister) {
-        (wf.jobs[r].registrations as Registration[]).push({
-          lfn,
-          url: `${workDirOf(ctx, S).url}/${lfn}`,
-          site: S,
-        });
-      }
-      addEdge(wf, i, r);
-    }
   }
+}
 
-  // --- outputs of jobs removed by data reuse: RC location -> output sites (level 1000) ---
-  if (options.reusedOutputs && ctx.outputSites.length > 0) {
-    for (const { lfn, register: reg } of options.reusedOutputs) {
-      const found = ctx.replicas.lookup(lfn);
-      if (!found) continue;
-      const sources = replicaSources(found, undefined);
-      for (const O of ctx.outputSites) {
-        const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
-        const { job, slot } = bucketJob('out', 'local', false, 1000, {}, ctx.defaultRetries);
-        (wf.jobs[job].transfers as NonNullable<ExecJob['transfers']>).push({
-          lfn,
-          linkage: 'output',
-          sources,
-          dest,
-        });
-        if (reg && register) {
-          const r = registerFor(`register_local_1000_${slot}`, 'local', 1000, ctx.defaultRetries);
-          (wf.jobs[r].registrations as Registration[]).push({ lfn, url: dest.url, site: O });
-          addEdge(wf, job, r);
-        }
-      }
-    }
-  }
-  return wf;
+function transfersOf(job: ExecJob): Transfer[] {
+  return job.transfers as Transfer[];
+}
+
+function registrationsOf(job: ExecJob): Registration[] {
+  return job.registrations as Registration[];
 }
 
 /**
