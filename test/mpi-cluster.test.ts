@@ -410,6 +410,27 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
     expect(r.stdout).not.toContain('HOSTSCRIPT');
   });
 
+  it('ends what the host script left running at shutdown: SIGTERM to its group, SIGKILL 5 s later', async () => {
+    writeFileSync(
+      p('forkscript.sh'),
+      [
+        '#!/bin/sh',
+        `sleep 300 & echo $! > ${p('polite.pid')}`,
+        `sh -c 'trap "" TERM; exec sleep 300' & echo $! > ${p('stubborn.pid')}`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const dag = dagFile(task('A'));
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-script', p('forkscript.sh'), ...QUIET, dag]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Worker 1: Sent SIGKILL to resilient host script processes');
+    for (const f of ['polite.pid', 'stubborn.pid']) {
+      const pid = Number(readFileSync(p(f), 'utf8'));
+      await until(() => !alive(pid), 10_000, `${f} to end`);
+    }
+  });
+
   it('without -o/-e, appends task output to DAG.out.N / DAG.err.N and merges them after the summary', async () => {
     const dag = dagFile(diamond());
     // What an earlier, killed run left in worker 1's files is kept (PMC's test_append_stdio).

@@ -287,7 +287,8 @@ function reportRun(
 
 /**
  * Local workers leave by themselves once they get 'shutdown'. One that has not after 2 s has
- * its stdin closed (it then kills its tasks and exits), and is killed 3 s later. One that never
+ * its stdin closed (it then kills its tasks and exits), and is killed 6 s later (a host script's
+ * leftovers get up to 5 s between SIGTERM and SIGKILL from the worker first). One that never
  * joined (the run was stopped while it started) has no tasks: it is killed at once.
  */
 async function stopChildren(children: ChildProcess[], registered: (pid: number) => boolean): Promise<void> {
@@ -298,7 +299,7 @@ async function stopChildren(children: ChildProcess[], registered: (pid: number) 
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           if (c.pid === undefined || !registered(c.pid)) c.kill('SIGKILL');
           const nudge = setTimeout(() => c.stdin?.end(), 2000);
-          const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
+          const kill = setTimeout(() => c.kill('SIGKILL'), 8000);
           c.once('exit', () => {
             clearTimeout(nudge);
             clearTimeout(kill);

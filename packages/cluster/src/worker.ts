@@ -25,6 +25,8 @@ const RESULT_BATCH = 256;
 const STOP_GRACE_SECONDS = 5;
 /** Host scripts must finish within this many seconds (PMC's limit). */
 const HOST_SCRIPT_TIMEOUT = 60;
+/** Seconds what a host script left running has between SIGTERM and SIGKILL at shutdown (PMC's). */
+const HOST_SCRIPT_GRACE = 5;
 /** Bytes of a host script's stdout (and of its stderr) forwarded: the tail. */
 const HOST_SCRIPT_CAPTURE = 1024 * 1024;
 
@@ -62,6 +64,8 @@ export class Worker {
   private config: WorkerConfig | undefined;
   private hostname: string;
   private stopping = false;
+  /** The host script's process group (what it left running is ended at shutdown). */
+  private hostScriptGroup = 0;
 
   constructor(
     private readonly comm: WorkerCommunicator,
@@ -90,6 +94,7 @@ export class Worker {
         }
       }
     } finally {
+      await this.endHostScriptGroup();
       await this.launcher?.close();
       await this.comm.close();
     }
@@ -433,6 +438,32 @@ export class Worker {
   }
 
   /**
+   * At shutdown, as PMC does: SIGTERM to the host script's process group (services it started);
+   * whatever is still there after HOST_SCRIPT_GRACE seconds gets SIGKILL.
+   */
+  private async endHostScriptGroup(): Promise<void> {
+    const pgid = this.hostScriptGroup;
+    if (pgid <= 0) return;
+    this.hostScriptGroup = 0;
+    const signal = (sig: NodeJS.Signals | 0): boolean => {
+      try {
+        process.kill(-pgid, sig);
+        return true;
+      } catch {
+        return false; // ESRCH: the group is empty
+      }
+    };
+    if (!signal('SIGTERM')) return;
+    this.log.debug(`Worker ${this.rank}: Terminating host script process group with SIGTERM`);
+    for (const end = Date.now() + HOST_SCRIPT_GRACE * 1000; Date.now() < end; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!signal(0)) return;
+    }
+    if (signal('SIGKILL'))
+      this.log.warn(`Worker ${this.rank}: Sent SIGKILL to resilient host script processes`);
+  }
+
+  /**
    * Runs the host script (host rank 0 only) with PMC's messages. Its stdout and then its stderr
    * are forwarded to the worker's stderr when it ends (PMC sends both to stderr, so that they
    * never mix with task output). A failure is returned for the master to report as
@@ -451,6 +482,7 @@ export class Worker {
     });
     const res = await handle.result;
     if (launcher !== this.launcher) await launcher.close();
+    this.hostScriptGroup = res.pid;
     for (const c of [res.stdout, res.stderr]) if (c && c.size > 0) process.stderr.write(c.data);
     if (res.timedOut) return `Host script timed out after ${HOST_SCRIPT_TIMEOUT} seconds`;
     if (res.status.kind === 'launch-failure')
