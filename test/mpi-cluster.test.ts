@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -343,6 +344,175 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
     for (const l of res) expect(l).toMatch(/^\d+\.\d{6},\d+,\d+,\d+,\S+$/);
   });
 
+  it("-v -v traces PMC's scheduling order: priority, then DAG order, within the host's free cpus", async () => {
+    // PMC's test/priority.dag and test_priority (one worker, --host-cpus 2).
+    const dag = dagFile(
+      [
+        'TASK N -p -5 -c 1 /bin/echo N',
+        'TASK O -p -4 -c 1 /bin/echo O',
+        'TASK I -p 9 -c 1 /bin/echo I',
+        'TASK E -p 7 -c 1 /bin/echo E',
+        'TASK D -p 8 -c 2 /bin/echo D',
+        'TASK G -p 10 -c 1 /bin/echo G',
+      ].join('\n'),
+    );
+    const r = await pt(['mpi-cluster', '-v', '-v', '--workers', '1', '--host-cpus', '2', ...QUIET, dag]);
+    expect(r.code).toBe(0);
+    const trace = r.stderr.split('\n').filter((l) => l.includes('Scheduling task '));
+    expect(trace).toEqual(['G', 'I', 'D', 'E', 'O', 'N'].map((t) => `[trace] Scheduling task ${t}`));
+    expect(r.stderr).toMatch(/\[trace\] Matched task G to slot 1 on host \S+/);
+    const quiet = await pt(['mpi-cluster', '-v', '-s', '--workers', '1', '--host-cpus', '2', ...QUIET, dag]);
+    expect(quiet.stderr).not.toContain('Scheduling task');
+  });
+
+  it("writes PMC's resource log: one line per host once the workers registered, one per allocation and release", async () => {
+    const dag = dagFile('TASK A /bin/true\n');
+    const r = await pt([
+      'mpi-cluster',
+      '--workers',
+      '2',
+      '--host-cpus',
+      '4',
+      '--host-memory',
+      '100',
+      ...QUIET,
+      dag,
+    ]);
+    expect(r.code).toBe(0);
+    const res = lines(`${dag}.resource`).map((l) => l.split(','));
+    expect(res.map((f) => f.slice(1, 4).join(','))).toEqual(['2,4,100', '1,3,100', '2,4,100']);
+    for (const f of res) {
+      expect(f[0]).toMatch(/^\d+\.\d{6}$/);
+      expect(f[4]).toBe(res[0][4]);
+    }
+  });
+
+  it("runs the host script with PMC's messages and forwards its stdout and stderr to stderr", async () => {
+    writeFileSync(p('hostscript.sh'), '#!/bin/sh\necho "HOSTSCRIPT stdout"\necho "HOSTSCRIPT stderr" >&2\n', {
+      mode: 0o755,
+    });
+    const dag = dagFile(task('A'));
+    const r = await pt([
+      'mpi-cluster',
+      '-v',
+      '--workers',
+      '1',
+      '--host-script',
+      p('hostscript.sh'),
+      ...QUIET,
+      dag,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`Worker 1: Launching host script ${p('hostscript.sh')}`);
+    expect(r.stderr).toContain('HOSTSCRIPT stdout');
+    expect(r.stderr).toContain('HOSTSCRIPT stderr');
+    expect(r.stderr).toContain('Worker 1: Host script exited with status 0');
+    expect(r.stdout).not.toContain('HOSTSCRIPT');
+  });
+
+  it('ends what the host script left running at shutdown: SIGTERM to its group, SIGKILL 5 s later', async () => {
+    writeFileSync(
+      p('forkscript.sh'),
+      [
+        '#!/bin/sh',
+        `sleep 300 & echo $! > ${p('polite.pid')}`,
+        `sh -c 'trap "" TERM; exec sleep 300' & echo $! > ${p('stubborn.pid')}`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const dag = dagFile(task('A'));
+    const r = await pt(['mpi-cluster', '--workers', '1', '--host-script', p('forkscript.sh'), ...QUIET, dag]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Worker 1: Sent SIGKILL to resilient host script processes');
+    for (const f of ['polite.pid', 'stubborn.pid']) {
+      const pid = Number(readFileSync(p(f), 'utf8'));
+      await until(() => !alive(pid), 10_000, `${f} to end`);
+    }
+  });
+
+  it('without -o/-e, appends task output to DAG.out.N / DAG.err.N and merges them after the summary', async () => {
+    const dag = dagFile(diamond());
+    // What an earlier, killed run left in worker 1's files is kept (PMC's test_append_stdio).
+    writeFileSync(`${dag}.out.1`, 'onefish my stdout\n');
+    writeFileSync(`${dag}.err.1`, 'twofish my stderr\n');
+    const r = await pt(['mpi-cluster', '--workers', '1', dag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^\[cluster-summary stat="ok", tasks=4, [^\n]*\]\nonefish my stdout\nout-A\n\[cluster-task name=A, /,
+    );
+    expect(r.stdout.match(/\[cluster-task /g)).toHaveLength(4);
+    expect(r.stderr).toContain('twofish my stderr\nerr-A\n');
+    expect(readdirSync(dir).filter((f) => /\.(out|err)\.\d+$/.test(f))).toEqual([]);
+  });
+
+  it("fails a task whose -F source is not a regular file, in PMC's words", async () => {
+    const dag = dagFile(`TASK A -F ${p('adir')}=${p('fwd.txt')} /bin/mkdir -p ${p('adir')}\n`);
+    const r = await pt(['mpi-cluster', '--workers', '1', ...QUIET, dag]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Task A: ${p('adir')} is not a file`);
+    expect(existsSync(p('fwd.txt'))).toBe(false);
+  });
+
+  it('gives each task of several CPUs PMC_AFFINITY, never sharing a CPU with a task running beside it', async () => {
+    const eight = dagFile(
+      `TASK eight -c 8 /bin/sh -c 'echo eight $PMC_AFFINITY > ${p('eight.txt')}'\n`,
+      'eight.dag',
+    );
+    const r8 = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '8', ...QUIET, eight]);
+    expect(r8.code).toBe(0);
+    expect(readFileSync(p('eight.txt'), 'utf8')).toBe('eight 0,1,2,3,4,5,6,7\n');
+    const stamp = (name: string) =>
+      `echo ${name} start $(date +%s%N) $PMC_AFFINITY >> ${p('cores.log')}; sleep 0.2; echo ${name} end $(date +%s%N) >> ${p('cores.log')}`;
+    const tasks = [
+      // (pairs of CPUs never fragment an 8-CPU host: every task here is bound)
+      ...Array.from({ length: 6 }, (_, i) => task(`two${i}`, '-c 2', stamp(`two${i}`))),
+      ...Array.from({ length: 3 }, (_, i) => task(`one${i}`, '-c 1', stamp(`one${i}`))),
+    ];
+    const dag = dagFile(tasks.join('\n'));
+    const r = await pt(['mpi-cluster', '--workers', '2', '--host-cpus', '8', ...QUIET, dag]);
+    expect(r.code).toBe(0);
+    const events = lines(p('cores.log')).map((l) => {
+      const [name, what, t, cores] = l.split(' ');
+      return {
+        name,
+        start: what === 'start',
+        t: BigInt(t),
+        cores: cores ? cores.split(',').map(Number) : [],
+      };
+    });
+    events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.start ? 1 : -1));
+    const inUse = new Map<number, string>();
+    let together = 0;
+    const coresOf = new Map<string, number[]>();
+    for (const e of events) {
+      if (e.start) {
+        coresOf.set(e.name, e.cores);
+        // PMC's rule: a one-CPU task floats; others get as many CPU numbers as they ask for
+        expect(e.cores.length).toBe(e.name.startsWith('two') ? 2 : 0);
+        for (const c of e.cores) {
+          expect(inUse.get(c), `${e.name} and ${inUse.get(c)} share CPU ${c}`).toBeUndefined();
+          inUse.set(c, e.name);
+        }
+        if (e.cores.length > 0 && inUse.size > e.cores.length) together++;
+      } else {
+        for (const c of coresOf.get(e.name) ?? []) inUse.delete(c);
+      }
+    }
+    expect(together).toBeGreaterThan(0);
+  });
+
+  it('--set-affinity binds a task of several CPUs to the CPUs in its PMC_AFFINITY', async () => {
+    if (os.cpus().length < 2) return;
+    const dag = dagFile(
+      `TASK two -c 2 /bin/sh -c 'echo $PMC_AFFINITY $(grep Cpus_allowed_list /proc/self/status) > ${p('bound.txt')}'\n`,
+    );
+    const r = await pt(['mpi-cluster', '-v', '--set-affinity', '--workers', '1', ...QUIET, dag]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Binding task two to cores: 0,1');
+    expect(readFileSync(p('bound.txt'), 'utf8')).toBe('0,1 Cpus_allowed_list: 0-1\n');
+  });
+
   it('forwards -f pipe data and -F files to the master, appended to their destinations', async () => {
     const dag = dagFile(
       [
@@ -401,11 +571,19 @@ describe('pegasus-ts mpi-cluster: bad input', () => {
     expect(r.stderr).toMatch(/Task A failed with launch failure: .*(No such file|ENOENT)/i);
   });
 
-  it('says which task no host can run', async () => {
-    const dag = dagFile('TASK big -c 64 /bin/true\n');
+  it("says which task no host can run, in PMC's words, before running anything", async () => {
+    const dag = dagFile(`${task('small')}\nTASK big -c 64 /bin/true\n`);
     const r = await pt(['mpi-cluster', '--workers', '1', '--host-cpus', '2', ...QUIET, dag]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('No host is capable of running task big');
+    expect(r.stderr).toContain('FATAL ERROR: No host is capable of running task big');
+    expect(existsSync(p('runs.log'))).toBe(false);
+    const mem = dagFile('TASK A -m 100 /bin/true\n', 'mem.dag');
+    const enough = await pt(['mpi-cluster', '--workers', '1', '--host-memory', '100', ...QUIET, mem]);
+    expect(enough.code).toBe(0);
+    const short = await pt(['mpi-cluster', '--workers', '1', '-s', '--host-memory', '99', ...QUIET, mem]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('FATAL ERROR: No host is capable of running task A');
+    expect(hasStackTrace(short.stderr)).toBe(false);
   });
 });
 

@@ -123,10 +123,21 @@ typedef struct {
   uint32_t slot;
 } cap_t;
 
+/* Where a running task is with its time limit. */
+enum {
+  PHASE_UNTIMED,    /* no deadline */
+  PHASE_TERM_AT,    /* SIGTERM to its group at the deadline */
+  PHASE_KILL_AT,    /* TERM sent; SIGKILL at the deadline (the grace period's end) */
+  PHASE_KILL_SENT,  /* nothing more to do but reap it */
+};
+
+/* A task in the deadline bookkeeping (counted in ntimed). */
+#define HAS_DEADLINE(t) ((t)->phase == PHASE_TERM_AT || (t)->phase == PHASE_KILL_AT)
+
 typedef struct {
   uint32_t id;
   pid_t pid;
-  int phase; /* 0: no deadline, 1: TERM at deadline, 2: KILL at deadline, 3: KILL sent */
+  int phase; /* PHASE_* */
   int timed_out;
   double deadline, grace;
   struct timespec start;
@@ -323,7 +334,7 @@ static void finish_task(size_t idx, int status, const struct rusage *ru, const s
   for (int i = 0; i < t->ncap; i++) put_capture(&t->caps[i], group_gone);
   end_frame(fs);
   free(t->exec_path);
-  if (t->phase == 1 || t->phase == 2) ntimed--;
+  if (HAS_DEADLINE(t)) ntimed--;
   tasks[idx] = tasks[--ntasks];
 }
 
@@ -477,249 +488,296 @@ static int limit(int res, rlim_t v) {
   return setrlimit(res, &rl);
 }
 
-/* Launches the request at c (after its id and after fields): 1 = running, 0 = launch failure
- * (its result is written). */
-static int start_launch(cur_t *c, uint32_t id) {
-  uint32_t flags = get_u32(c);
-  double timeout = get_f64(c);
-  double grace = get_f64(c);
-  uint32_t mem_mb = get_u32(c);
-  uint32_t ncpus = get_u32(c);
-  if (c->bad || ncpus > 4096) bad_request();
-  uint32_t cpus[ncpus ? ncpus : 1];
-  for (uint32_t i = 0; i < ncpus; i++) cpus[i] = get_u32(c);
-  uint32_t argc = get_u32(c);
-  if (c->bad || argc == 0 || argc > (uint32_t)(c->end - c->p)) bad_request();
-  char *argv[argc + 1];
-  for (uint32_t i = 0; i < argc; i++) argv[i] = get_str(c);
-  argv[argc] = NULL;
-  char *cwd = get_str(c);
-  uint32_t nenv = get_u32(c);
-  if (c->bad || nenv > (uint32_t)(c->end - c->p)) bad_request();
-  char *adds[nenv + WIRE_MAX_EXTRA + 1];
-  for (uint32_t i = 0; i < nenv; i++) adds[i] = get_str(c);
+/* A launch request, parsed: its strings and arrays point into the request and the caller's frame. */
+typedef struct {
+  uint32_t id, flags, mem_mb, ncpus, nenv, nextra;
+  double timeout, grace;
+  const uint32_t *cpus;
+  char **argv;
+  const char *cwd;
+  char **adds; /* nenv environment additions, room for nextra more */
   stdio_req_t sio[3];
-  for (int i = 0; i < 3; i++) {
-    sio[i].kind = get_u32(c);
-    sio[i].max = get_u32(c);
-    sio[i].path = get_str(c);
-  }
-  uint32_t nextra = get_u32(c);
-  if (c->bad) bad_request();
-  if (nextra > WIRE_MAX_EXTRA) {
-    report_failure(id, E2BIG, WIRE_STAGE_REQUEST, NULL);
-    return 0;
-  }
   uint32_t xfd[WIRE_MAX_EXTRA], xmax[WIRE_MAX_EXTRA];
   char *xvar[WIRE_MAX_EXTRA];
-  for (uint32_t i = 0; i < nextra; i++) {
-    xfd[i] = get_u32(c);
-    xmax[i] = get_u32(c);
-    xvar[i] = get_str(c);
-  }
-  if (c->bad) bad_request();
+} launch_req_t;
 
-  int target_max = 2;
-  for (uint32_t i = 0; i < nextra; i++) {
-    if (xfd[i] < 3 || xfd[i] > 1023) {
-      report_failure(id, EBADF, WIRE_STAGE_REQUEST, NULL);
-      return 0;
-    }
-    if ((int)xfd[i] > target_max) target_max = (int)xfd[i];
-  }
-
-  /* stdio: opened here, so a failure is told apart from an exec failure (kickstart: 126). */
-  int fds[3] = {-1, -1, -1};
-  int owned[3] = {0, 0, 0};
+/* What a task starts with: stdio fds (owned ones closed after the spawn) and captures. */
+typedef struct {
+  int fds[3];
+  int owned[3];
   cap_t caps[2 + WIRE_MAX_EXTRA];
-  int ncap = 0;
+  int ncap;
+  int first_extra_cap;
+  char xenv[WIRE_MAX_EXTRA][300]; /* VAR=fd for the extra captures */
+} task_io_t;
+
+static void close_owned_stdio(task_io_t *io) {
+  for (int i = 0; i < 3; i++)
+    if (io->owned[i]) close(io->fds[i]);
+}
+
+/* Gives up on a launch whose stdio or captures could not be set up: closes what was opened
+ * and writes the launch failure. Returns 0 (not running). */
+static int io_failed(const launch_req_t *r, task_io_t *io, int err, uint32_t stage) {
+  close_owned_stdio(io);
+  close_caps(io->caps, io->ncap);
+  report_failure(r->id, err, stage, NULL);
+  return 0;
+}
+
+/* Opens the task's stdio (here, so a failure is told apart from an exec failure: kickstart
+ * says 126) and its captures. Returns 1, or 0 with the failure written. */
+static int open_task_io(launch_req_t *r, task_io_t *io) {
   for (int i = 0; i < 3; i++) {
-    switch (sio[i].kind) {
+    io->fds[i] = -1;
+    io->owned[i] = 0;
+  }
+  io->ncap = 0;
+  for (int i = 0; i < 3; i++) {
+    switch (r->sio[i].kind) {
     case WIRE_STDIO_INHERIT:
       break;
     case WIRE_STDIO_NULL:
-      fds[i] = devnull;
+      io->fds[i] = devnull;
       break;
     case WIRE_STDIO_FILE:
     case WIRE_STDIO_APPEND: {
       int fl = i == 0 ? O_RDONLY
-                      : O_WRONLY | O_CREAT | (sio[i].kind == WIRE_STDIO_APPEND ? O_APPEND : O_TRUNC);
-      fds[i] = open_rel(cwd, sio[i].path, fl);
-      if (fds[i] < 0) {
-        int e = errno;
-        for (int j = 0; j < i; j++)
-          if (owned[j]) close(fds[j]);
-        close_caps(caps, ncap);
-        report_failure(id, e, WIRE_STAGE_STDIO, NULL);
-        return 0;
-      }
-      owned[i] = 1;
+                      : O_WRONLY | O_CREAT | (r->sio[i].kind == WIRE_STDIO_APPEND ? O_APPEND : O_TRUNC);
+      io->fds[i] = open_rel(r->cwd, r->sio[i].path, fl);
+      if (io->fds[i] < 0) return io_failed(r, io, errno, WIRE_STAGE_STDIO);
+      io->owned[i] = 1;
       break;
     }
     case WIRE_STDIO_CAPTURE:
       if (i == 0) bad_request();
-      fds[i] = make_capture();
-      if (fds[i] < 0) {
-        int e = errno;
-        for (int j = 0; j < i; j++)
-          if (owned[j]) close(fds[j]);
-        close_caps(caps, ncap);
-        report_failure(id, e, WIRE_STAGE_CAPTURE, NULL);
-        return 0;
-      }
-      caps[ncap].fd = fds[i];
-      caps[ncap].max = sio[i].max;
-      caps[ncap].slot = i == 1 ? WIRE_SLOT_STDOUT : WIRE_SLOT_STDERR;
-      ncap++;
+      io->fds[i] = make_capture();
+      if (io->fds[i] < 0) return io_failed(r, io, errno, WIRE_STAGE_CAPTURE);
+      io->caps[io->ncap].fd = io->fds[i];
+      io->caps[io->ncap].max = r->sio[i].max;
+      io->caps[io->ncap].slot = i == 1 ? WIRE_SLOT_STDOUT : WIRE_SLOT_STDERR;
+      io->ncap++;
       break;
     default:
       bad_request();
     }
   }
   /* Extra captures: their own fds sit above every target fd, so no dup2 clobbers a source. */
-  char xenv[WIRE_MAX_EXTRA][300];
-  for (uint32_t i = 0; i < nextra; i++) {
+  int target_max = 2;
+  for (uint32_t i = 0; i < r->nextra; i++)
+    if ((int)r->xfd[i] > target_max) target_max = (int)r->xfd[i];
+  for (uint32_t i = 0; i < r->nextra; i++) {
     int fd = make_capture();
     int hi = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, target_max + 1) : -1;
     int e = errno;
     if (fd >= 0) close(fd);
-    if (hi < 0) {
-      for (int j = 0; j < 3; j++)
-        if (owned[j]) close(fds[j]);
-      close_caps(caps, ncap);
-      report_failure(id, e, WIRE_STAGE_CAPTURE, NULL);
-      return 0;
-    }
-    caps[ncap].fd = hi;
-    caps[ncap].max = xmax[i];
-    caps[ncap].slot = 2 + i;
-    ncap++;
-    snprintf(xenv[i], sizeof xenv[i], "%s=%u", xvar[i], xfd[i]);
-    adds[nenv + i] = xenv[i];
+    if (hi < 0) return io_failed(r, io, e, WIRE_STAGE_CAPTURE);
+    io->caps[io->ncap].fd = hi;
+    io->caps[io->ncap].max = r->xmax[i];
+    io->caps[io->ncap].slot = 2 + i;
+    io->ncap++;
+    snprintf(io->xenv[i], sizeof io->xenv[i], "%s=%u", r->xvar[i], r->xfd[i]);
+    r->adds[r->nenv + i] = io->xenv[i];
   }
-  int first_extra_cap = ncap - (int)nextra;
+  io->first_extra_cap = io->ncap - (int)r->nextra;
+  return 1;
+}
 
-  char **envp = build_env(flags & WIRE_LAUNCH_CLEAR_ENV, adds, nenv + nextra);
-  char *exec_path = resolve_exec(argv[0], cwd, envp);
-
-  struct timespec start;
-  pid_t pid = -1;
-  int err = 0;
-  uint32_t stage = WIRE_STAGE_NONE;
-
-  if (mem_mb == 0 && ncpus == 0) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (cwd[0]) posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    for (int i = 0; i < 3; i++)
-      if (fds[i] >= 0) posix_spawn_file_actions_adddup2(&fa, fds[i], i);
-    for (uint32_t i = 0; i < nextra; i++)
-      posix_spawn_file_actions_adddup2(&fa, caps[first_extra_cap + (int)i].fd, (int)xfd[i]);
-    clock_gettime(CLOCK_REALTIME, &start);
-    err = posix_spawn(&pid, exec_path, &fa, &spawn_attr, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    if (err) {
-      struct stat st;
-      stage = WIRE_STAGE_EXEC;
-      if (cwd[0] && (stat(cwd, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        stage = WIRE_STAGE_CWD;
-        if (stat(cwd, &st) == 0) err = ENOTDIR;
-      }
-    }
-  } else {
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) != 0) {
-      err = errno;
-      stage = WIRE_STAGE_SPAWN;
-    } else {
-      clock_gettime(CLOCK_REALTIME, &start);
-      pid = fork();
-      if (pid == 0) {
-        sigset_t none;
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setpgid(0, 0);
-        if (cwd[0] && chdir(cwd) != 0) child_fail(pfd[1], WIRE_STAGE_CWD);
-        for (int i = 0; i < 3; i++)
-          if (fds[i] >= 0 && dup2(fds[i], i) < 0) child_fail(pfd[1], WIRE_STAGE_STDIO);
-        for (uint32_t i = 0; i < nextra; i++)
-          if (dup2(caps[first_extra_cap + (int)i].fd, (int)xfd[i]) < 0) child_fail(pfd[1], WIRE_STAGE_STDIO);
-        if (mem_mb > 0) {
-          rlim_t v = (rlim_t)mem_mb * 1024 * 1024;
-          if (limit(RLIMIT_AS, v) != 0 || limit(RLIMIT_DATA, v) != 0 || limit(RLIMIT_RSS, v) != 0 ||
-              limit(RLIMIT_STACK, v) != 0)
-            child_fail(pfd[1], WIRE_STAGE_LIMITS);
-        }
-        if (ncpus > 0) {
-          cpu_set_t set;
-          CPU_ZERO(&set);
-          for (uint32_t i = 0; i < ncpus; i++)
-            if (cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
-          if (sched_setaffinity(0, sizeof set, &set) != 0) child_fail(pfd[1], WIRE_STAGE_LIMITS);
-        }
-        execve(exec_path, argv, envp);
-        child_fail(pfd[1], WIRE_STAGE_EXEC);
-      }
-      close(pfd[1]);
-      if (pid < 0) {
-        err = errno;
-        stage = WIRE_STAGE_SPAWN;
-      } else {
-        int32_t msg[2];
-        ssize_t r;
-        do r = read(pfd[0], msg, sizeof msg);
-        while (r < 0 && errno == EINTR);
-        if (r == (ssize_t)sizeof msg) {
-          int st;
-          stage = (uint32_t)msg[0];
-          err = msg[1] ? msg[1] : EINVAL;
-          while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-          }
-          pid = -1;
-        } else {
-          setpgid(pid, pid); /* also from the parent: no race with an early kill(-pid) */
-        }
-      }
-      close(pfd[0]);
-    }
-  }
-
+/* posix_spawn (no limits, no affinity): the fast path. Returns 0 or errno (with *stage). */
+static int spawn_direct(const launch_req_t *r, const task_io_t *io, const char *exec_path, char **envp,
+                        pid_t *pid, struct timespec *start, uint32_t *stage) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (r->cwd[0]) posix_spawn_file_actions_addchdir_np(&fa, r->cwd);
   for (int i = 0; i < 3; i++)
-    if (owned[i]) close(fds[i]);
-
+    if (io->fds[i] >= 0) posix_spawn_file_actions_adddup2(&fa, io->fds[i], i);
+  for (uint32_t i = 0; i < r->nextra; i++)
+    posix_spawn_file_actions_adddup2(&fa, io->caps[io->first_extra_cap + (int)i].fd, (int)r->xfd[i]);
+  clock_gettime(CLOCK_REALTIME, start);
+  int err = posix_spawn(pid, exec_path, &fa, &spawn_attr, r->argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
   if (err) {
-    close_caps(caps, ncap);
-    report_failure(id, err, stage, exec_path);
-    free(exec_path);
-    return 0;
+    struct stat st;
+    *stage = WIRE_STAGE_EXEC;
+    if (r->cwd[0] && (stat(r->cwd, &st) != 0 || !S_ISDIR(st.st_mode))) {
+      *stage = WIRE_STAGE_CWD;
+      if (stat(r->cwd, &st) == 0) err = ENOTDIR;
+    }
   }
+  return err;
+}
 
+/* In the forked child: default signals, own process group, cwd, stdio, limits, CPU binding,
+ * exec. A failure goes back through pfd (CLOEXEC: closed by a successful exec). */
+__attribute__((noreturn)) static void exec_child(const launch_req_t *r, const task_io_t *io,
+                                                 const char *exec_path, char **envp, int pfd) {
+  sigset_t none;
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  setpgid(0, 0);
+  if (r->cwd[0] && chdir(r->cwd) != 0) child_fail(pfd, WIRE_STAGE_CWD);
+  for (int i = 0; i < 3; i++)
+    if (io->fds[i] >= 0 && dup2(io->fds[i], i) < 0) child_fail(pfd, WIRE_STAGE_STDIO);
+  for (uint32_t i = 0; i < r->nextra; i++)
+    if (dup2(io->caps[io->first_extra_cap + (int)i].fd, (int)r->xfd[i]) < 0) child_fail(pfd, WIRE_STAGE_STDIO);
+  if (r->mem_mb > 0) {
+    rlim_t v = (rlim_t)r->mem_mb * 1024 * 1024;
+    if (limit(RLIMIT_AS, v) != 0 || limit(RLIMIT_DATA, v) != 0 || limit(RLIMIT_RSS, v) != 0 ||
+        limit(RLIMIT_STACK, v) != 0)
+      child_fail(pfd, WIRE_STAGE_LIMITS);
+  }
+  if (r->ncpus > 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (uint32_t i = 0; i < r->ncpus; i++)
+      if (r->cpus[i] < CPU_SETSIZE) CPU_SET(r->cpus[i], &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) child_fail(pfd, WIRE_STAGE_LIMITS);
+  }
+  execve(exec_path, r->argv, envp);
+  child_fail(pfd, WIRE_STAGE_EXEC);
+  _exit(127); /* not reached: child_fail exits */
+}
+
+/* fork + exec_child (memory limits or CPU binding need code between fork and exec); the child
+ * reports a failure through a CLOEXEC pipe. Returns 0 or errno (with *stage). */
+static int spawn_forked(const launch_req_t *r, const task_io_t *io, const char *exec_path, char **envp,
+                        pid_t *pid, struct timespec *start, uint32_t *stage) {
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) {
+    *stage = WIRE_STAGE_SPAWN;
+    return errno;
+  }
+  int err = 0;
+  clock_gettime(CLOCK_REALTIME, start);
+  *pid = fork();
+  if (*pid == 0) exec_child(r, io, exec_path, envp, pfd[1]);
+  close(pfd[1]);
+  if (*pid < 0) {
+    err = errno;
+    *stage = WIRE_STAGE_SPAWN;
+  } else {
+    int32_t msg[2];
+    ssize_t n;
+    do n = read(pfd[0], msg, sizeof msg);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof msg) {
+      int st;
+      *stage = (uint32_t)msg[0];
+      err = msg[1] ? msg[1] : EINVAL;
+      while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      *pid = -1;
+    } else {
+      setpgid(*pid, *pid); /* also from the parent: no race with an early kill(-pid) */
+    }
+  }
+  close(pfd[0]);
+  return err;
+}
+
+/* A task started: into the table of running tasks (reaped by reap(), timed by check_deadlines). */
+static void track_task(const launch_req_t *r, const task_io_t *io, pid_t pid, const struct timespec *start,
+                       char *exec_path) {
   if (ntasks == tasks_cap) {
     tasks_cap = tasks_cap ? tasks_cap * 2 : 64;
     tasks = realloc(tasks, tasks_cap * sizeof(task_t));
     if (!tasks) die("out of memory");
   }
   task_t *t = &tasks[ntasks++];
-  t->id = id;
+  t->id = r->id;
   t->pid = pid;
   t->timed_out = 0;
-  t->start = start;
-  t->grace = grace > 0 ? grace : 0;
+  t->start = *start;
+  t->grace = r->grace > 0 ? r->grace : 0;
   t->exec_path = exec_path;
-  t->ncap = ncap;
-  memcpy(t->caps, caps, sizeof(cap_t) * (size_t)ncap);
-  if (timeout > 0) {
-    t->phase = 1;
-    t->deadline = mono_now() + timeout;
+  t->ncap = io->ncap;
+  memcpy(t->caps, io->caps, sizeof(cap_t) * (size_t)io->ncap);
+  if (r->timeout > 0) {
+    t->phase = PHASE_TERM_AT;
+    t->deadline = mono_now() + r->timeout;
     ntimed++;
   } else {
-    t->phase = 0;
+    t->phase = PHASE_UNTIMED;
   }
+}
+
+/* Starts a parsed request: 1 = running, 0 = launch failure (its result is written). */
+static int launch(launch_req_t *r) {
+  task_io_t io;
+  if (!open_task_io(r, &io)) return 0;
+  char **envp = build_env(r->flags & WIRE_LAUNCH_CLEAR_ENV, r->adds, r->nenv + r->nextra);
+  char *exec_path = resolve_exec(r->argv[0], r->cwd, envp);
+  struct timespec start;
+  pid_t pid = -1;
+  uint32_t stage = WIRE_STAGE_NONE;
+  int err = r->mem_mb == 0 && r->ncpus == 0 ? spawn_direct(r, &io, exec_path, envp, &pid, &start, &stage)
+                                            : spawn_forked(r, &io, exec_path, envp, &pid, &start, &stage);
+  close_owned_stdio(&io);
+  if (err) {
+    close_caps(io.caps, io.ncap);
+    report_failure(r->id, err, stage, exec_path);
+    free(exec_path);
+    return 0;
+  }
+  track_task(r, &io, pid, &start, exec_path);
   return 1;
+}
+
+/* Launches the request at c (after its id and after fields): parses it (arrays sized by the
+ * request live in this frame), then launch(). 1 = running, 0 = launch failure (its result is
+ * written). */
+static int start_launch(cur_t *c, uint32_t id) {
+  launch_req_t r;
+  r.id = id;
+  r.flags = get_u32(c);
+  r.timeout = get_f64(c);
+  r.grace = get_f64(c);
+  r.mem_mb = get_u32(c);
+  r.ncpus = get_u32(c);
+  if (c->bad || r.ncpus > 4096) bad_request();
+  uint32_t cpus[r.ncpus ? r.ncpus : 1];
+  for (uint32_t i = 0; i < r.ncpus; i++) cpus[i] = get_u32(c);
+  r.cpus = cpus;
+  uint32_t argc = get_u32(c);
+  if (c->bad || argc == 0 || argc > (uint32_t)(c->end - c->p)) bad_request();
+  char *argv[argc + 1];
+  for (uint32_t i = 0; i < argc; i++) argv[i] = get_str(c);
+  argv[argc] = NULL;
+  r.argv = argv;
+  r.cwd = get_str(c);
+  r.nenv = get_u32(c);
+  if (c->bad || r.nenv > (uint32_t)(c->end - c->p)) bad_request();
+  char *adds[r.nenv + WIRE_MAX_EXTRA + 1];
+  for (uint32_t i = 0; i < r.nenv; i++) adds[i] = get_str(c);
+  r.adds = adds;
+  for (int i = 0; i < 3; i++) {
+    r.sio[i].kind = get_u32(c);
+    r.sio[i].max = get_u32(c);
+    r.sio[i].path = get_str(c);
+  }
+  r.nextra = get_u32(c);
+  if (c->bad) bad_request();
+  if (r.nextra > WIRE_MAX_EXTRA) {
+    report_failure(id, E2BIG, WIRE_STAGE_REQUEST, NULL);
+    return 0;
+  }
+  for (uint32_t i = 0; i < r.nextra; i++) {
+    r.xfd[i] = get_u32(c);
+    r.xmax[i] = get_u32(c);
+    r.xvar[i] = get_str(c);
+  }
+  if (c->bad) bad_request();
+  for (uint32_t i = 0; i < r.nextra; i++) {
+    if (r.xfd[i] < 3 || r.xfd[i] > 1023) {
+      report_failure(id, EBADF, WIRE_STAGE_REQUEST, NULL);
+      return 0;
+    }
+  }
+  return launch(&r);
 }
 
 /*
@@ -932,16 +990,16 @@ static void check_deadlines(void) {
   double now = mono_now();
   for (size_t i = 0; i < ntasks; i++) {
     task_t *t = &tasks[i];
-    if ((t->phase == 1 || t->phase == 2) && now >= t->deadline) {
-      if (t->phase == 1) {
+    if (HAS_DEADLINE(t) && now >= t->deadline) {
+      if (t->phase == PHASE_TERM_AT) {
         t->timed_out = 1;
         kill(-t->pid, SIGTERM);
-        t->phase = 2;
+        t->phase = PHASE_KILL_AT;
         t->deadline = now + t->grace;
       } else {
         kill(-t->pid, SIGKILL);
         kill(t->pid, SIGKILL);
-        t->phase = 3;
+        t->phase = PHASE_KILL_SENT;
         ntimed--;
       }
     }
@@ -953,7 +1011,7 @@ static int poll_timeout(void) {
   if (outbuf.len > 0 && !flush_now && held_until > 0) best = held_until - now;
   for (size_t i = 0; ntimed > 0 && i < ntasks; i++) {
     task_t *t = &tasks[i];
-    if ((t->phase == 1 || t->phase == 2) && t->deadline - now < best) best = t->deadline - now;
+    if (HAS_DEADLINE(t) && t->deadline - now < best) best = t->deadline - now;
   }
   if (isinf(best)) return -1;
   if (best <= 0) return 0;

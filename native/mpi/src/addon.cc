@@ -155,10 +155,12 @@ void tuneOpenMpi() {
 #endif
 }
 
+// Where the process is in MPI's life: MPI can be initialised once.
+enum Phase : int { PHASE_NEW, PHASE_INITIALISING, PHASE_RUNNING, PHASE_CLOSING, PHASE_CLOSED };
+
 // Everything is per process: MPI can be initialised once.
 struct State {
-  // phase: 0 new, 1 initialising, 2 running, 3 closing, 4 closed
-  std::atomic<int> phase{0};
+  std::atomic<int> phase{PHASE_NEW};
   std::thread thread;
   Napi::ThreadSafeFunction tsfn;
   Napi::FunctionReference onMessages;
@@ -266,7 +268,7 @@ void callJs(Napi::Env env, Napi::Function, void* data) {
     return;
   }
   if (kind == K_CLOSED) {
-    s.phase = 4;
+    s.phase = PHASE_CLOSED;
     s.onMessages.Reset();
     auto d = std::move(s.closeDeferred);
     if (d) d->Resolve(env.Undefined());
@@ -500,15 +502,14 @@ bool receiveAll(State& s, bool deliver) {
   return true;
 }
 
-void mpiThread() {
-  State& s = *S;
+// MPI_Init and what the rest needs to know about the world: rank, size, thread level, library,
+// heartbeat peers, doorbells. False (with s.initError) when MPI cannot start.
+bool initWorld(State& s) {
   int provided = -1;
   int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
   if (rc != MPI_SUCCESS) {
     s.initError = "MPI_Init_thread failed: " + mpiError(rc);
-    post(K_INIT);
-    s.tsfn.Release();
-    return;
+    return false;
   }
   // Named after MPI_Init: the threads MPI starts keep the name their creator had then.
   pthread_setname_np(pthread_self(), "pts-mpi");  // shown by top -H, ps -L, perf
@@ -539,104 +540,110 @@ void mpiThread() {
     s.heartbeatPeers.push_back(0);
   }
   setupBells(s);
-  s.phase = 2;
-  post(K_INIT);
+  return true;
+}
 
-  std::vector<Out> local;
-  std::vector<Pending> pending;
-  int64_t lastActive = nowUs();
+// The MPI thread's own state between turns of its loop.
+struct Loop {
+  std::vector<Out> local;       // sends taken from s.outq this turn
+  std::vector<Pending> pending; // sends in flight
+  int64_t lastActive = 0;
   int64_t lastHeartbeatCheck = 0;
   int sleepUs = 0;
+  // What close() asked for, read under the lock with the outbox.
   bool stop = false;
   int stopTimeoutMs = 0;
   bool finalize = true;
-  while (true) {
-    s.wakeups++;
-    bool active = false;
-    {
-      std::lock_guard<std::mutex> g(s.mu);
-      local.swap(s.outq);
-      if (!s.posted.empty()) {
-        pending.insert(pending.end(), s.posted.begin(), s.posted.end());
-        s.posted.clear();
-      }
-      stop = s.stopRequested;
-      stopTimeoutMs = s.stopTimeoutMs;
-      finalize = s.finalizeOnStop;
-    }
-    int64_t now = nowUs();
-    for (auto& o : local) {
-      isend(s, pending, o.dest, o.tag, o.data, o.len);
-      s.lastSentUs[size_t(o.dest)] = now;
-      active = true;
-    }
-    local.clear();
-    if (stop) break;
-    if (s.heartbeatMs > 0 && now - lastHeartbeatCheck >= 10000) {
-      lastHeartbeatCheck = now;
-      for (int peer : s.heartbeatPeers) {
-        if (now - s.lastSentUs[size_t(peer)].load() >= int64_t(s.heartbeatMs) * 1000) {
-          isend(s, pending, peer, TAG_HEARTBEAT, &heartbeatByte, 0);
-          s.lastSentUs[size_t(peer)] = now;
-        }
-      }
-    }
-    if (receiveAll(s, true)) active = true;
-    if (!pending.empty()) testPending(pending);
-    now = nowUs();
-    if (active) {
-      lastActive = now;
-      sleepUs = 0;
-      continue;
-    }
-    int64_t jsSend = s.lastJsSendUs.load(std::memory_order_relaxed);
-    if (jsSend > lastActive) {
-      // JS sent something since: a reply is likely soon; poll fast again.
-      lastActive = jsSend;
-      sleepUs = 0;
-    }
-    if (now - lastActive < SPIN_US) continue;
-    int ceiling = now - lastActive >= IDLE_AFTER_US ? IDLE_SLEEP_US : MAX_SLEEP_US;
-    sleepUs = sleepUs == 0 ? FIRST_SLEEP_US : std::min(sleepUs * 2, ceiling);
-    bool urgent = false;  // large sends in flight progress only while polled
-    for (auto& p : pending) urgent = urgent || p.urgent;
-    int wait = urgent ? std::min(sleepUs, MAX_SLEEP_PENDING_US) : sleepUs;
-    s.sleeps++;
-    {
-      timespec cpu;
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-      s.threadCpuUs = int64_t(cpu.tv_sec) * 1000000 + cpu.tv_nsec / 1000;
-    }
-    if (s.bell != nullptr) {
-      // Doorbell mode: peers ring after sending, JS rings for its own sends and close(); the
-      // timeout only paces heartbeats (and polls in-flight sends, which progress only when polled).
-      // (Optionally, PEGASUS_TS_MPI_BELL_POLL_US, the short back-off for a while after activity.)
-      int waitUs = urgent || now - lastActive < BELL_POLL_US ? wait : BELL_WAIT_US;
-      timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      int64_t ns = int64_t(ts.tv_nsec) + int64_t(waitUs) * 1000;
-      ts.tv_sec += time_t(ns / 1000000000);
-      ts.tv_nsec = long(ns % 1000000000);
-      int wr;
-      while ((wr = sem_timedwait(s.bell, &ts)) != 0 && errno == EINTR) {
-      }
-      if (wr != 0) s.bellTimeouts++;
-      while (sem_trywait(s.bell) == 0) {
-      }
-      sleepUs = 0;
-      continue;
-    }
-    std::unique_lock<std::mutex> lk(s.mu);
-    if (s.cv.wait_for(lk, std::chrono::microseconds(wait), [&] { return !s.outq.empty() || !s.posted.empty() || s.stopRequested; })) {
-      sleepUs = 0;
+};
+
+// Takes what JS queued (sends to post, sends it posted itself) and whether to stop.
+void takeOutbox(State& s, Loop& l) {
+  std::lock_guard<std::mutex> g(s.mu);
+  l.local.swap(s.outq);
+  if (!s.posted.empty()) {
+    l.pending.insert(l.pending.end(), s.posted.begin(), s.posted.end());
+    s.posted.clear();
+  }
+  l.stop = s.stopRequested;
+  l.stopTimeoutMs = s.stopTimeoutMs;
+  l.finalize = s.finalizeOnStop;
+}
+
+// Posts the sends taken from the outbox; true if there were any.
+bool postSends(State& s, Loop& l, int64_t now) {
+  bool any = !l.local.empty();
+  for (auto& o : l.local) {
+    isend(s, l.pending, o.dest, o.tag, o.data, o.len);
+    s.lastSentUs[size_t(o.dest)] = now;
+  }
+  l.local.clear();
+  return any;
+}
+
+// At most every 10 ms: a heartbeat to each peer this rank has sent nothing to for heartbeatMs.
+void sendHeartbeats(State& s, Loop& l, int64_t now) {
+  if (s.heartbeatMs <= 0 || now - l.lastHeartbeatCheck < 10000) return;
+  l.lastHeartbeatCheck = now;
+  for (int peer : s.heartbeatPeers) {
+    if (now - s.lastSentUs[size_t(peer)].load() >= int64_t(s.heartbeatMs) * 1000) {
+      isend(s, l.pending, peer, TAG_HEARTBEAT, &heartbeatByte, 0);
+      s.lastSentUs[size_t(peer)] = now;
     }
   }
+}
 
-  // Closing: let the queued sends complete (receiving and dropping what still arrives, so that
-  // peers' large sends can complete too), cancel what is left after the timeout, finalize.
+// Nothing happened this turn: spin a little, then sleep with a growing back-off, in
+// sem_timedwait when doorbells work (a peer or JS rings), else on the condition variable.
+void idle(State& s, Loop& l, int64_t now) {
+  int64_t jsSend = s.lastJsSendUs.load(std::memory_order_relaxed);
+  if (jsSend > l.lastActive) {
+    // JS sent something since: a reply is likely soon; poll fast again.
+    l.lastActive = jsSend;
+    l.sleepUs = 0;
+  }
+  if (now - l.lastActive < SPIN_US) return;
+  int ceiling = now - l.lastActive >= IDLE_AFTER_US ? IDLE_SLEEP_US : MAX_SLEEP_US;
+  l.sleepUs = l.sleepUs == 0 ? FIRST_SLEEP_US : std::min(l.sleepUs * 2, ceiling);
+  bool urgent = false;  // large sends in flight progress only while polled
+  for (auto& p : l.pending) urgent = urgent || p.urgent;
+  int wait = urgent ? std::min(l.sleepUs, MAX_SLEEP_PENDING_US) : l.sleepUs;
+  s.sleeps++;
+  {
+    timespec cpu;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    s.threadCpuUs = int64_t(cpu.tv_sec) * 1000000 + cpu.tv_nsec / 1000;
+  }
+  if (s.bell != nullptr) {
+    // Doorbell mode: peers ring after sending, JS rings for its own sends and close(); the
+    // timeout only paces heartbeats (and polls in-flight sends, which progress only when polled).
+    // (Optionally, PEGASUS_TS_MPI_BELL_POLL_US, the short back-off for a while after activity.)
+    int waitUs = urgent || now - l.lastActive < BELL_POLL_US ? wait : BELL_WAIT_US;
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = int64_t(ts.tv_nsec) + int64_t(waitUs) * 1000;
+    ts.tv_sec += time_t(ns / 1000000000);
+    ts.tv_nsec = long(ns % 1000000000);
+    int wr;
+    while ((wr = sem_timedwait(s.bell, &ts)) != 0 && errno == EINTR) {
+    }
+    if (wr != 0) s.bellTimeouts++;
+    while (sem_trywait(s.bell) == 0) {
+    }
+    l.sleepUs = 0;
+    return;
+  }
+  std::unique_lock<std::mutex> lk(s.mu);
+  if (s.cv.wait_for(lk, std::chrono::microseconds(wait), [&] { return !s.outq.empty() || !s.posted.empty() || s.stopRequested; })) {
+    l.sleepUs = 0;
+  }
+}
+
+// Closing: let the queued sends complete (receiving and dropping what still arrives, so that
+// peers' large sends can complete too), cancel what is left after the timeout, finalize.
+void closeWorld(State& s, Loop& l) {
   {
     std::lock_guard<std::mutex> g(s.mu);
-    pending.insert(pending.end(), s.posted.begin(), s.posted.end());
+    l.pending.insert(l.pending.end(), s.posted.begin(), s.posted.end());
     s.posted.clear();
   }
   if (s.bell != nullptr) {
@@ -646,26 +653,60 @@ void mpiThread() {
     }
     // s.bell stays open: JS may still ring it (close() after this point is a no-op anyway).
   }
-  int64_t deadline = nowUs() + int64_t(stopTimeoutMs) * 1000;
-  while (!pending.empty() && nowUs() < deadline) {
+  int64_t deadline = nowUs() + int64_t(l.stopTimeoutMs) * 1000;
+  while (!l.pending.empty() && nowUs() < deadline) {
     receiveAll(s, false);
-    testPending(pending);
-    if (!pending.empty()) {
+    testPending(l.pending);
+    if (!l.pending.empty()) {
       timespec ts{0, 100 * 1000};
       nanosleep(&ts, nullptr);
     }
   }
-  for (auto& p : pending) {
+  for (auto& p : l.pending) {
     MPI_Cancel(&p.req);
     MPI_Request_free(&p.req);
     // The library may still read the buffer of a cancelled send: leak it (process is ending).
   }
-  s.pendingSends = int64_t(pending.size());
-  pending.clear();
-  if (finalize) {
+  s.pendingSends = int64_t(l.pending.size());
+  l.pending.clear();
+  if (l.finalize) {
     MPI_Finalize();
     s.finalized = true;
   }
+}
+
+// The MPI thread: initialise, then move messages both ways until close(), then finalize.
+void mpiThread() {
+  State& s = *S;
+  if (!initWorld(s)) {
+    post(K_INIT);
+    s.tsfn.Release();
+    return;
+  }
+  s.phase = PHASE_RUNNING;
+  post(K_INIT);
+
+  Loop l;
+  l.lastActive = nowUs();
+  while (true) {
+    s.wakeups++;
+    takeOutbox(s, l);
+    int64_t now = nowUs();
+    bool active = postSends(s, l, now);
+    if (l.stop) break;
+    sendHeartbeats(s, l, now);
+    if (receiveAll(s, true)) active = true;
+    if (!l.pending.empty()) testPending(l.pending);
+    now = nowUs();
+    if (active) {
+      l.lastActive = now;
+      l.sleepUs = 0;
+      continue;
+    }
+    idle(s, l, now);
+  }
+
+  closeWorld(s, l);
   post(K_CLOSED);
   s.tsfn.Release();
 }
@@ -682,8 +723,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   State& s = state();
   if (info.Length() < 1 || !info[0].IsFunction())
     throw Napi::TypeError::New(env, "init(onMessages, options): onMessages must be a function");
-  int expected = 0;
-  if (!s.phase.compare_exchange_strong(expected, 1))
+  int expected = PHASE_NEW;
+  if (!s.phase.compare_exchange_strong(expected, PHASE_INITIALISING))
     throw Napi::Error::New(env, "MPI was already initialised in this process (it can be only once)");
   if (info.Length() > 1 && info[1].IsObject()) {
     Napi::Object o = info[1].As<Napi::Object>();
@@ -706,7 +747,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 }
 
 void requireRunning(Napi::Env env) {
-  if (S == nullptr || S->phase.load() != 2) throw Napi::Error::New(env, "MPI is not running (init() first; closed?)");
+  if (S == nullptr || S->phase.load() != PHASE_RUNNING) throw Napi::Error::New(env, "MPI is not running (init() first; closed?)");
 }
 
 // send(dest, tag, buffer): copies the bytes and queues them; never blocks.
@@ -783,14 +824,14 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   auto d = std::make_unique<Napi::Promise::Deferred>(env);
   Napi::Promise promise = d->Promise();
   int phase = s.phase.load();
-  if (phase != 2) {
-    if (phase == 4 || phase == 0) {
+  if (phase != PHASE_RUNNING) {
+    if (phase == PHASE_CLOSED || phase == PHASE_NEW) {
       d->Resolve(env.Undefined());
       return promise;
     }
-    throw Napi::Error::New(env, phase == 1 ? "close: MPI is still initialising" : "close: already closing");
+    throw Napi::Error::New(env, phase == PHASE_INITIALISING ? "close: MPI is still initialising" : "close: already closing");
   }
-  s.phase = 3;
+  s.phase = PHASE_CLOSING;
   s.closeDeferred = std::move(d);
   {
     std::lock_guard<std::mutex> g(s.mu);
@@ -809,18 +850,18 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
 Napi::Value Abort(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int code = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
-  if (S == nullptr || S->phase.load() < 2 || S->finalized.load()) return Napi::Boolean::New(env, false);
+  if (S == nullptr || S->phase.load() < PHASE_RUNNING || S->finalized.load()) return Napi::Boolean::New(env, false);
   MPI_Abort(MPI_COMM_WORLD, code);
   return Napi::Boolean::New(env, true);
 }
 
 // ref()/unref(): whether a running MPI thread keeps the event loop alive (it does by default).
 Napi::Value Ref(const Napi::CallbackInfo& info) {
-  if (S != nullptr && S->phase.load() >= 1 && S->phase.load() <= 3) S->tsfn.Ref(info.Env());
+  if (S != nullptr && S->phase.load() >= PHASE_INITIALISING && S->phase.load() <= PHASE_CLOSING) S->tsfn.Ref(info.Env());
   return info.Env().Undefined();
 }
 Napi::Value Unref(const Napi::CallbackInfo& info) {
-  if (S != nullptr && S->phase.load() >= 1 && S->phase.load() <= 3) S->tsfn.Unref(info.Env());
+  if (S != nullptr && S->phase.load() >= PHASE_INITIALISING && S->phase.load() <= PHASE_CLOSING) S->tsfn.Unref(info.Env());
   return info.Env().Undefined();
 }
 
@@ -841,7 +882,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("bellTimeouts", double(s.bellTimeouts.load()));
   o.Set("nodelaySockets", double(s.nodelaySockets));
   o.Set("directSend", s.directSend);
-  static const char* phases[] = {"new", "initialising", "running", "closing", "closed"};
+  static const char* phases[] = {"new", "initialising", "running", "closing", "closed"};  // by Phase
   o.Set("phase", phases[s.phase.load()]);
   return o;
 }

@@ -150,6 +150,10 @@ export const clusterOptionHelp: readonly ClusterOptionHelp[] = [
     defaultValue: 'min(256, RLIMIT_NOFILE - 64)',
   },
   {
+    flags: '--set-affinity',
+    description: 'bind each task of several CPUs to the CPUs it was given (PMC_AFFINITY)',
+  },
+  {
     flags: '--keep-affinity',
     description: 'accepted for PMC compatibility: workers always keep the inherited CPU affinity',
   },
@@ -231,12 +235,13 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
   const hostMemory = pick('--host-memory', raw.hostMemory, 'PMC_HOST_MEMORY', 'int>=1', ' of MB');
   const hostCpus = pick('--host-cpus', raw.hostCpus, 'PMC_HOST_CPUS', 'int>=1', ' of CPUs');
   const maxWallTime = pick('--max-wall-time', raw.maxWallTime, 'PMC_MAX_WALL_TIME', 'float>0', ' of minutes');
-  if (raw.setAffinity) {
+  const setAffinity = raw.setAffinity ?? false;
+  // PMC's rule: CPU numbers only mean something on the real host.
+  if (setAffinity && hostCpus !== undefined) {
     throw new UsageError(
-      '--set-affinity is not supported: tasks are not pinned to CPUs (PMC_AFFINITY is not set)',
+      `${raw.hostCpus !== undefined ? '--host-cpus' : 'PMC_HOST_CPUS'} is not compatible with --set-affinity`,
     );
   }
-  const setAffinity = false;
   const hostScript = raw.hostScript ?? (env.PMC_HOST_SCRIPT || undefined);
 
   const limit = openFileLimit();

@@ -11,6 +11,7 @@ export interface Logger {
   warn(message: string): void;
   info(message: string): void;
   debug(message: string): void;
+  trace(message: string): void;
 }
 
 /** A logger writing `[level] message` lines (PMC's format) to a sink, stderr by default. */
@@ -32,5 +33,6 @@ export function createLogger(
     warn: (m) => log('warn', m),
     info: (m) => log('info', m),
     debug: (m) => log('debug', m),
+    trace: (m) => log('trace', m),
   };
 }

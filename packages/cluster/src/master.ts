@@ -5,7 +5,7 @@ import { EXIT } from './exit-codes.js';
 import type { Logger } from './log.js';
 import type { TaskCommand, TaskResult, WorkerConfig, WorkerMessage } from './protocol.js';
 import type { RunOutputs } from './run-outputs.js';
-import { type Completion, Scheduler } from './scheduler.js';
+import { type Completion, Scheduler, type SchedulerOptions } from './scheduler.js';
 
 const WAKE = Symbol('wake');
 
@@ -69,6 +69,11 @@ export class Master {
       hostMemory: o.hostMemory,
       deadline,
       onQueued: (id) => p.outputs.jobstate?.submit(p.dag.names[id], id),
+      ...this.placementHooks(),
+      onFragmented: (id) =>
+        p.log.warn(
+          `CPU fragmentation detected when scheduling task ${p.dag.names[id]}: not setting affinity`,
+        ),
     });
     if (deadline !== undefined) {
       this.deadlineTimer = setTimeout(
@@ -77,6 +82,25 @@ export class Master {
       );
       this.deadlineTimer.unref();
     }
+  }
+
+  /**
+   * PMC's trace lines for each placement (`Scheduling task NAME`, `Matched task NAME to slot R on
+   * host H`) and a resource log line after each one; only what is asked for is hooked.
+   */
+  private placementHooks(): Pick<SchedulerOptions, 'onScheduling' | 'onAssigned'> {
+    const { log, dag, outputs } = this.p;
+    const trace = log.enabled('trace');
+    const resource = outputs.resource;
+    const hooks: Pick<SchedulerOptions, 'onScheduling' | 'onAssigned'> = {};
+    if (trace) hooks.onScheduling = (id) => log.trace(`Scheduling task ${dag.names[id]}`);
+    if (trace || resource) {
+      hooks.onAssigned = (id, w) => {
+        if (trace) log.trace(`Matched task ${dag.names[id]} to slot ${w.rank} on host ${w.host.name}`);
+        resource?.host(w.host);
+      };
+    }
+    return hooks;
   }
 
   /** Stop dispatching; end running tasks (TERM, KILL on a second request); flush; exit non-zero. */
@@ -151,9 +175,11 @@ export class Master {
           // A stop before then ends the run at once: nothing was dispatched, nothing runs.
           if (s.readyWorkers() < this.p.expectedWorkers && !this.interrupt) continue;
           this.waitingForWorkers = false;
+          // PMC logs each host's resources once every worker has registered.
+          for (const h of s.hosts.values()) outputs.resource?.host(h);
           const infeasible = s.findInfeasible();
           if (infeasible !== undefined) {
-            this.fatal = `No host is capable of running task ${infeasible}`;
+            this.fatal = `FATAL ERROR: No host is capable of running task ${infeasible}`;
             break;
           }
         }
@@ -192,8 +218,9 @@ export class Master {
             `Worker ${item.rank} joined from ${item.info.hostname} (pid ${item.info.pid}, ${item.info.cpus} cpus, ${item.info.memory} MB, host rank ${hostRank})`,
           );
           comm.send(item.rank, { type: 'welcome', rank: item.rank, hostRank, config: this.p.workerConfig });
-          const w = s.workers.get(item.rank)!;
-          outputs.resource?.host(w.host);
+          outputs.workerJoined(item.rank);
+          // A worker joining a running job (over tcp) changes its host's free slots.
+          if (!this.waitingForWorkers) outputs.resource?.host(s.workers.get(item.rank)!.host);
         } else {
           const requeued = s.workerLost(item.rank);
           log.warn(`Worker ${item.rank} lost (${item.reason}); ${requeued.length} task(s) requeued`);
@@ -209,7 +236,7 @@ export class Master {
           this.handleResults(item.source, m.results, m.released, m.rejected);
           break;
         case 'fatal':
-          this.fatal = `worker ${item.source}: ${m.message}`;
+          this.fatal = `Worker ${item.source}: ${m.message}`;
           break;
         case 'register':
         case 'heartbeat':
@@ -229,11 +256,13 @@ export class Master {
     const w = s.workers.get(rank);
     if (!w?.alive) return; // a late report from a worker declared lost: its tasks were requeued
     const completions: Completion[] = new Array(results.length);
+    let ended = 0;
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
       const ok = r.raw === 0 && r.error === undefined;
       completions[i] = { id: r.id, ok, duration: r.duration };
       if (!w.outstanding.has(r.id)) continue;
+      ended++;
       outputs.taskFinished(dag, r, rank, ok, w.host.name);
       if (!ok) {
         const tries = Math.max(1, dag.tries[r.id]);
@@ -249,7 +278,8 @@ export class Master {
     if (outcome.failed.length > 0 && s.releaseStopped && this.p.options.maxFailures > 0) {
       log.error('Max failures reached: DAG prematurely aborted');
     }
-    outputs.resource?.host(w.host);
+    // One line per task that ended, as PMC writes one after each release.
+    if (outputs.resource) for (let i = 0; i < ended; i++) outputs.resource.host(w.host);
   }
 
   private dispatch(): void {
@@ -267,8 +297,6 @@ export class Master {
         grant = { cpus: 0, memory: 0 };
         if (outputs.jobstate) for (const id of ids) outputs.jobstate.execute(dag.names[id], id);
       }
-      const w = s.workers.get(d.rank);
-      if (w && (d.grant.cpus > 0 || d.grant.memory > 0)) outputs.resource?.host(w.host);
     }
   }
 
@@ -284,6 +312,8 @@ export class Master {
     };
     const latest = this.scheduler.latestStart(id);
     if (latest !== undefined) t.latestStart = latest;
+    const cores = this.scheduler.bindingOf(id);
+    if (cores !== undefined) t.affinity = cores;
     const pid = dag.pegasusId(id);
     if (pid !== undefined) t.pegasusId = pid;
     const pf = dag.pipeForwards(id);

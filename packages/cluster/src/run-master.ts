@@ -18,6 +18,7 @@ import { Master } from './master.js';
 import type { WorkerConfig } from './protocol.js';
 import { readRescue } from './rescue-log.js';
 import { RunOutputs } from './run-outputs.js';
+import type { Scheduler } from './scheduler.js';
 import type { MpiMasterCommunicator } from './transports/mpi-communicator.js';
 
 /** Bytes of a task's stdout (and of its stderr) sent to the master; the tail is kept. */
@@ -54,169 +55,240 @@ export async function runMaster(
   inputs?: Promise<MasterInputs>,
 ): Promise<number> {
   const { dag, done, startedAt, loadSeconds } = await (inputs ?? loadMasterInputs(options));
-  const dagFile = options.dagFile;
-  log.info(`Loaded ${dagFile}: ${dag.size} tasks, ${dag.edgeCount} edges in ${loadSeconds.toFixed(3)} s`);
-  const lock = options.lock ? DagLock.acquire(dagFile) : undefined;
+  log.info(
+    `Loaded ${options.dagFile}: ${dag.size} tasks, ${dag.edgeCount} edges in ${loadSeconds.toFixed(3)} s`,
+  );
+  const lock = options.lock ? DagLock.acquire(options.dagFile) : undefined;
   const cleanups: Array<() => void> = [() => lock?.release()];
   let outputs: RunOutputs | undefined;
-  let comm: MasterCommunicator | undefined;
+  let transport: MasterTransport | undefined;
   const children: ChildProcess[] = [];
   let registered: ((pid: number) => boolean) | undefined;
   let runOk: boolean | undefined;
-  // From here on a signal must not kill the master outright (the lock, the outputs, spawned
-  // workers): one that comes before the master exists is kept and handed to it.
-  let early: NodeJS.Signals | undefined;
-  const onEarlySignal = (signal: NodeJS.Signals) => {
-    early ??= signal;
-  };
-  process.on('SIGTERM', onEarlySignal);
-  process.on('SIGINT', onEarlySignal);
-  cleanups.push(() => {
-    process.off('SIGTERM', onEarlySignal);
-    process.off('SIGINT', onEarlySignal);
-  });
+  const signals = new SignalRelay();
+  cleanups.push(() => signals.remove());
   try {
     outputs = await RunOutputs.open(options, dag, done);
-    const local = mpi === undefined && options.bind === undefined;
-    let endpoint = '';
-    let secret: Buffer | undefined;
-    const host = detectHost();
-    let expectedWorkers: number;
-    if (mpi) {
-      comm = mpi;
-      expectedWorkers = mpi.worldSize - 1;
-      log.info(
-        `Using transport mpi (${mpi.library}, ${mpi.worldSize} ranks: master + ${expectedWorkers} worker(s), thread level ${mpi.threadLevel})`,
-      );
-    } else {
-      let url: string;
-      if (local) {
-        const dir = mkdtempSync(path.join(os.tmpdir(), 'pegasus-ts-'));
-        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-        url = `ipc://${dir}/master.sock`;
-        secret = (await import('node:crypto')).randomBytes(32);
-      } else {
-        url = options.bind!;
-        secret = options.secretFile
-          ? await loadOrCreateSecret(options.secretFile)
-          : (secretFromEnv() ??
-            (() => {
-              throw new UserError(
-                `--bind needs --secret-file FILE (or ${SECRET_ENV}) so that workers can prove who they are`,
-              );
-            })());
-      }
-      const { bindMaster } = await import('./transports/zmq-communicator.js');
-      const zmq = await bindMaster({
-        url,
-        secret,
-        workerTimeoutMs: options.workerTimeout * 1000,
-        log: (level, msg) => log.log(level, msg),
-      });
-      comm = zmq;
-      endpoint = zmq.endpoint;
-      const why = local ? 'local workers' : 'workers connect over tcp';
-      log.info(`Using transport zmq (${why}) on ${endpoint}`);
-      expectedWorkers = options.workers ?? (local ? Math.max(1, host.cpus) : 1);
-      if (!local) {
-        log.info(
-          `Waiting for ${expectedWorkers} worker(s): pegasus-ts mpi-cluster --worker --connect ${endpoint}${options.secretFile ? ` --secret-file ${options.secretFile}` : ''}`,
-        );
-      }
-    }
-    const workerConfig: WorkerConfig = {
-      perTaskStdio: options.perTaskStdio,
-      dagDir: path.dirname(path.resolve(dagFile)),
-      strictLimits: options.strictLimits,
-      setAffinity: options.setAffinity,
-      noop: options.noop,
-      captureLimit: CAPTURE_LIMIT,
-      env: {},
-    };
-    if (options.hostScript) workerConfig.hostScript = options.hostScript;
+    transport = await openTransport(options, log, mpi, cleanups);
     const master = new Master({
       dag,
       done,
       options,
-      comm,
+      comm: transport.comm,
       outputs,
       log,
-      workerConfig,
-      expectedWorkers,
+      workerConfig: workerConfigFor(options),
+      expectedWorkers: transport.expectedWorkers,
       startedAt,
     });
-    const masterComm = comm;
     registered = (pid) => master.rankOfPid(pid) !== undefined;
     // (a stop that came first leaves nothing to start workers for)
-    if (local && master.hasWork && early === undefined) {
-      for (let i = 0; i < expectedWorkers; i++) {
-        const child = spawn(process.execPath, [WORKER_MAIN, endpoint], {
-          stdio: ['pipe', 'inherit', 'inherit'],
-          env: { ...process.env, ...secretEnv(secret!), PEGASUS_TS_VERBOSITY: String(options.verbosity) },
-        });
-        children.push(child);
-        child.on('exit', (code, signal) => {
-          const rank = master.rankOfPid(child.pid ?? -1);
-          if (rank !== undefined && !master.ended) {
-            masterComm.markLost(rank, `its process exited (${signal ?? `code ${code}`})`);
-          }
-        });
-      }
+    if (transport.local && master.hasWork && !signals.caughtEarly) {
+      children.push(...spawnLocalWorkers(options, transport, master));
     }
-    const onSignal = (signal: NodeJS.Signals) => master.stop({ signal, reason: `Caught signal ${signal}` });
-    // Add before removing: a signal's listener count dropping to 0 stops Node's watcher, and a
-    // signal delivered in that moment would be lost.
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    process.off('SIGTERM', onEarlySignal);
-    process.off('SIGINT', onEarlySignal);
-    if (early) onSignal(early);
-    cleanups.push(() => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    });
-    const { exitCode, scheduler: s } = await master.run();
+    signals.handTo(master);
+    const { exitCode, scheduler } = await master.run();
     runOk = exitCode === EXIT.ok;
-    outputs.flush();
-    const wall = (Date.now() - startedAt) / 1000;
-    outputs.summary(
-      formatClusterSummary({
-        ok: exitCode === EXIT.ok,
-        tasks: dag.size,
-        submitted: s.submitted,
-        succeeded: s.succeededAttempts,
-        failed: s.failedAttempts,
-        start: startedAt,
-        duration: wall,
-        pid: process.pid,
-        app: 'pegasus-ts mpi-cluster',
-        runtime: s.totalRuntime,
-        slots: s.workers.size,
-      }),
-    );
-    const makespan = master.makespan;
-    const cpus = [...s.hosts.values()].reduce((a, h) => a + h.cpus, 0);
-    log.info(`Total runtime of tasks: ${s.totalRuntime.toFixed(3)} s`);
-    log.info(
-      `Resource utilisation: ${(s.totalRuntime / Math.max(1e-9, makespan * Math.max(1, cpus))).toFixed(3)} (task runtime / makespan x ${cpus} cpus)`,
-    );
-    log.info(`Wall time: ${wall.toFixed(3)} s`);
-    log.info(`Load time: ${loadSeconds.toFixed(3)} s`);
-    log.info(`Makespan: ${makespan.toFixed(3)} s (first task sent to last result)`);
-    log.info(`Throughput: ${(makespan > 0 ? s.succeededAttempts / makespan : 0).toFixed(1)} tasks/s`);
-    log.info(`Peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
+    reportRun(log, outputs, master, scheduler, exitCode, { startedAt, loadSeconds });
     return exitCode;
   } finally {
     outputs?.close(runOk);
-    await comm?.close();
+    await transport?.comm.close();
     await stopChildren(children, (pid) => registered?.(pid) ?? false);
     for (const c of cleanups.reverse()) c();
   }
 }
 
+/** The master's communicator and how its workers come. */
+interface MasterTransport {
+  comm: MasterCommunicator;
+  /** Workers to wait for before the first dispatch. */
+  expectedWorkers: number;
+  /** ZeroMQ with workers spawned here (ipc://). */
+  local: boolean;
+  /** The ZeroMQ endpoint workers connect to ('' under MPI). */
+  endpoint: string;
+  /** The run's secret (ZeroMQ). */
+  secret?: Buffer;
+}
+
+/**
+ * MPI as given, else ZeroMQ: an ipc:// socket in a temporary directory (removed by a cleanup)
+ * for local workers, or `--bind` for workers that connect with the run's secret.
+ */
+async function openTransport(
+  options: ClusterOptions,
+  log: Logger,
+  mpi: MpiMasterCommunicator | undefined,
+  cleanups: Array<() => void>,
+): Promise<MasterTransport> {
+  if (mpi) {
+    const expectedWorkers = mpi.worldSize - 1;
+    log.info(
+      `Using transport mpi (${mpi.library}, ${mpi.worldSize} ranks: master + ${expectedWorkers} worker(s), thread level ${mpi.threadLevel})`,
+    );
+    return { comm: mpi, expectedWorkers, local: false, endpoint: '' };
+  }
+  const local = options.bind === undefined;
+  let url: string;
+  let secret: Buffer;
+  if (local) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pegasus-ts-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    url = `ipc://${dir}/master.sock`;
+    secret = (await import('node:crypto')).randomBytes(32);
+  } else {
+    url = options.bind!;
+    secret = options.secretFile
+      ? await loadOrCreateSecret(options.secretFile)
+      : (secretFromEnv() ??
+        (() => {
+          throw new UserError(
+            `--bind needs --secret-file FILE (or ${SECRET_ENV}) so that workers can prove who they are`,
+          );
+        })());
+  }
+  const { bindMaster } = await import('./transports/zmq-communicator.js');
+  const zmq = await bindMaster({
+    url,
+    secret,
+    workerTimeoutMs: options.workerTimeout * 1000,
+    log: (level, msg) => log.log(level, msg),
+  });
+  const endpoint = zmq.endpoint;
+  log.info(`Using transport zmq (${local ? 'local workers' : 'workers connect over tcp'}) on ${endpoint}`);
+  const expectedWorkers = options.workers ?? (local ? Math.max(1, detectHost().cpus) : 1);
+  if (!local) {
+    log.info(
+      `Waiting for ${expectedWorkers} worker(s): pegasus-ts mpi-cluster --worker --connect ${endpoint}${options.secretFile ? ` --secret-file ${options.secretFile}` : ''}`,
+    );
+  }
+  return { comm: zmq, expectedWorkers, local, endpoint, secret };
+}
+
+/** What every worker is told in its welcome. */
+function workerConfigFor(options: ClusterOptions): WorkerConfig {
+  const config: WorkerConfig = {
+    perTaskStdio: options.perTaskStdio,
+    dagDir: path.dirname(path.resolve(options.dagFile)),
+    strictLimits: options.strictLimits,
+    setAffinity: options.setAffinity,
+    noop: options.noop,
+    captureLimit: CAPTURE_LIMIT,
+    env: {},
+  };
+  if (options.hostScript) config.hostScript = options.hostScript;
+  return config;
+}
+
+/** Starts the local worker processes; one that exits while the run goes on is reported lost. */
+function spawnLocalWorkers(
+  options: ClusterOptions,
+  transport: MasterTransport,
+  master: Master,
+): ChildProcess[] {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < transport.expectedWorkers; i++) {
+    const child = spawn(process.execPath, [WORKER_MAIN, transport.endpoint], {
+      stdio: ['pipe', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        ...secretEnv(transport.secret!),
+        PEGASUS_TS_VERBOSITY: String(options.verbosity),
+      },
+    });
+    children.push(child);
+    child.on('exit', (code, signal) => {
+      const rank = master.rankOfPid(child.pid ?? -1);
+      if (rank !== undefined && !master.ended) {
+        transport.comm.markLost(rank, `its process exited (${signal ?? `code ${code}`})`);
+      }
+    });
+  }
+  return children;
+}
+
+/**
+ * SIGTERM/SIGINT from the moment the master's files are opened: one caught before the master
+ * exists is kept (the lock, the outputs and spawned workers must be cleaned up, not dropped) and
+ * handed to it; after that each one asks the master to stop.
+ */
+class SignalRelay {
+  private early: NodeJS.Signals | undefined;
+  private handler: (signal: NodeJS.Signals) => void;
+
+  constructor() {
+    this.handler = (signal) => {
+      this.early ??= signal;
+    };
+    process.on('SIGTERM', this.handler);
+    process.on('SIGINT', this.handler);
+  }
+
+  get caughtEarly(): boolean {
+    return this.early !== undefined;
+  }
+
+  handTo(master: Master): void {
+    const onSignal = (signal: NodeJS.Signals) => master.stop({ signal, reason: `Caught signal ${signal}` });
+    // Add before removing: a signal's listener count dropping to 0 stops Node's watcher, and a
+    // signal delivered in that moment would be lost.
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    this.remove();
+    this.handler = onSignal;
+    if (this.early) onSignal(this.early);
+  }
+
+  remove(): void {
+    process.off('SIGTERM', this.handler);
+    process.off('SIGINT', this.handler);
+  }
+}
+
+/** The cluster-summary line (PMC's) and the statistics the master logs at the end. */
+function reportRun(
+  log: Logger,
+  outputs: RunOutputs,
+  master: Master,
+  s: Scheduler,
+  exitCode: number,
+  times: { startedAt: number; loadSeconds: number },
+): void {
+  outputs.flush();
+  const wall = (Date.now() - times.startedAt) / 1000;
+  outputs.summary(
+    formatClusterSummary({
+      ok: exitCode === EXIT.ok,
+      tasks: s.dag.size,
+      submitted: s.submitted,
+      succeeded: s.succeededAttempts,
+      failed: s.failedAttempts,
+      start: times.startedAt,
+      duration: wall,
+      pid: process.pid,
+      app: 'pegasus-ts mpi-cluster',
+      runtime: s.totalRuntime,
+      slots: s.workers.size,
+    }),
+  );
+  const makespan = master.makespan;
+  const cpus = [...s.hosts.values()].reduce((a, h) => a + h.cpus, 0);
+  log.info(`Total runtime of tasks: ${s.totalRuntime.toFixed(3)} s`);
+  log.info(
+    `Resource utilisation: ${(s.totalRuntime / Math.max(1e-9, makespan * Math.max(1, cpus))).toFixed(3)} (task runtime / makespan x ${cpus} cpus)`,
+  );
+  log.info(`Wall time: ${wall.toFixed(3)} s`);
+  log.info(`Load time: ${times.loadSeconds.toFixed(3)} s`);
+  log.info(`Makespan: ${makespan.toFixed(3)} s (first task sent to last result)`);
+  log.info(`Throughput: ${(makespan > 0 ? s.succeededAttempts / makespan : 0).toFixed(1)} tasks/s`);
+  log.info(`Peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
+}
+
 /**
  * Local workers leave by themselves once they get 'shutdown'. One that has not after 2 s has
- * its stdin closed (it then kills its tasks and exits), and is killed 3 s later. One that never
+ * its stdin closed (it then kills its tasks and exits), and is killed 6 s later (a host script's
+ * leftovers get up to 5 s between SIGTERM and SIGKILL from the worker first). One that never
  * joined (the run was stopped while it started) has no tasks: it is killed at once.
  */
 async function stopChildren(children: ChildProcess[], registered: (pid: number) => boolean): Promise<void> {
@@ -227,7 +299,7 @@ async function stopChildren(children: ChildProcess[], registered: (pid: number) 
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           if (c.pid === undefined || !registered(c.pid)) c.kill('SIGKILL');
           const nudge = setTimeout(() => c.stdin?.end(), 2000);
-          const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
+          const kill = setTimeout(() => c.kill('SIGKILL'), 8000);
           c.once('exit', () => {
             clearTimeout(nudge);
             clearTimeout(kill);

@@ -116,6 +116,11 @@ export class RunOutputs {
     return outputs;
   }
 
+  /** A worker joined (PMC's per-worker output files are created for it). */
+  workerJoined(rank: number): void {
+    this.output.addWorker(rank);
+  }
+
   /** One attempt ended: its output, cluster-task record, invocation record, forwards, state. */
   taskFinished(dag: Dag, r: TaskResult, rank: number, ok: boolean, hostname: string): void {
     const id = r.id;
@@ -133,7 +138,7 @@ export class RunOutputs {
         cpus: dag.cpus[id],
         memory: dag.memory[id],
       });
-      this.output.addAttempt(dag.names[id], r.stdout, r.stderr, record);
+      this.output.addAttempt(dag.names[id], rank, r.stdout, r.stderr, record);
     }
     if (r.record) this.invocations.write(r.record);
     if (ok && r.forwards) {

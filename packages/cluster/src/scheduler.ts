@@ -1,3 +1,4 @@
+import { CoreMap } from './core-map.js';
 import type { Dag } from './dag.js';
 import { TaskQueue } from './task-queue.js';
 
@@ -22,6 +23,16 @@ export interface SchedulerOptions {
   maxPrefetch?: number;
   /** Called when a task enters the ready queue (first time and every retry). */
   onQueued?: (id: number) => void;
+  /**
+   * Called each time dispatch takes a task from the ready queue to place it (PMC's
+   * `Scheduling task` trace): in priority order, then the order tasks became ready. A task that
+   * fits nowhere now goes back to the queue and is taken again by a later pass.
+   */
+  onScheduling?: (id: number) => void;
+  /** Called when a task is placed on a worker, after its host's resources were updated. */
+  onAssigned?: (id: number, worker: WorkerState) => void;
+  /** Called when a task of several CPUs finds no aligned run of free CPUs: it runs unbound. */
+  onFragmented?: (id: number, host: HostState) => void;
 }
 
 /** What to send to one worker: resources added to its holding, and tasks to run. */
@@ -54,6 +65,8 @@ export interface HostState {
   freeCpus: number;
   freeMemory: number;
   readonly workers: WorkerState[];
+  /** Which CPU numbers are given to which task (tasks of several CPUs; see core-map.ts). */
+  readonly coreMap: CoreMap;
 }
 
 export interface WorkerState {
@@ -112,6 +125,8 @@ export class Scheduler {
   private outstandingTotal = 0;
   /** Per dispatch pass: hosts with a starved worker, and their fair share of CPUs per worker. */
   private readonly fairShare = new Map<HostState, number>();
+  /** The CPU numbers given to each task sent and not reported yet (tasks of several CPUs). */
+  private readonly bindings = new Map<number, number[]>();
 
   /** Task sends, retries included (PMC's `submitted`). */
   submitted = 0;
@@ -152,7 +167,15 @@ export class Scheduler {
     if (!host) {
       const cpus = this.options.hostCpus ?? info.cpus;
       const memory = this.options.hostMemory ?? info.memory;
-      host = { name: info.hostname, cpus, memory, freeCpus: cpus, freeMemory: memory, workers: [] };
+      host = {
+        name: info.hostname,
+        cpus,
+        memory,
+        freeCpus: cpus,
+        freeMemory: memory,
+        workers: [],
+        coreMap: new CoreMap(cpus),
+      };
       this.hosts.set(info.hostname, host);
     }
     const hostRank = host.workers.length;
@@ -204,8 +227,10 @@ export class Scheduler {
     const deferred: number[] = [];
     let misfits = 0;
     const { cpus, memory } = this.dag;
+    const { onScheduling, onAssigned } = this.options;
     while (this.queue.size > 0 && misfits < MAX_MISFITS) {
       const id = this.queue.pop();
+      if (onScheduling) onScheduling(id);
       if (!this.canFinishInTime(id, now)) {
         deferred.push(id);
         misfits++;
@@ -214,7 +239,9 @@ export class Scheduler {
       const c = cpus[id];
       const m = memory[id];
       const allocated = this.allocate(c, m);
-      const worker = allocated ?? this.prefetchTarget(c, m);
+      let worker = allocated ?? this.prefetchTarget(c, m);
+      // Prefetched, a task of several CPUs would hold CPU numbers while it waits: only when free.
+      if (worker && !allocated && c > 1 && worker.host.coreMap.find(c).length === 0) worker = undefined;
       if (!worker) {
         deferred.push(id);
         misfits++;
@@ -232,10 +259,12 @@ export class Scheduler {
         d.grant.memory += m;
       }
       d.tasks.push(id);
+      if (c > 1) this.bind(id, c, worker.host);
       worker.outstanding.add(id);
       this.outstandingTotal++;
       this.state[id] = ASSIGNED;
       this.submitted++;
+      if (onAssigned) onAssigned(id, worker);
     }
     for (let i = 0; i < deferred.length; i++) this.queue.push(deferred[i]);
     return [...out.values()];
@@ -259,6 +288,7 @@ export class Scheduler {
     w.host.freeMemory += rm;
     for (const id of rejected) {
       if (!w.outstanding.delete(id)) continue;
+      if (this.bindings.size > 0) this.unbind(id, w.host);
       this.outstandingTotal--;
       this.submitted--;
       this.state[id] = READY;
@@ -266,6 +296,7 @@ export class Scheduler {
     }
     for (const c of completions) {
       if (!w.outstanding.delete(c.id)) continue;
+      if (this.bindings.size > 0) this.unbind(c.id, w.host);
       this.outstandingTotal--;
       this.noteRuntime(c.id, c.duration);
       if (c.ok) {
@@ -306,6 +337,7 @@ export class Scheduler {
     w.outstanding.clear();
     this.outstandingTotal -= requeued.length;
     for (const id of requeued) {
+      this.unbind(id, w.host);
       this.submitted--;
       if (this.stopped || !this.releasing) this.state[id] = WAITING;
       else {
@@ -390,10 +422,29 @@ export class Scheduler {
     );
   }
 
+  /** The CPU numbers given to a task sent and not reported yet; undefined when it floats. */
+  bindingOf(id: number): number[] | undefined {
+    return this.bindings.get(id);
+  }
+
   /** Epoch ms after which the task should not start (deadline minus its estimate), if any. */
   latestStart(id: number): number | undefined {
     const deadline = this.options.deadline;
     return deadline === undefined ? undefined : deadline - this.estimate(id) * 1000;
+  }
+
+  /** Gives a task of several CPUs its CPU numbers on its host (PMC's rule), or reports fragmentation. */
+  private bind(id: number, cpus: number, host: HostState): void {
+    const b = host.coreMap.allocate(id, cpus);
+    if (b === undefined) this.options.onFragmented?.(id, host);
+    else if (b.length > 0) this.bindings.set(id, b);
+  }
+
+  private unbind(id: number, host: HostState): void {
+    const b = this.bindings.get(id);
+    if (b === undefined) return;
+    host.coreMap.release(id, b);
+    this.bindings.delete(id);
   }
 
   private enqueue(id: number): void {
@@ -444,11 +495,16 @@ export class Scheduler {
     return Math.max(1, w.heldCpus + extraCpus) + this.prefetchDepth();
   }
 
-  /** A ready worker on a host with the resources free now, the least loaded first. */
+  /**
+   * A ready worker on a host with the resources free now, the least loaded first. A task of
+   * several CPUs also needs as many CPU numbers not given to other tasks (those prefetched hold
+   * theirs while they wait); whether they form an aligned run is PMC's fragmentation question.
+   */
   private allocate(c: number, m: number): WorkerState | undefined {
     let best: WorkerState | undefined;
     for (const host of this.hosts.values()) {
       if (host.freeCpus < c || host.freeMemory < m) continue;
+      if (c > 1 && host.coreMap.free < c) continue;
       for (const w of host.workers) {
         if (!w.ready || w.outstanding.size >= this.limit(w, c)) continue;
         if (!best || w.outstanding.size < best.outstanding.size) best = w;

@@ -3,9 +3,11 @@
  *
  * - Shared mode (default): for each finished attempt, the task's captured stdout followed by
  *   its `[cluster-task ...]` line goes to the stdout target, its stderr to the stderr target.
- *   Targets: a path, or the master's own stdout/stderr for the values 'stdout'/'stderr'; one
- *   stream when both values are equal. Writes are buffered and written by `flush()` (one
- *   synchronous write per target), so two tasks' output never interleaves.
+ *   Targets: a path (`-o`/`-e`), one stream when both are equal; or, for the values
+ *   'stdout'/'stderr' (no `-o`/`-e`), PMC's per-worker files `DAG.out.<rank>`/`DAG.err.<rank>`,
+ *   appended to (what a killed run left there is kept) and merged in rank order into the
+ *   master's own stdout/stderr by `close()`, which removes them. Writes are buffered and written
+ *   by `flush()` (one synchronous write per file), so two tasks' output never interleaves.
  * - Per-task-stdio mode: each attempt gets `<dirname(DAG)>/<task>.out.NNN` and `.err.NNN`
  *   (the lowest NNN, from 000, whose .out file does not exist yet), created even when empty.
  * - `appendForward`: data forwarded by `-f`/`-F` appended to its destination, through an LRU
@@ -14,6 +16,7 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BufferedWriter, writeFully } from '@pegasus-ts/io';
+import { RankFiles } from './internal/rank-files.js';
 
 export interface TaskOutputOptions {
   dagFile: string;
@@ -24,7 +27,7 @@ export interface TaskOutputOptions {
   perTaskStdio?: boolean;
   /** Open files kept by appendForward (default 64). */
   maxfds?: number;
-  /** The fds used for the 'stdout' / 'stderr' targets (default 1 and 2; never closed). */
+  /** The fds the 'stdout' / 'stderr' targets are merged into (default 1 and 2; never closed). */
   stdoutFd?: number;
   stderrFd?: number;
   /** Append to target files instead of truncating them at open (default false, as PMC's -o/-e). */
@@ -33,11 +36,14 @@ export interface TaskOutputOptions {
 
 type Data = string | Uint8Array;
 
+/** A target: one file, or one file per worker rank. */
+type Target = BufferedWriter | RankFiles;
+
 export class TaskOutput {
   readonly perTaskStdio: boolean;
   readonly dir: string;
-  private readonly out: BufferedWriter | undefined;
-  private readonly err: BufferedWriter | undefined;
+  private readonly out: Target | undefined;
+  private readonly err: Target | undefined;
   private readonly fds = new Map<string, number>();
   private readonly maxfds: number;
   /** appendForward statistics (PMC logs the FD cache hit rate). */
@@ -52,14 +58,15 @@ export class TaskOutput {
       const so = opts.stdout ?? 'stdout';
       const se = opts.stderr ?? 'stderr';
       const open = (p: string) => (opts.append ? BufferedWriter.append(p) : BufferedWriter.truncate(p));
-      this.out = so === 'stdout' ? new BufferedWriter(opts.stdoutFd ?? 1, false) : open(so);
-      if (se === so) this.err = this.out;
-      else if (se === 'stderr') this.err = new BufferedWriter(opts.stderrFd ?? 2, false);
+      const out = so === 'stdout' ? new RankFiles(`${opts.dagFile}.out`, opts.stdoutFd ?? 1) : open(so);
+      this.out = out;
+      if (se === so) this.err = out;
+      else if (se === 'stderr') this.err = new RankFiles(`${opts.dagFile}.err`, opts.stderrFd ?? 2);
       else {
         try {
           this.err = open(se);
         } catch (e) {
-          this.out.close();
+          if (out instanceof BufferedWriter) out.close();
           throw e;
         }
       }
@@ -67,11 +74,26 @@ export class TaskOutput {
   }
 
   /**
-   * Records one finished attempt: `stdout` + `record` + '\n' to the stdout target and
-   * `stderr` to the stderr target (or to a new .out.NNN/.err.NNN pair in per-task mode,
+   * The per-worker files of a worker that joined, created now as PMC's worker does (only
+   * where task output goes to the master's own stdout/stderr).
+   */
+  addWorker(rank: number): void {
+    if (this.out instanceof RankFiles) this.out.of(rank);
+    if (this.err instanceof RankFiles) this.err.of(rank);
+  }
+
+  /**
+   * Records one attempt that worker `rank` ran: `stdout` + `record` + '\n' to the stdout target
+   * and `stderr` to the stderr target (or to a new .out.NNN/.err.NNN pair in per-task mode,
    * written at once). `record` is the `[cluster-task ...]` line without its newline.
    */
-  addAttempt(task: string, stdout: Data | undefined, stderr: Data | undefined, record: string): void {
+  addAttempt(
+    task: string,
+    rank: number,
+    stdout: Data | undefined,
+    stderr: Data | undefined,
+    record: string,
+  ): void {
     if (this.perTaskStdio) {
       const { outFd, errFd } = openPerTaskStdio(this.dir, task);
       try {
@@ -84,10 +106,13 @@ export class TaskOutput {
       }
       return;
     }
-    const out = this.out!;
+    const out = this.out instanceof RankFiles ? this.out.of(rank) : this.out!;
     if (stdout && stdout.length > 0) out.write(stdout);
     out.write(`${record}\n`);
-    if (stderr && stderr.length > 0) this.err!.write(stderr);
+    if (stderr && stderr.length > 0) {
+      const err = this.err instanceof RankFiles ? this.err.of(rank) : this.err!;
+      err.write(stderr);
+    }
   }
 
   /** Writes everything buffered (one write per target). */
@@ -133,12 +158,15 @@ export class TaskOutput {
     return this.fds.size;
   }
 
+  /** Flushes, closes; per-worker files are merged into their stream and removed. */
   close(): void {
     try {
       this.flush();
     } finally {
-      this.out?.close();
-      if (this.err !== this.out) this.err?.close();
+      for (const t of this.err === this.out ? [this.out] : [this.out, this.err]) {
+        if (t instanceof RankFiles) t.merge();
+        else t?.close();
+      }
       for (const fd of this.fds.values()) fs.closeSync(fd);
       this.fds.clear();
     }

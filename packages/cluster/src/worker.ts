@@ -25,6 +25,10 @@ const RESULT_BATCH = 256;
 const STOP_GRACE_SECONDS = 5;
 /** Host scripts must finish within this many seconds (PMC's limit). */
 const HOST_SCRIPT_TIMEOUT = 60;
+/** Seconds what a host script left running has between SIGTERM and SIGKILL at shutdown (PMC's). */
+const HOST_SCRIPT_GRACE = 5;
+/** Bytes of a host script's stdout (and of its stderr) forwarded: the tail. */
+const HOST_SCRIPT_CAPTURE = 1024 * 1024;
 
 interface Running {
   task: TaskCommand;
@@ -60,6 +64,8 @@ export class Worker {
   private config: WorkerConfig | undefined;
   private hostname: string;
   private stopping = false;
+  /** The host script's process group (what it left running is ended at shutdown). */
+  private hostScriptGroup = 0;
 
   constructor(
     private readonly comm: WorkerCommunicator,
@@ -88,6 +94,7 @@ export class Worker {
         }
       }
     } finally {
+      await this.endHostScriptGroup();
       await this.launcher?.close();
       await this.comm.close();
     }
@@ -262,7 +269,11 @@ export class Worker {
       }));
     }
     if (cfg.strictLimits && t.memory > 0) spec.memoryLimitMb = t.memory;
-    if (cfg.setAffinity && t.affinity && t.affinity.length > 0) spec.cpuAffinity = t.affinity;
+    if (cfg.setAffinity && t.affinity && t.affinity.length > 0) {
+      // The launcher binds it (sched_setaffinity) before exec, as PMC's worker does.
+      spec.cpuAffinity = t.affinity;
+      this.log.debug(`Binding task ${t.name} to cores: ${env.PMC_AFFINITY}`);
+    }
     return spec;
   }
 
@@ -331,15 +342,17 @@ export class Worker {
     let error: string | undefined;
     for (const [src, dest] of t.fileForwards ?? []) {
       if (ok && error === undefined) {
+        // PMC's words, logged by the worker as PMC does; the master logs the failure too.
         try {
           const st = await fsp.stat(src);
           if (!st.isFile()) error = `${src} is not a file`;
-          else if (st.size > MAX_FILE_FORWARD) error = `${src} is larger than 1 MiB`;
+          else if (st.size > MAX_FILE_FORWARD) error = `File ${src} is too large (over 1 MiB)`;
           else out.push([dest, await fsp.readFile(src)]);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-            error = `cannot read ${src}: ${(e as Error).message}`;
+            error = `Unable to read ${src}: ${(e as Error).message}`;
         }
+        if (error !== undefined) this.log.error(`Task ${t.name}: ${error}`);
       }
       await fsp.rm(src, { force: true }).catch(() => {});
     }
@@ -424,22 +437,62 @@ export class Worker {
     for (let i = all.length - 1; i >= 0; i--) all[i].handle?.signal(sig);
   }
 
+  /**
+   * At shutdown, as PMC does: SIGTERM to the host script's process group (services it started);
+   * whatever is still there after HOST_SCRIPT_GRACE seconds gets SIGKILL.
+   */
+  private async endHostScriptGroup(): Promise<void> {
+    const pgid = this.hostScriptGroup;
+    if (pgid <= 0) return;
+    this.hostScriptGroup = 0;
+    const signal = (sig: NodeJS.Signals | 0): boolean => {
+      try {
+        process.kill(-pgid, sig);
+        return true;
+      } catch {
+        return false; // ESRCH: the group is empty
+      }
+    };
+    if (!signal('SIGTERM')) return;
+    this.log.debug(`Worker ${this.rank}: Terminating host script process group with SIGTERM`);
+    for (const end = Date.now() + HOST_SCRIPT_GRACE * 1000; Date.now() < end; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!signal(0)) return;
+    }
+    if (signal('SIGKILL'))
+      this.log.warn(`Worker ${this.rank}: Sent SIGKILL to resilient host script processes`);
+  }
+
+  /**
+   * Runs the host script (host rank 0 only) with PMC's messages. Its stdout and then its stderr
+   * are forwarded to the worker's stderr when it ends (PMC sends both to stderr, so that they
+   * never mix with task output). A failure is returned for the master to report as
+   * `Worker N: ...`.
+   */
   private async runHostScript(script: string): Promise<string | undefined> {
+    const who = `Worker ${this.rank}`;
+    this.log.debug(`${who}: Launching host script ${script}`);
     const launcher = this.launcher ?? createLauncher();
     const handle = launcher.launch({
       argv: [script],
-      stdout: 'inherit',
-      stderr: 'inherit',
+      stdout: { capture: HOST_SCRIPT_CAPTURE },
+      stderr: { capture: HOST_SCRIPT_CAPTURE },
       timeout: HOST_SCRIPT_TIMEOUT,
       killGrace: 0.01,
     });
     const res = await handle.result;
     if (launcher !== this.launcher) await launcher.close();
+    this.hostScriptGroup = res.pid;
+    for (const c of [res.stdout, res.stderr]) if (c && c.size > 0) process.stderr.write(c.data);
     if (res.timedOut) return `Host script timed out after ${HOST_SCRIPT_TIMEOUT} seconds`;
     if (res.status.kind === 'launch-failure')
       return `Host script ${script} could not start: ${res.status.message}`;
+    if (res.status.kind === 'signal') {
+      this.log.debug(`${who}: Host script exited on signal ${res.status.signal} (${res.raw})`);
+    } else {
+      this.log.debug(`${who}: Host script exited with status ${res.status.code} (${res.raw})`);
+    }
     if (res.raw !== 0) return `Host script failed with status ${res.raw}`;
-    this.log.debug(`Host script exited with status 0`);
     return undefined;
   }
 }

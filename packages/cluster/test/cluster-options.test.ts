@@ -176,9 +176,13 @@ describe('cluster options', () => {
   });
 
   it('checks conflicts and requirements', () => {
-    expect(usage(() => resolveClusterOptions({ dagFile: 'x.dag', setAffinity: true }, {}))).toMatch(
-      /--set-affinity is not supported/,
+    expect(resolve(['x.dag', '--set-affinity']).setAffinity).toBe(true);
+    expect(usage(() => resolve(['x.dag', '--set-affinity', '--host-cpus', '8']))).toBe(
+      '--host-cpus is not compatible with --set-affinity',
     );
+    expect(
+      usage(() => resolveClusterOptions({ dagFile: 'x.dag', setAffinity: true }, { PMC_HOST_CPUS: '8' })),
+    ).toBe('PMC_HOST_CPUS is not compatible with --set-affinity');
     expect(usage(() => resolve(['--worker']))).toBe('--worker requires --connect <endpoint>');
     expect(usage(() => resolve([]))).toMatch(/missing DAGFILE/);
     const w = resolve(['--worker', '--connect', 'tcp://h:1']);

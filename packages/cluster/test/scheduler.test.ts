@@ -68,6 +68,62 @@ describe('Scheduler', () => {
     expect(order).toEqual(['G', 'I', 'D', 'E', 'X', 'Y', 'O', 'N'].slice(0, order.length));
   });
 
+  it("takes tasks in PMC's order (priority, then DAG order) and says so through onScheduling", () => {
+    // PMC's test_priority: one worker, --host-cpus 2; its -v -v trace is G I D E O N.
+    const d = dag(
+      [
+        'TASK N -p -5 -c 1 /bin/echo N',
+        'TASK O -p -4 -c 1 /bin/echo O',
+        'TASK I -p 9 -c 1 /bin/echo I',
+        'TASK E -p 7 -c 1 /bin/echo E',
+        'TASK D -p 8 -c 2 /bin/echo D',
+        'TASK G -p 10 -c 1 /bin/echo G',
+      ].join('\n'),
+    );
+    const taken: number[] = [];
+    const placed: number[] = [];
+    const s = scheduler(d, {
+      hostCpus: 2,
+      onScheduling: (id) => taken.push(id),
+      onAssigned: (id, w) => {
+        expect(w.rank).toBe(1);
+        placed.push(id);
+      },
+    });
+    addWorkers(s, 1);
+    const ds = s.dispatch();
+    expect(names(d, taken)).toEqual(['G', 'I', 'D', 'E', 'O', 'N']);
+    expect(placed).toEqual(sent(ds));
+    expect(names(d, placed)).toEqual(['G', 'I', 'D', 'E', 'O', 'N']);
+  });
+
+  it('gives tasks of several CPUs disjoint CPU numbers until they report, and one-CPU tasks none', () => {
+    const d = dag(
+      ['TASK a -c 8 /bin/true', 'TASK b -c 3 /bin/true', 'TASK c -c 2 /bin/true', 'TASK d /bin/true'].join(
+        '\n',
+      ),
+    );
+    const fragmented: number[] = [];
+    const s = scheduler(d, { hostCpus: 8, onFragmented: (id) => fragmented.push(id) });
+    addWorkers(s, 2);
+    // a takes every CPU: b and c may not wait at a worker holding CPU numbers, d (floating) may
+    expect(names(d, sent(s.dispatch()))).toEqual(['a', 'd']);
+    expect(s.bindingOf(0)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(s.bindingOf(3)).toBeUndefined();
+    expect(s.dispatch()).toEqual([]);
+    s.complete(1, [ok(0)], { cpus: 8, memory: 0 }, []);
+    expect(s.bindingOf(0)).toBeUndefined();
+    const next = sent(s.dispatch());
+    expect(names(d, next)).toEqual(['b', 'c']);
+    expect(s.bindingOf(1)).toEqual([0, 1, 2]);
+    expect(s.bindingOf(2)).toEqual([3, 4]);
+    // a lost worker's tasks give their CPUs back
+    const owner = s.workers.get(1)!.outstanding.has(1) ? 1 : 2;
+    s.workerLost(owner);
+    expect(s.bindingOf(1)).toBeUndefined();
+    expect(fragmented).toEqual([]);
+  });
+
   it('retries a failed task up to its tries, then fails it for good and blocks its children', () => {
     const d = dag('TASK A -t 3 false\nTASK B true\nEDGE A B\n');
     const s = scheduler(d);
@@ -211,6 +267,9 @@ describe('Scheduler + WorkerQueue simulation', () => {
     let clock = 0;
     const wire: Msg[] = [];
     const running: { rank: number; task: TaskCommand; end: number; chain: TaskCommand[] }[] = [];
+    /** Per host, the CPU numbers of the bound tasks running now. */
+    const cores = new Map<string, Set<number>>(hosts.map((h) => [h.name, new Set()]));
+    let bound = 0;
     const ran = new Map<number, number>();
     const finishedAt = new Map<number, number>();
     const usage = new Map<string, { cpus: number; memory: number }>(
@@ -226,6 +285,13 @@ describe('Scheduler + WorkerQueue simulation', () => {
       expect(u.cpus).toBeLessThanOrEqual(host.cpus);
       expect(u.memory).toBeLessThanOrEqual(host.memory);
       for (const p of parentsOf(d, t.id)) expect(finishedAt.has(p)).toBe(true);
+      // Tasks running at the same time on a host never share a CPU number.
+      const inUse = cores.get(hostOf.get(rank)!)!;
+      for (const c of t.affinity ?? []) {
+        expect(inUse.has(c)).toBe(false);
+        inUse.add(c);
+      }
+      if (t.affinity) bound++;
       ran.set(t.id, (ran.get(t.id) ?? 0) + 1);
       // As the worker does: waiting tasks are chained behind this one when they fit.
       while (chain.length < chainDepth) {
@@ -248,6 +314,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
           argv: d.argv[id],
           cpus: d.cpus[id],
           memory: d.memory[id],
+          affinity: s.bindingOf(id),
         }));
         send(false, x.rank, { grant: x.grant, tasks });
       }
@@ -263,6 +330,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
         const q = queues.get(r.rank)!;
         const [successor, ...rest] = r.chain;
         q.finish(r.task, successor);
+        for (const c of r.task.affinity ?? []) cores.get(hostOf.get(r.rank)!)!.delete(c);
         const u = usage.get(hostOf.get(r.rank)!)!;
         u.cpus -= r.task.cpus;
         u.memory -= r.task.memory;
@@ -296,6 +364,10 @@ describe('Scheduler + WorkerQueue simulation', () => {
     expect(s.finished).toBe(true);
     expect(s.succeeded).toBe(true);
     for (let i = 0; i < d.size; i++) expect(ran.get(i)).toBe(1);
+    // Every task of several CPUs was bound (a host's CPUs never fragment here).
+    let multi = 0;
+    for (let i = 0; i < d.size; i++) if (d.cpus[i] > 1) multi++;
+    expect(bound).toBe(multi);
   }
 
   function parentsOf(d: Dag, id: number): number[] {

@@ -24,11 +24,11 @@ describe('TaskOutput shared mode', () => {
     const err = join(tmp, 'a.err');
     writeFileSync(out, 'old\n');
     const t = new TaskOutput({ dagFile, stdout: out, stderr: err });
-    t.addAttempt('A', 'hello A\n', 'oops A\n', '[cluster-task name=A]');
-    t.addAttempt('B', Buffer.from('hello B\n'), undefined, '[cluster-task name=B]');
+    t.addAttempt('A', 1, 'hello A\n', 'oops A\n', '[cluster-task name=A]');
+    t.addAttempt('B', 1, Buffer.from('hello B\n'), undefined, '[cluster-task name=B]');
     expect(readFileSync(out, 'utf8')).toBe('');
     t.flush();
-    t.addAttempt('C', '', new Uint8Array([0x65, 0x0a]), '[cluster-task name=C]');
+    t.addAttempt('C', 1, '', new Uint8Array([0x65, 0x0a]), '[cluster-task name=C]');
     t.close();
     expect(readFileSync(out, 'utf8')).toBe(
       'hello A\n[cluster-task name=A]\nhello B\n[cluster-task name=B]\n[cluster-task name=C]\n',
@@ -40,38 +40,57 @@ describe('TaskOutput shared mode', () => {
     const both = join(tmp, 'both.txt');
     writeFileSync(both, 'before\n');
     const t = new TaskOutput({ dagFile: join(tmp, 'b.dag'), stdout: both, stderr: both, append: true });
-    t.addAttempt('A', 'o\n', 'e\n', '[r A]');
-    t.addAttempt('B', 'o2\n', 'e2\n', '[r B]');
+    t.addAttempt('A', 1, 'o\n', 'e\n', '[r A]');
+    t.addAttempt('B', 1, 'o2\n', 'e2\n', '[r B]');
     t.close();
     expect(readFileSync(both, 'utf8')).toBe('before\no\n[r A]\ne\no2\n[r B]\ne2\n');
   });
 
-  it("writes to the master's own stdout and stderr (fds given), without closing them", () => {
+  it("goes through PMC's DAG.out.N / DAG.err.N, appended, merged by rank into the master's stdout and stderr", () => {
+    const dagFile = join(tmp, 'own.dag');
     const o = join(tmp, 'own.out');
     const e = join(tmp, 'own.err');
     const ofd = openSync(o, 'w');
     const efd = openSync(e, 'w');
-    const t = new TaskOutput({ dagFile: 'x.dag', stdoutFd: ofd, stderrFd: efd });
-    t.addAttempt('A', 'out-A\n', 'err-A\n', '[rec A]');
+    // What a killed run left for worker 2 is kept, as PMC's workers append.
+    writeFileSync(`${dagFile}.out.2`, 'onefish my stdout\n');
+    writeFileSync(`${dagFile}.err.2`, 'twofish my stderr\n');
+    const t = new TaskOutput({ dagFile, stdoutFd: ofd, stderrFd: efd });
+    t.addWorker(1);
+    t.addWorker(2);
+    t.addWorker(3);
+    expect(existsSync(`${dagFile}.out.3`)).toBe(true);
+    t.addAttempt('A', 2, 'out-A\n', 'err-A\n', '[rec A]');
+    t.addAttempt('B', 1, 'out-B\n', undefined, '[rec B]');
+    t.flush();
+    expect(readFileSync(`${dagFile}.out.1`, 'utf8')).toBe('out-B\n[rec B]\n');
+    expect(readFileSync(o, 'utf8')).toBe('');
+    t.addAttempt('C', 2, undefined, 'err-C\n', '[rec C]');
     t.close();
     writeSync(ofd, 'still open\n');
     closeSync(ofd);
     closeSync(efd);
-    expect(readFileSync(o, 'utf8')).toBe('out-A\n[rec A]\nstill open\n');
-    expect(readFileSync(e, 'utf8')).toBe('err-A\n');
+    expect(readFileSync(o, 'utf8')).toBe(
+      'out-B\n[rec B]\nonefish my stdout\nout-A\n[rec A]\n[rec C]\nstill open\n',
+    );
+    expect(readFileSync(e, 'utf8')).toBe('twofish my stderr\nerr-A\nerr-C\n');
+    for (const n of [1, 2, 3]) {
+      expect(existsSync(`${dagFile}.out.${n}`)).toBe(false);
+      expect(existsSync(`${dagFile}.err.${n}`)).toBe(false);
+    }
   });
 
   it("shares the master's stdout when -e is 'stdout' too", () => {
     const o = join(tmp, 'own2.out');
     const ofd = openSync(o, 'w');
     const t = new TaskOutput({
-      dagFile: 'x.dag',
+      dagFile: join(tmp, 'own2.dag'),
       stdout: 'stdout',
       stderr: 'stdout',
       stdoutFd: ofd,
       stderrFd: 999,
     });
-    t.addAttempt('A', 'o\n', 'e\n', '[rec A]');
+    t.addAttempt('A', 1, 'o\n', 'e\n', '[rec A]');
     t.close();
     closeSync(ofd);
     expect(readFileSync(o, 'utf8')).toBe('o\n[rec A]\ne\n');
@@ -88,9 +107,9 @@ describe('TaskOutput per-task stdio', () => {
       perTaskStdio: true,
       stdout: join(dir, 'ignored'),
     });
-    t.addAttempt('A', 'a1\n', 'e1\n', '[rec A 1]');
-    t.addAttempt('A', undefined, undefined, '[rec A 2]');
-    t.addAttempt('B', 'b\n', '', '[rec B]');
+    t.addAttempt('A', 1, 'a1\n', 'e1\n', '[rec A 1]');
+    t.addAttempt('A', 1, undefined, undefined, '[rec A 2]');
+    t.addAttempt('B', 1, 'b\n', '', '[rec B]');
     t.close();
     expect(readFileSync(join(dir, 'A.out.000'), 'utf8')).toBe('a1\n[rec A 1]\n');
     expect(readFileSync(join(dir, 'A.err.000'), 'utf8')).toBe('e1\n');
