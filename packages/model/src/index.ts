@@ -51,7 +51,6 @@ export {
   type WorkflowLoadOptions,
 } from './load-workflow.js';
 export { locationOf } from './location.js';
-export { processStartTime, startedBefore } from './process-start.js';
 export {
   inPlannerLayout,
   PLAN_FILE,
@@ -69,6 +68,7 @@ export {
   readPlanFile,
   writePlan,
 } from './plan-file.js';
+export { processStartTime, startedBefore } from './process-start.js';
 export {
   canonicalProfile,
   getProfile,
