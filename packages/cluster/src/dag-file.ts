@@ -2,8 +2,7 @@
  * The PMC DAG file format: parse (with every problem reported as FILE:LINE), load, write back,
  * and generate test DAGs. See README.md "DAG file format".
  */
-import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { LineReader } from '@pegasus-ts/io';
 import { type Dag, DagBuilder, type Forward } from './dag.js';
 import { annotationLine, edgeLine, isTaskOption, parseAnnotation, taskLine } from './dag-format.js';
 import { DagError, UserError } from './errors.js';
@@ -284,35 +283,22 @@ export function parseDag(text: string, file: string, opts: ParseDagOptions): Dag
   return p.finish();
 }
 
-/** Reads and parses a DAG file (streamed, so its size is not limited by V8's string size). */
+/** Reads and parses a DAG file (line by line, so its size is not limited by V8's string size). */
 export async function loadDag(path: string, opts: ParseDagOptions): Promise<Dag> {
   const p = new DagParser(path, opts);
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let lineNo = 0;
-  const eat = (chunk: string) => {
-    let text = rest.length > 0 ? rest + chunk : chunk;
-    let start = 0;
-    for (;;) {
-      const end = text.indexOf('\n', start);
-      if (end < 0) break;
-      p.line(text.slice(start, end), ++lineNo);
-      start = end + 1;
-    }
-    rest = text.slice(start);
-    text = '';
-  };
+  let reader: LineReader | undefined;
   try {
-    const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-    for await (const chunk of stream) eat(decoder.write(chunk as Buffer));
-    eat(decoder.end());
+    reader = new LineReader(path);
+    for (let line = reader.next(); line !== undefined; line = reader.next()) p.line(line, reader.lineNo);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string') throw e;
     throw new UserError(`${path}: cannot read DAG file: ${describeFsError(err)}`, {
       file: path,
     });
+  } finally {
+    reader?.close();
   }
-  if (rest.length > 0) p.line(rest, ++lineNo);
   return p.finish();
 }
 

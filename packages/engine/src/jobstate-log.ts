@@ -1,6 +1,5 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import { eachLine } from '@pegasus-ts/io';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { eachLine, LineReader } from '@pegasus-ts/io';
 import { type JobEvent, jobstateJobLine, jobstateWorkflowLine, parseJobstateLine } from '@pegasus-ts/model';
 
 export type { JobEvent };
@@ -158,28 +157,20 @@ export function replayJobstate(text: string): JobstateSummary {
   return r.result();
 }
 
-/** Reads and replays `path` in 4 MB pieces (any size); a missing file is an empty journal. */
+/** Reads and replays `path` line by line (any size); a torn last line is ignored; a missing file is an empty journal. */
 export function readJobstate(path: string): JobstateSummary {
   const r = new JobstateReplay();
-  let fd: number;
+  let reader: LineReader;
   try {
-    fd = openSync(path, 'r');
+    reader = new LineReader(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return r.result();
     throw e;
   }
   try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      const text = rest + decoder.write(buf.subarray(0, n));
-      rest = text.slice(eachLine(text, (line) => r.line(line)));
-    }
+    for (let line = reader.next(); line !== undefined && !reader.partial; line = reader.next()) r.line(line);
   } finally {
-    closeSync(fd);
+    reader.close();
   }
   return r.result();
 }

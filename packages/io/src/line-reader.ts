@@ -5,7 +5,8 @@ const CHUNK = 1 << 20;
 /**
  * Reads a text file line by line with flat memory (1 MB reads), synchronously: `next()` returns
  * the next line without its newline, or undefined at the end. A last line without a newline is
- * returned too. `lineNo` is the 1-based number of the line last returned.
+ * returned too (then `partial` is true: a reader of a file still being appended to may leave it
+ * for later). `lineNo` is the 1-based number of the line last returned.
  */
 export class LineReader {
   private fd: number;
@@ -15,6 +16,8 @@ export class LineReader {
   private readonly chunk = Buffer.allocUnsafe(CHUNK);
   private readonly decoder = new TextDecoder('utf-8');
   lineNo = 0;
+  /** the line last returned had no newline (the end of the file) */
+  partial = false;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
@@ -34,6 +37,7 @@ export class LineReader {
           const line = this.buf.slice(this.pos);
           this.pos = this.buf.length;
           this.lineNo++;
+          this.partial = true;
           return line;
         }
         return undefined;

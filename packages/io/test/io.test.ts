@@ -22,9 +22,14 @@ describe('LineReader', () => {
     writeFileSync(path, `a\n\n${long}\nlast`);
     const r = new LineReader(path);
     const lines: string[] = [];
-    for (let l = r.next(); l !== undefined; l = r.next()) lines.push(l);
+    const partial: boolean[] = [];
+    for (let l = r.next(); l !== undefined; l = r.next()) {
+      lines.push(l);
+      partial.push(r.partial);
+    }
     r.close();
     expect(lines).toEqual(['a', '', long, 'last']);
+    expect(partial).toEqual([false, false, false, true]);
     expect(r.lineNo).toBe(4);
   });
 
