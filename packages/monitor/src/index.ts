@@ -26,6 +26,7 @@ export { type PlanHeader, type PlanJob, type PlanSink, readPlan } from './plan-r
 export {
   findJob,
   type GanttBar,
+  type GanttPage,
   ganttBars,
   type HostRow,
   type InvocationRow,

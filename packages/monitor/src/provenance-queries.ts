@@ -255,11 +255,13 @@ export interface JobInstanceDetail extends JobInstanceRow {
 }
 
 const INVOCATION_SELECT = `i.invocation_id AS invocationId, i.job_instance_id AS jobInstanceId,
-  i.task_submit_seq AS taskSubmitSeq, i.task_id AS taskId, i.abs_task_id AS absTaskId, i.transformation,
+  i.task_submit_seq AS taskSubmitSeq, i.task_id AS taskId, coalesce(i.abs_task_id, t.abs_task_id) AS absTaskId,
+  coalesce(i.transformation, t.transformation) AS transformation,
   i.executable, i.argv, i.start_time AS startTime, i.remote_duration AS duration,
   i.remote_cpu_time AS cpuTime, i.exitcode, i.exit_code AS exitCode, i.signal, i.maxrss, h.hostname,
   i.work_dir AS workDir, i.record_file AS recordFile`;
-const INVOCATION_FROM = 'invocation i LEFT JOIN host h ON h.host_id = i.host_id';
+const INVOCATION_FROM =
+  'invocation i LEFT JOIN host h ON h.host_id = i.host_id LEFT JOIN task t ON t.task_id = i.task_id';
 
 /** One job instance with its state history, kickstart records, output tails and failed tasks; undefined if unknown. */
 export function jobInstanceDetail(
@@ -372,7 +374,7 @@ export function listInvocations(
         startTime: 'i.start_time',
         duration: 'i.remote_duration',
         exitcode: 'i.exitcode',
-        transformation: 'i.transformation',
+        transformation: 'transformation',
       },
       'i.invocation_id',
     ),
@@ -490,14 +492,24 @@ export interface GanttBar {
   end: number | null;
 }
 
+/** A page of Gantt bars; `origin`: the first submit time of the whole run (the chart's time zero). */
+export interface GanttPage extends Page<GanttBar> {
+  origin: number | null;
+}
+
 /**
  * The Gantt chart's bars: with `groups`, the job attempts (in id order, from `start`) folded into
  * at most `groups` bars of consecutive attempts (the whole run at a glance, however many jobs);
  * without, one bar per attempt for a page. Either way the client draws at most a few hundred bars.
  */
-export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Page<GanttBar> {
+export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): GanttPage {
   const { start, max } = limits(p);
-  const total = (db.prepare('SELECT count(*) AS n FROM job_instance').get() as { n: number }).n;
+  const head = db.prepare('SELECT count(*) AS n, min(submit_time) AS origin FROM job_instance').get() as {
+    n: number;
+    origin: number | null;
+  };
+  const total = head.n;
+  const origin = head.origin;
   if (p.groups === undefined) {
     const rows = db
       .prepare(
@@ -506,13 +518,13 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Pa
          FROM job_instance ji JOIN job j ON j.job_id = ji.job_id ORDER BY ji.job_instance_id LIMIT ? OFFSET ?`,
       )
       .all(max, start) as GanttBar[];
-    return { total, start, rows };
+    return { total, start, origin, rows };
   }
   const groups = p.groups;
   if (!Number.isInteger(groups) || groups < 1 || groups > 1000)
     throw new MonitorError(`groups ${groups}: expected an integer from 1 to 1000`, 2);
   const n = Math.min(max, total - start);
-  if (n <= 0) return { total, start, rows: [] };
+  if (n <= 0) return { total, start, origin, rows: [] };
   const per = Math.ceil(n / groups);
   const rows = db
     .prepare(
@@ -528,6 +540,7 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Pa
   return {
     total,
     start,
+    origin,
     rows: rows.map(({ a, b, ...r }) => ({ ...r, label: r.count === 1 ? a : `${a} ... ${b} (${r.count})` })),
   };
 }
