@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -91,11 +91,11 @@ export function registerWorkflow(
 
 /** Registered workflows since `since` (seconds since the epoch; all by default), newest first. */
 export function listRegisteredWorkflows(path: string, since = 0): RegisteredWorkflow[] {
+  if (!existsSync(path)) return [];
   let db: Database.Database;
   try {
     db = open(path, true);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'SQLITE_CANTOPEN') return [];
     throw new ServiceError(`${path}: cannot open the master database (${(err as Error).message})`, 500);
   }
   try {

@@ -18,14 +18,14 @@ export function WorkflowList() {
   return (
     <main>
       <h1>Workflows</h1>
-      <div class="filters" role="group" aria-label="time filter">
+      <fieldset class="filters" aria-label="time filter">
         Submitted in the last:
         {FILTERS.map((f) => (
           <button type="button" aria-pressed={f === since} onClick={() => setSince(f)}>
             {f}
           </button>
         ))}
-      </div>
+      </fieldset>
       {error && <p class="error">{error}</p>}
       {data && (
         <>
