@@ -32,7 +32,7 @@ function App() {
         <Route path="/workflows/:wf/charts" component={ChartsPage} />
         <Route path="/workflows/:wf/gantt" component={GanttPage} />
         <Route path="/workflows/:wf/statistics" component={StatisticsPage} />
-        <Route path="/workflows/:wf/files/:path*" component={FilesPage} />
+        <Route path="/workflows/:wf/files/:file*" component={FilesPage} />
         <Route default component={NotFound} />
       </Router>
     </LocationProvider>

@@ -6,8 +6,8 @@ import { WorkflowNav } from './workflow-nav.js';
 const enc = (rel: string) => rel.split('/').map(encodeURIComponent).join('/');
 
 /** The read-only file browser of the submit dir. */
-export function FilesPage(props: { wf: string; path?: string }) {
-  const rel = (props.path ?? '').replace(/^\/+|\/+$/g, '');
+export function FilesPage(props: { wf: string; file?: string }) {
+  const rel = (props.file ?? '').replace(/^\/+|\/+$/g, '');
   const { data, error } = useApi<BrowseResult>(`/workflows/${props.wf}/files/${enc(rel)}`);
   const base = `/workflows/${props.wf}/files`;
   const parts = rel === '' ? [] : rel.split('/');
