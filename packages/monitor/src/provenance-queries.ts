@@ -74,6 +74,18 @@ function limits(p: PageRequest): { start: number; max: number } {
   return { start, max };
 }
 
+/** The table a list pages through: `table alias`, and its integer primary key. */
+interface Base {
+  table: string;
+  alias: string;
+  key: string;
+}
+
+/**
+ * One page: `total` counted on the base table alone (no joins), rows by LIMIT/OFFSET. The default
+ * order of an unfiltered list (by primary key) on a table whose keys have no gaps (the monitor
+ * never deletes rows) is a key range instead: O(log n) at any offset, not a walk over `start` rows.
+ */
 function page<T>(
   db: Db,
   from: string,
@@ -82,11 +94,28 @@ function page<T>(
   select: string,
   order: string,
   p: PageRequest,
+  base?: Base,
 ): Page<T> {
   const { start, max } = limits(p);
+  const countFrom = base ? `${base.table} ${base.alias}` : from;
   const total = (
-    db.prepare(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as { n: number }
+    db.prepare(`SELECT count(*) AS n FROM ${countFrom} WHERE ${where}`).get(...params) as { n: number }
   ).n;
+  if (base && where === '1' && (p.order === undefined || p.order === '')) {
+    const k = db
+      .prepare(`SELECT min(${base.key}) AS lo, max(${base.key}) AS hi FROM ${base.table}`)
+      .get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    if (k.lo !== null && k.hi !== null && k.hi - k.lo + 1 === total) {
+      const key = `${base.alias}.${base.key}`;
+      const rows = db
+        .prepare(`SELECT ${select} FROM ${from} WHERE ${key} BETWEEN ? AND ? ORDER BY ${key}`)
+        .all(k.lo + start, k.lo + start + max - 1) as T[];
+      return { total, start, rows };
+    }
+  }
   const rows = db
     .prepare(`SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
     .all(...params, max, start) as T[];
@@ -132,6 +161,7 @@ export function listJobs(db: Db, filter: JobFilter, running: boolean, p: PageReq
      (SELECT ji.job_instance_id FROM job_instance ji WHERE ji.job_id = j.job_id ORDER BY ji.job_submit_seq DESC LIMIT 1) AS lastInstanceId`,
     orderBy(p.order, JOB_COLUMNS, 'j.job_id'),
     p,
+    { table: 'job', alias: 'j', key: 'job_id' },
   );
 }
 
@@ -208,6 +238,7 @@ export function listJobInstances(
     INSTANCE_SELECT,
     orderBy(p.order, INSTANCE_COLUMNS, 'ji.job_instance_id'),
     p,
+    { table: 'job_instance', alias: 'ji', key: 'job_instance_id' },
   );
 }
 
@@ -339,11 +370,21 @@ export interface TaskRow {
 
 /** Tasks (of one job, or all), paged and ordered. */
 export function listTasks(db: Db, jobId: number | undefined, p: PageRequest = {}): Page<TaskRow> {
+  let where = '1';
+  let params: unknown[] = [];
+  if (jobId !== undefined) {
+    // a job's tasks were stored together: a key range (there is no index on task.job_id)
+    const j = db
+      .prepare('SELECT first_task_id AS first, task_count AS n FROM job WHERE job_id = ?')
+      .get(jobId) as { first: number | null; n: number } | undefined;
+    where = j?.first != null ? 't.task_id >= ? AND t.task_id < ? AND t.job_id = ?' : 't.job_id = ?';
+    params = j?.first != null ? [j.first, j.first + j.n, jobId] : [jobId];
+  }
   return page<TaskRow>(
     db,
     'task t LEFT JOIN job j ON j.job_id = t.job_id',
-    jobId === undefined ? '1' : 't.job_id = ?',
-    jobId === undefined ? [] : [jobId],
+    where,
+    params,
     `t.task_id AS taskId, t.job_id AS jobId, j.exec_job_id AS jobName, t.task_index AS "index",
      t.abs_task_id AS absTaskId, t.name, t.transformation, t.argv, t.type_desc AS type`,
     orderBy(
@@ -352,6 +393,7 @@ export function listTasks(db: Db, jobId: number | undefined, p: PageRequest = {}
       't.task_id',
     ),
     p,
+    { table: 'task', alias: 't', key: 'task_id' },
   );
 }
 
@@ -379,6 +421,7 @@ export function listInvocations(
       'i.invocation_id',
     ),
     p,
+    { table: 'invocation', alias: 'i', key: 'invocation_id' },
   );
 }
 
@@ -401,6 +444,7 @@ export function listHosts(db: Db, p: PageRequest = {}): Page<HostRow> {
     'host_id AS hostId, site, hostname, ip, uname, total_memory AS totalMemory',
     orderBy(p.order, { id: 'host_id', hostname: 'hostname', site: 'site' }, 'host_id'),
     p,
+    { table: 'host', alias: 'host', key: 'host_id' },
   );
 }
 
