@@ -286,7 +286,7 @@ export interface JobInstanceDetail extends JobInstanceRow {
 }
 
 const INVOCATION_SELECT = `i.invocation_id AS invocationId, i.job_instance_id AS jobInstanceId,
-  i.task_submit_seq AS taskSubmitSeq, i.task_id AS taskId, coalesce(i.abs_task_id, t.abs_task_id) AS absTaskId,
+  i.task_submit_seq AS taskSubmitSeq, i.task_id AS taskId, coalesce(t.abs_task_id, i.abs_task_id) AS absTaskId,
   coalesce(i.transformation, t.transformation) AS transformation,
   i.executable, i.argv, i.start_time AS startTime, i.remote_duration AS duration,
   i.remote_cpu_time AS cpuTime, i.exitcode, i.exit_code AS exitCode, i.signal, i.maxrss, h.hostname,
@@ -576,7 +576,7 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Ga
          min(submit_time) AS submit, min(execute_time) AS execute, max(end_time) AS "end",
          min(name) AS a, max(name) AS b
        FROM (SELECT ji.job_instance_id AS id, ji.final, ji.submit_time, ji.execute_time, ji.end_time,
-               j.exec_job_id AS name, (row_number() OVER (ORDER BY ji.job_instance_id) - 1) / ? AS g
+               j.exec_job_id AS name, (row_number() OVER (ORDER BY ji.job_instance_id) - 1) / CAST(? AS INTEGER) AS g
              FROM job_instance ji JOIN job j ON j.job_id = ji.job_id ORDER BY ji.job_instance_id LIMIT ? OFFSET ?)
        GROUP BY g ORDER BY g`,
     )
