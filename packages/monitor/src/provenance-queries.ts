@@ -81,10 +81,37 @@ interface Base {
   key: string;
 }
 
+/** Row counts of whole tables, by database and table, valid while the table's key range is the same. */
+const tableCounts = new WeakMap<Db, Map<string, { lo: number; hi: number; n: number }>>();
+
 /**
- * One page: `total` counted on the base table alone (no joins), rows by LIMIT/OFFSET. The default
- * order of an unfiltered list (by primary key) on a table whose keys have no gaps (the monitor
- * never deletes rows) is a key range instead: O(log n) at any offset, not a walk over `start` rows.
+ * The rows of a whole table: counted once, then again only when its key range changed (the
+ * monitor only appends rows, so the same first and last key mean the same rows).
+ */
+function tableCount(db: Db, base: Base): { n: number; lo: number | null } {
+  const k = db.prepare(`SELECT min(${base.key}) AS lo, max(${base.key}) AS hi FROM ${base.table}`).get() as {
+    lo: number | null;
+    hi: number | null;
+  };
+  if (k.lo === null || k.hi === null) return { n: 0, lo: null };
+  let byTable = tableCounts.get(db);
+  if (!byTable) {
+    byTable = new Map();
+    tableCounts.set(db, byTable);
+  }
+  const cached = byTable.get(base.table);
+  const dense = (n: number) => (k.hi! - k.lo! + 1 === n ? k.lo : null);
+  if (cached && cached.lo === k.lo && cached.hi === k.hi) return { n: cached.n, lo: dense(cached.n) };
+  const n = (db.prepare(`SELECT count(*) AS n FROM ${base.table}`).get() as { n: number }).n;
+  byTable.set(base.table, { lo: k.lo, hi: k.hi, n });
+  return { n, lo: dense(n) };
+}
+
+/**
+ * One page: `total` counted on the base table alone (no joins; a whole table's count is cached
+ * while its key range stays the same), rows by LIMIT/OFFSET. The default order of an unfiltered
+ * list (by primary key) on a table whose keys have no gaps (the monitor never deletes rows) is a
+ * key range instead: O(log n) at any offset, not a walk over `start` rows.
  */
 function page<T>(
   db: Db,
@@ -97,25 +124,24 @@ function page<T>(
   base?: Base,
 ): Page<T> {
   const { start, max } = limits(p);
+  if (base && where === '1') {
+    const { n: total, lo } = tableCount(db, base);
+    if (lo !== null && (p.order === undefined || p.order === '')) {
+      const key = `${base.alias}.${base.key}`;
+      const rows = db
+        .prepare(`SELECT ${select} FROM ${from} WHERE ${key} BETWEEN ? AND ? ORDER BY ${key}`)
+        .all(lo + start, lo + start + max - 1) as T[];
+      return { total, start, rows };
+    }
+    const rows = db
+      .prepare(`SELECT ${select} FROM ${from} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(max, start) as T[];
+    return { total, start, rows };
+  }
   const countFrom = base ? `${base.table} ${base.alias}` : from;
   const total = (
     db.prepare(`SELECT count(*) AS n FROM ${countFrom} WHERE ${where}`).get(...params) as { n: number }
   ).n;
-  if (base && where === '1' && (p.order === undefined || p.order === '')) {
-    const k = db
-      .prepare(`SELECT min(${base.key}) AS lo, max(${base.key}) AS hi FROM ${base.table}`)
-      .get() as {
-      lo: number | null;
-      hi: number | null;
-    };
-    if (k.lo !== null && k.hi !== null && k.hi - k.lo + 1 === total) {
-      const key = `${base.alias}.${base.key}`;
-      const rows = db
-        .prepare(`SELECT ${select} FROM ${from} WHERE ${key} BETWEEN ? AND ? ORDER BY ${key}`)
-        .all(k.lo + start, k.lo + start + max - 1) as T[];
-      return { total, start, rows };
-    }
-  }
   const rows = db
     .prepare(`SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
     .all(...params, max, start) as T[];
