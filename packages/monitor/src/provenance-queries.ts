@@ -89,7 +89,12 @@ const tableCounts = new WeakMap<Db, Map<string, { lo: number; hi: number; n: num
  * monitor only appends rows, so the same first and last key mean the same rows).
  */
 function tableCount(db: Db, base: Base): { n: number; lo: number | null } {
-  const k = db.prepare(`SELECT min(${base.key}) AS lo, max(${base.key}) AS hi FROM ${base.table}`).get() as {
+  const k = db
+    .prepare(
+      // two subqueries: SQLite answers a lone min() or max() from the key's b-tree, both at once by a scan
+      `SELECT (SELECT min(${base.key}) FROM ${base.table}) AS lo, (SELECT max(${base.key}) FROM ${base.table}) AS hi`,
+    )
+    .get() as {
     lo: number | null;
     hi: number | null;
   };
