@@ -82,13 +82,16 @@ interface Base {
 }
 
 /** Row counts of whole tables, by database and table, valid while the table's key range is the same. */
-const tableCounts = new WeakMap<Db, Map<string, { lo: number; hi: number; n: number }>>();
+const tableCounts = new WeakMap<
+  Db,
+  Map<string, { lo: number; hi: number; n: number; more: Map<string, unknown> }>
+>();
 
 /**
  * The rows of a whole table: counted once, then again only when its key range changed (the
  * monitor only appends rows, so the same first and last key mean the same rows).
  */
-function tableCount(db: Db, base: Base): { n: number; lo: number | null } {
+function tableCount(db: Db, base: Base): { n: number; lo: number | null; more: Map<string, unknown> } {
   const k = db
     .prepare(
       // two subqueries: SQLite answers a lone min() or max() from the key's b-tree, both at once by a scan
@@ -98,7 +101,7 @@ function tableCount(db: Db, base: Base): { n: number; lo: number | null } {
     lo: number | null;
     hi: number | null;
   };
-  if (k.lo === null || k.hi === null) return { n: 0, lo: null };
+  if (k.lo === null || k.hi === null) return { n: 0, lo: null, more: new Map() };
   let byTable = tableCounts.get(db);
   if (!byTable) {
     byTable = new Map();
@@ -106,10 +109,12 @@ function tableCount(db: Db, base: Base): { n: number; lo: number | null } {
   }
   const cached = byTable.get(base.table);
   const dense = (n: number) => (k.hi! - k.lo! + 1 === n ? k.lo : null);
-  if (cached && cached.lo === k.lo && cached.hi === k.hi) return { n: cached.n, lo: dense(cached.n) };
+  if (cached && cached.lo === k.lo && cached.hi === k.hi)
+    return { n: cached.n, lo: dense(cached.n), more: cached.more };
   const n = (db.prepare(`SELECT count(*) AS n FROM ${base.table}`).get() as { n: number }).n;
-  byTable.set(base.table, { lo: k.lo, hi: k.hi, n });
-  return { n, lo: dense(n) };
+  const more = new Map<string, unknown>();
+  byTable.set(base.table, { lo: k.lo, hi: k.hi, n, more });
+  return { n, lo: dense(n), more };
 }
 
 /**
@@ -567,6 +572,8 @@ export interface GanttBar {
   end: number | null;
 }
 
+const JOB_INSTANCES: Base = { table: 'job_instance', alias: 'ji', key: 'job_instance_id' };
+
 /** A page of Gantt bars; `origin`: the first submit time of the whole run (the chart's time zero). */
 export interface GanttPage extends Page<GanttBar> {
   origin: number | null;
@@ -579,44 +586,68 @@ export interface GanttPage extends Page<GanttBar> {
  */
 export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): GanttPage {
   const { start, max } = limits(p);
-  const head = db.prepare('SELECT count(*) AS n, min(submit_time) AS origin FROM job_instance').get() as {
-    n: number;
-    origin: number | null;
-  };
-  const total = head.n;
-  const origin = head.origin;
-  if (p.groups === undefined) {
+  const { n: total, lo, more } = tableCount(db, JOB_INSTANCES);
+  if (!more.has('origin')) {
+    more.set(
+      'origin',
+      (db.prepare('SELECT min(submit_time) AS t FROM job_instance').get() as { t: number | null }).t,
+    );
+  }
+  const origin = more.get('origin') as number | null;
+  const groups = p.groups;
+  if (groups !== undefined && (!Number.isInteger(groups) || groups < 1 || groups > 1000))
+    throw new MonitorError(`groups ${groups}: expected an integer from 1 to 1000`, 2);
+  const n = Math.min(max, total - start);
+  if (n <= 0) return { total, start, origin, rows: [] };
+  // the attempts from..from+n-1 in id order: a key range when the ids have no gaps
+  const first =
+    lo ??
+    (
+      db.prepare('SELECT job_instance_id AS id FROM job_instance ORDER BY 1 LIMIT 1 OFFSET ?').get(start) as {
+        id: number;
+      }
+    ).id;
+  const range = lo !== null ? { from: lo + start, to: lo + start + n - 1 } : undefined;
+  if (groups === undefined) {
     const rows = db
       .prepare(
         `SELECT ji.job_instance_id AS first, ji.job_instance_id AS last, j.exec_job_id AS label, 1 AS count,
            (ji.final = 'failure') AS failed, ji.submit_time AS submit, ji.execute_time AS execute, ji.end_time AS "end"
-         FROM job_instance ji JOIN job j ON j.job_id = ji.job_id ORDER BY ji.job_instance_id LIMIT ? OFFSET ?`,
+         FROM job_instance ji JOIN job j ON j.job_id = ji.job_id
+         WHERE ${range ? 'ji.job_instance_id BETWEEN ? AND ?' : 'ji.job_instance_id >= ?'}
+         ORDER BY ji.job_instance_id LIMIT ?`,
       )
-      .all(max, start) as GanttBar[];
+      .all(...(range ? [range.from, range.to] : [first]), n) as GanttBar[];
     return { total, start, origin, rows };
   }
-  const groups = p.groups;
-  if (!Number.isInteger(groups) || groups < 1 || groups > 1000)
-    throw new MonitorError(`groups ${groups}: expected an integer from 1 to 1000`, 2);
-  const n = Math.min(max, total - start);
-  if (n <= 0) return { total, start, origin, rows: [] };
   const per = Math.ceil(n / groups);
+  // groups of `per` consecutive attempts: by id arithmetic on a key range, else by row number
+  const source = range
+    ? `SELECT job_instance_id AS id, final, submit_time, execute_time, end_time,
+         (job_instance_id - ${range.from}) / ${per} AS g
+       FROM job_instance WHERE job_instance_id BETWEEN ${range.from} AND ${range.to}`
+    : `SELECT job_instance_id AS id, final, submit_time, execute_time, end_time,
+         (row_number() OVER (ORDER BY job_instance_id) - 1) / ${per} AS g
+       FROM job_instance WHERE job_instance_id >= ${first} ORDER BY job_instance_id LIMIT ${n}`;
   const rows = db
     .prepare(
       `SELECT min(id) AS first, max(id) AS last, count(*) AS count, coalesce(sum(final = 'failure'), 0) AS failed,
-         min(submit_time) AS submit, min(execute_time) AS execute, max(end_time) AS "end",
-         min(name) AS a, max(name) AS b
-       FROM (SELECT ji.job_instance_id AS id, ji.final, ji.submit_time, ji.execute_time, ji.end_time,
-               j.exec_job_id AS name, (row_number() OVER (ORDER BY ji.job_instance_id) - 1) / CAST(? AS INTEGER) AS g
-             FROM job_instance ji JOIN job j ON j.job_id = ji.job_id ORDER BY ji.job_instance_id LIMIT ? OFFSET ?)
-       GROUP BY g ORDER BY g`,
+         min(submit_time) AS submit, min(execute_time) AS execute, max(end_time) AS "end"
+       FROM (${source}) GROUP BY g ORDER BY g`,
     )
-    .all(per, n, start) as (Omit<GanttBar, 'label'> & { a: string; b: string })[];
+    .all() as Omit<GanttBar, 'label'>[];
+  const name = db.prepare(
+    'SELECT j.exec_job_id AS name FROM job_instance ji JOIN job j ON j.job_id = ji.job_id WHERE ji.job_instance_id = ?',
+  );
+  const nameOf = (id: number) => (name.get(id) as { name: string } | undefined)?.name ?? String(id);
   return {
     total,
     start,
     origin,
-    rows: rows.map(({ a, b, ...r }) => ({ ...r, label: r.count === 1 ? a : `${a} ... ${b} (${r.count})` })),
+    rows: rows.map((r) => ({
+      ...r,
+      label: r.count === 1 ? nameOf(r.first) : `${nameOf(r.first)} ... ${nameOf(r.last)} (${r.count})`,
+    })),
   };
 }
 
