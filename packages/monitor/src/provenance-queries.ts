@@ -582,7 +582,7 @@ export interface GanttPage extends Page<GanttBar> {
 /**
  * The Gantt chart's bars: with `groups`, the job attempts (in id order, from `start`) folded into
  * at most `groups` bars of consecutive attempts (the whole run at a glance, however many jobs);
- * without, one bar per attempt for a page. Either way the client draws at most a few hundred bars.
+ * without, one bar per attempt for a page (`max` attempts; grouped without `max`: all of them). Either way the client draws at most a few hundred bars.
  */
 export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): GanttPage {
   const { start, max } = limits(p);
@@ -597,7 +597,8 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Ga
   const groups = p.groups;
   if (groups !== undefined && (!Number.isInteger(groups) || groups < 1 || groups > 1000))
     throw new MonitorError(`groups ${groups}: expected an integer from 1 to 1000`, 2);
-  const n = Math.min(max, total - start);
+  // grouped without a page size: every attempt from `start` on
+  const n = groups !== undefined && p.max === undefined ? total - start : Math.min(max, total - start);
   if (n <= 0) return { total, start, origin, rows: [] };
   // the attempts from..from+n-1 in id order: a key range when the ids have no gaps
   const first =

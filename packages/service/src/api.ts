@@ -120,7 +120,8 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
     const p = pageRequest(req.query);
     return ganttBars(w.db, {
       ...p,
-      max: req.query['max-results'] === undefined && groups ? 10_000 : p.max,
+      // grouped: the whole run unless a page size is given
+      max: req.query['max-results'] === undefined && groups ? undefined : p.max,
       groups,
     });
   });
