@@ -621,6 +621,16 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Ga
       .all(...(range ? [range.from, range.to] : [first]), n) as GanttBar[];
     return { total, start, origin, rows };
   }
+  // the folded chart of a run that did not move since the last request is the same chart
+  const mark = db
+    .prepare(
+      'SELECT (SELECT max(rowid) FROM jobstate) AS js, (SELECT max(invocation_id) FROM invocation) AS inv',
+    )
+    .get() as { js: number | null; inv: number | null };
+  const cacheKey = `gantt:${groups}:${start}:${n}`;
+  const markText = `${mark.js}:${mark.inv}`;
+  const cached = more.get(cacheKey) as { mark: string; page: GanttPage } | undefined;
+  if (cached?.mark === markText) return cached.page;
   const per = Math.ceil(n / groups);
   // groups of `per` consecutive attempts: by id arithmetic on a key range, else by row number
   const source = range
@@ -641,7 +651,7 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Ga
     'SELECT j.exec_job_id AS name FROM job_instance ji JOIN job j ON j.job_id = ji.job_id WHERE ji.job_instance_id = ?',
   );
   const nameOf = (id: number) => (name.get(id) as { name: string } | undefined)?.name ?? String(id);
-  return {
+  const page: GanttPage = {
     total,
     start,
     origin,
@@ -650,6 +660,8 @@ export function ganttBars(db: Db, p: PageRequest & { groups?: number } = {}): Ga
       label: r.count === 1 ? nameOf(r.first) : `${nameOf(r.first)} ... ${nameOf(r.last)} (${r.count})`,
     })),
   };
+  more.set(cacheKey, { mark: markText, page });
+  return page;
 }
 
 export interface WorkflowHeader {
