@@ -127,6 +127,8 @@ describe.skipIf(!haveChromium)('pegasus-ts service dashboard on KOTO runs (headl
       .poll(() => page.locator('main').textContent())
       .toContain(`koto-sim: seed ${FAIL_SEED}: detector geometry rejected (KOTO_FAIL_SEED)`);
     expect(await page.locator('#failed-tasks').textContent()).toMatch(/koto-sim/);
+    // the clustered job's tasks, the failing one marked
+    await expect.poll(() => page.locator('#tasks tbody tr td.bad').count()).toBe(1);
     expect(await page.locator('#states').textContent()).toMatch(/POST_SCRIPT_FAILURE/);
     await shot('failed-job-instance');
   }, 240_000);

@@ -1,7 +1,9 @@
-import type { InvocationRow, JobInstanceDetail, JobInstanceRow, Page } from '@pegasus-ts/monitor';
+import type { InvocationRow, JobInstanceDetail, JobInstanceRow, Page, TaskRow } from '@pegasus-ts/monitor';
+import { useState } from 'preact/hooks';
 import { useApi, useLive } from '../api.js';
 import { duration, time } from '../format.js';
 import { WorkflowNav } from './workflow-nav.js';
+import { Pager } from './workflow-page.js';
 
 function command(r: InvocationRow): string {
   let args: string[] = [];
@@ -12,6 +14,8 @@ function command(r: InvocationRow): string {
   }
   return [r.executable ?? '', ...args].join(' ');
 }
+
+const TASK_PAGE = 50;
 
 /** One job attempt: state history, kickstart records, output tails, failed tasks of a clustered job. */
 export function JobInstancePage(props: { wf: string; ji: string }) {
@@ -24,6 +28,13 @@ export function JobInstancePage(props: { wf: string; ji: string }) {
     d ? `/workflows/${props.wf}/jobs/${d.jobId}/instances` : null,
     live.version,
   );
+  const [taskStart, setTaskStart] = useState(0);
+  const tasks = useApi<Page<TaskRow>>(
+    d
+      ? `/workflows/${props.wf}/jobs/${d.jobId}/tasks?start-index=${taskStart}&max-results=${TASK_PAGE}`
+      : null,
+  );
+  const failedIds = new Set(d?.failedTasks.map((t) => t.taskId));
   return (
     <main>
       <WorkflowNav wf={props.wf} live={live} />
@@ -41,7 +52,7 @@ export function JobInstancePage(props: { wf: string; ji: string }) {
             <dd>
               {d.site ?? '-'} / {d.hostname ?? '-'}
             </dd>
-            <dt>Exit code</dt>
+            <dt>Exit code (raw status)</dt>
             <dd id="exitcode">{d.exitcode ?? '-'}</dd>
             <dt>Submitted / ended</dt>
             <dd>
@@ -114,6 +125,42 @@ export function JobInstancePage(props: { wf: string; ji: string }) {
                   ))}
                 </tbody>
               </table>
+            </>
+          )}
+          {tasks.data && tasks.data.total > 0 && (
+            <>
+              <h2>
+                Tasks of the clustered job ({tasks.data.total}, {d.failedTaskCount} failed in this attempt)
+              </h2>
+              <table id="tasks">
+                <thead>
+                  <tr>
+                    <th class="num">#</th>
+                    <th>Task</th>
+                    <th>Transformation</th>
+                    <th>In this attempt</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {tasks.data.rows.map((t) => (
+                    <tr>
+                      <td class="num">{t.index}</td>
+                      <td>{t.absTaskId ?? t.name ?? t.taskId}</td>
+                      <td>{t.transformation ?? '-'}</td>
+                      <td class={failedIds.has(t.taskId) ? 'bad' : ''}>
+                        {failedIds.has(t.taskId) ? 'failed' : ''}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <Pager
+                total={tasks.data.total}
+                start={taskStart}
+                size={TASK_PAGE}
+                onPage={setTaskStart}
+                what="tasks"
+              />
             </>
           )}
           <h2>Kickstart records ({d.invocations.length + d.moreInvocations})</h2>
