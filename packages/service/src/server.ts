@@ -12,7 +12,12 @@ import {
   tokenCookie,
 } from './security/credentials.js';
 import { SecurityError } from './security/errors.js';
-import { type ListenOptions, type ListenPolicy, resolveListenPolicy } from './security/listen-policy.js';
+import {
+  isLoopbackHost,
+  type ListenOptions,
+  type ListenPolicy,
+  resolveListenPolicy,
+} from './security/listen-policy.js';
 import { masterDbPath } from './workflow-registry.js';
 import { WorkflowStore } from './workflow-store.js';
 
@@ -48,6 +53,12 @@ const CLIENT_FILES: Record<string, string> = {
 const CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
+/** The host name of a Host header (`name:port`, `[v6]:port`). */
+function hostOf(header: string): string {
+  const v6 = /^\[([^\]]*)\]/.exec(header);
+  return v6 ? v6[1] : header.replace(/:\d*$/, '');
+}
+
 /** The one-line JSON error of a failed request and its status. */
 export function errorReply(err: unknown): { status: number; body: { error: string } } {
   if (err instanceof ServiceError || err instanceof SecurityError) {
@@ -77,15 +88,24 @@ export async function buildService(
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     const credential = policy.credential;
+    // Without a credential only this machine may ask, under a loopback name: a web page whose
+    // name was rebound to 127.0.0.1 (DNS rebinding) sends its own name in Host and is refused.
+    if (!credential && !isLoopbackHost(hostOf(req.headers.host ?? ''))) {
+      return reply
+        .code(403)
+        .send({ error: `host ${JSON.stringify(req.headers.host ?? '')}: expected a loopback name` });
+    }
     if (!credential || isAuthorizedRequest(req.headers, credential)) return;
     // A browser opens ?token=T once: the token moves to an HttpOnly cookie and out of the URL.
     const url = new URL(req.url, 'http://x');
     const token = url.searchParams.get('token');
     if (credential.kind === 'token' && token !== null && isAuthorized(`Bearer ${token}`, credential)) {
       url.searchParams.delete('token');
+      // one leading slash: `//other.host/` would send the browser elsewhere
+      const path = `/${url.pathname.replace(/^\/+/, '')}`;
       return reply
         .header('set-cookie', tokenCookie(token, secure))
-        .redirect(url.pathname + (url.search === '?' ? '' : url.search), 303);
+        .redirect(path + (url.search === '?' ? '' : url.search), 303);
     }
     return reply
       .code(401)

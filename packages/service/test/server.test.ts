@@ -68,6 +68,10 @@ describe('startService', () => {
       expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict; Secure/);
       expect((await httpsGet(`${url}/api/v1/workflows`, ca, { cookie })).status).toBe(200);
       expect((await httpsGet(`${url}/workflows/1?token=nope`, ca)).status).toBe(401);
+      // never a redirect to another host
+      expect((await httpsGet(`${url}//evil.example/x?token=${token}`, ca)).headers.location).toBe(
+        '/evil.example/x',
+      );
     } finally {
       await s.close();
     }
@@ -123,6 +127,22 @@ describe('startService', () => {
         expect(JSON.parse(text).error, path).toMatch(message);
         expect(text).not.toMatch(/\bat .+:\d+:\d+/);
       }
+      // DNS rebinding: a page of another name pointed at 127.0.0.1
+      const { request: httpRequest } = await import('node:http');
+      const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        httpRequest(`${s.url}/api/v1/workflows`, { headers: { host: `evil.example:${s.port}` } }, (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(rebound.status).toBe(403);
+      expect(JSON.parse(rebound.body).error).toBe(`host "evil.example:${s.port}": expected a loopback name`);
+      expect((await fetch(`http://localhost:${s.port}/api/v1/workflows`)).status).toBe(200);
       const list = (await (await fetch(`${s.url}/api/v1/workflows`)).json()) as { rows: unknown[] };
       expect(list.rows[0]).toMatchObject({ id: 1, state: 'Unavailable' });
     } finally {
