@@ -70,7 +70,7 @@ describe('startService', () => {
       expect((await httpsGet(`${url}/workflows/1?token=nope`, ca)).status).toBe(401);
       // never a redirect to another host
       expect((await httpsGet(`${url}//evil.example/x?token=${token}`, ca)).headers.location).toBe(
-        '/evil.example/x',
+        '/x',
       );
     } finally {
       await s.close();
