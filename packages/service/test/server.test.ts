@@ -69,9 +69,7 @@ describe('startService', () => {
       expect((await httpsGet(`${url}/api/v1/workflows`, ca, { cookie })).status).toBe(200);
       expect((await httpsGet(`${url}/workflows/1?token=nope`, ca)).status).toBe(401);
       // never a redirect to another host
-      expect((await httpsGet(`${url}//evil.example/x?token=${token}`, ca)).headers.location).toBe(
-        '/x',
-      );
+      expect((await httpsGet(`${url}//evil.example/x?token=${token}`, ca)).headers.location).toBe('/x');
     } finally {
       await s.close();
     }
