@@ -80,9 +80,10 @@ export async function buildService(
   options: Pick<ServiceOptions, 'log' | 'liveIntervalMs'> = {},
 ): Promise<FastifyInstance> {
   const log = options.log ?? (() => {});
+  // close() ends open connections too: a dashboard's live stream must not hold up a Ctrl-C
   const app = (policy.tls
-    ? Fastify({ https: { cert: policy.tls.cert, key: policy.tls.key } })
-    : Fastify()) as unknown as FastifyInstance;
+    ? Fastify({ https: { cert: policy.tls.cert, key: policy.tls.key }, forceCloseConnections: true })
+    : Fastify({ forceCloseConnections: true })) as unknown as FastifyInstance;
   const secure = policy.tls !== undefined;
 
   app.addHook('onRequest', async (req, reply) => {
