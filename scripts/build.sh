@@ -13,3 +13,6 @@ if compgen -G 'native/*/package.json' >/dev/null; then
 fi
 step "typescript (tsc -b)"
 "${PNPM[@]}" exec tsc -b
+step "dashboard (packages/service/client: typecheck, esbuild bundle)"
+"${PNPM[@]}" exec tsc -p packages/service/client
+node packages/service/scripts/build-client.mjs

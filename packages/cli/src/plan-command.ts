@@ -94,6 +94,9 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
           `planned ${result.jobs} jobs (${result.clusters} clustered jobs holding ${result.tasks} tasks), ${result.edges} edges\n`,
         );
       }
+      // for the service's workflow list; never fails the plan (a read-only HOME warns once)
+      const { registerWorkflow } = await import('@pegasus-ts/service/registry');
+      registerWorkflow(result.submitDir, { env: ctx.io.env, warn: (line) => ctx.io.stderr(`${line}\n`) });
       ctx.io.stdout(`${result.submitDir}\n`);
       ctx.setExitCode(flags.submit ? await runSubmitDir(result.submitDir, {}, ctx) : 0);
     });

@@ -7,6 +7,7 @@ import { addKickstartCommand } from './kickstart-command.js';
 import { addPlanCommand } from './plan-command.js';
 import { addRcClientCommand } from './rc-client-command.js';
 import { addRunCommands } from './run-command.js';
+import { registerServiceCommand } from './service-command.js';
 import { registerStatisticsCommand } from './statistics-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerTransferCommand } from './transfer-command.js';
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo, ctx: CommandContext = { io, setExitCode:
   registerStatusCommand(program, ctx);
   registerAnalyzerCommand(program, ctx);
   registerStatisticsCommand(program, ctx);
+  registerServiceCommand(program, ctx);
   return program;
 }
 

@@ -34,6 +34,12 @@ function stamp(): string {
 export async function runSubmitDir(submitDir: string, flags: RunFlags, ctx: CommandContext): Promise<number> {
   const engine = await import('@pegasus-ts/engine');
   const pegasusTs = pegasusTsCommand(ctx.io.env);
+  // for the service's workflow list; never fails the run (a read-only HOME warns once)
+  const { registerWorkflow } = await import('@pegasus-ts/service/registry');
+  registerWorkflow(engine.submitDirOf(submitDir), {
+    env: ctx.io.env,
+    warn: (line) => ctx.io.stderr(`${line}\n`),
+  });
   const slots = count(engine, '--slots', flags.slots, 1);
   const clusterWorkers = count(engine, '--cluster-workers', flags.clusterWorkers, 1);
   const pollMs = count(engine, '--poll', flags.poll, 50);
