@@ -94,6 +94,8 @@ export interface JobstateSummary {
   starts: number;
   /** the journal ends without DAGMAN_FINISHED after the last start: the engine was killed */
   crashed: boolean;
+  /** the code of the last DAGMAN_FINISHED line (0 ok, 1 failed, 2 stopped); undefined before any */
+  finishedCode?: number;
 }
 
 /**
@@ -105,6 +107,7 @@ export class JobstateReplay {
   private readonly jobs = new Map<string, JobHistory>();
   private starts = 0;
   private open = false;
+  private finishedCode: number | undefined;
 
   line(line: string): void {
     if (line.length === 0) return;
@@ -115,6 +118,7 @@ export class JobstateReplay {
         this.open = true;
       } else if (f[3] === 'DAGMAN_FINISHED') {
         this.open = false;
+        this.finishedCode = Number(f[4]);
         for (const h of this.jobs.values()) h.failures = 0;
       }
       return;
@@ -160,7 +164,7 @@ export class JobstateReplay {
   }
 
   result(): JobstateSummary {
-    return { jobs: this.jobs, starts: this.starts, crashed: this.open };
+    return { jobs: this.jobs, starts: this.starts, crashed: this.open, finishedCode: this.finishedCode };
   }
 }
 
