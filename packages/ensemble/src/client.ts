@@ -104,7 +104,13 @@ export class EmClient {
         },
       );
       req.on('error', (err) =>
-        reject(new EnsembleError(`cannot reach the ensemble manager at ${this.server.url}: ${err.message}`, 1, 503)),
+        reject(
+          new EnsembleError(
+            `cannot reach the ensemble manager at ${this.server.url}: ${err.message}`,
+            1,
+            503,
+          ),
+        ),
       );
       req.end(payload);
     });

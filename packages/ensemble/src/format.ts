@@ -12,7 +12,14 @@ export function formatEnsembles(es: readonly EnsembleJson[]): string {
   if (es.length === 0) return 'no ensembles (pegasus-ts em create NAME makes one)\n';
   return table(
     ['NAME', 'CREATED', 'UPDATED', 'STATE', 'MAX PLANNING', 'MAX RUNNING'],
-    es.map((e) => [e.name, formatTime(e.created), formatTime(e.updated), e.state, e.max_planning, e.max_running]),
+    es.map((e) => [
+      e.name,
+      formatTime(e.created),
+      formatTime(e.updated),
+      e.state,
+      e.max_planning,
+      e.max_running,
+    ]),
     ['l', 'l', 'l', 'l', 'r', 'r'],
   );
 }

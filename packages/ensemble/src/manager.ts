@@ -278,7 +278,11 @@ export class Manager {
       const w = this.store.workflow(ensemble, name);
       const to = applyAction(`${ensemble}.${name}`, w.state, action, w.submitDir !== null);
       if (action !== 'abort')
-        return this.store.setWorkflowState(w.id, to, action === 'replan' ? { submitDir: null, message: null } : { message: null });
+        return this.store.setWorkflowState(
+          w.id,
+          to,
+          action === 'replan' ? { submitDir: null, message: null } : { message: null },
+        );
       // journaled first: a manager killed halfway through finishes the abort when it restarts
       this.store.setWorkflowState(w.id, to, {
         message: 'aborted',

@@ -17,7 +17,12 @@ export type PlanAttemptState =
  * Starts the plan command of one attempt, detached (it outlives the manager) through the plan
  * wrapper, which claims the attempt, runs the command in `cwd` and records its exit code.
  */
-export function startPlanAttempt(dir: string, cwd: string, command: readonly string[], env: NodeJS.ProcessEnv): number {
+export function startPlanAttempt(
+  dir: string,
+  cwd: string,
+  command: readonly string[],
+  env: NodeJS.ProcessEnv,
+): number {
   mkdirSync(dir, { recursive: true });
   const child = spawn(process.execPath, [WRAPPER, dir, cwd, '--', ...command], {
     detached: true,
@@ -40,13 +45,14 @@ function read(path: string): string | undefined {
 /** True when `pid` runs the plan wrapper of `dir` (not some later process with the same pid). */
 function wrapperAlive(pid: number, dir: string): boolean {
   const cmdline = read(`/proc/${pid}/cmdline`);
-  return cmdline !== undefined && cmdline.split('\0').includes(dir);
+  return cmdline?.split('\0').includes(dir) ?? false;
 }
 
 /** Looks at an attempt's directory: claimed or not, running, ended (with its stdout). */
 export function planAttemptState(dir: string): PlanAttemptState {
   const exit = read(join(dir, 'exit'));
-  if (exit !== undefined) return { kind: 'exited', code: Number(exit.trim()), stdout: read(join(dir, 'stdout')) ?? '' };
+  if (exit !== undefined)
+    return { kind: 'exited', code: Number(exit.trim()), stdout: read(join(dir, 'stdout')) ?? '' };
   const claim = read(join(dir, 'claim'));
   if (claim === undefined) return { kind: 'unclaimed' };
   if (claim.trim() === 'abandoned') return { kind: 'abandoned' };

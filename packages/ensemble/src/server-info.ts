@@ -29,7 +29,9 @@ export function writeServerInfo(home: string, info: ServerInfo): void {
 export function readServerInfo(home: string): ServerInfo | undefined {
   try {
     const info = JSON.parse(readFileSync(homePaths.server(home), 'utf8')) as ServerInfo;
-    return typeof info.url === 'string' && Number.isInteger(info.pid) && pidAlive(info.pid) ? info : undefined;
+    return typeof info.url === 'string' && Number.isInteger(info.pid) && pidAlive(info.pid)
+      ? info
+      : undefined;
   } catch {
     return undefined;
   }

@@ -13,8 +13,8 @@ import { emHome } from './home.js';
 import { parseInterval } from './interval.js';
 import { Manager } from './manager.js';
 import { checkName, parseCount } from './names.js';
-import { isEnsembleState, type WorkflowAction } from './states.js';
 import { lockHome, writeServerInfo } from './server-info.js';
+import { isEnsembleState, type WorkflowAction } from './states.js';
 
 export interface ServerOptions extends ListenOptions {
   /** the manager's home (default emHome(env)) */
@@ -41,7 +41,8 @@ function str(body: Body, key: string, required = true): string | undefined {
     if (required) throw new EnsembleError(`missing field '${key}'`);
     return undefined;
   }
-  if (typeof v !== 'string' && typeof v !== 'number') throw new EnsembleError(`field '${key}': expected a string`);
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw new EnsembleError(`field '${key}': expected a string`);
   return String(v);
 }
 
@@ -113,7 +114,9 @@ export function buildApi(
       }),
     );
   });
-  app.get<{ Params: P }>('/ensembles/:e/workflows', async (req) => store.workflows(req.params.e).map(workflowJson));
+  app.get<{ Params: P }>('/ensembles/:e/workflows', async (req) =>
+    store.workflows(req.params.e).map(workflowJson),
+  );
   app.post<{ Params: P }>('/ensembles/:e/workflows', async (req, reply) => {
     const b = body(req.body);
     const w = await manager.submit(req.params.e, {
@@ -122,7 +125,10 @@ export function buildApi(
       planCommand: strings(b, 'plan_command'),
       priority: int(b, 'priority', -1_000_000),
     });
-    return reply.code(201).header('location', `/ensembles/${w.ensemble}/workflows/${w.name}`).send(workflowJson(w));
+    return reply
+      .code(201)
+      .header('location', `/ensembles/${w.ensemble}/workflows/${w.name}`)
+      .send(workflowJson(w));
   });
   app.get<{ Params: P }>('/ensembles/:e/workflows/:w', async (req) => {
     const w = store.workflow(req.params.e, req.params.w);
@@ -143,7 +149,9 @@ export function buildApi(
     reply.type('text/plain; charset=utf-8').send(await manager.analyze(req.params.e, req.params.w)),
   );
   app.get('/triggers', async () => store.triggers().map(triggerJson));
-  app.get<{ Params: P }>('/ensembles/:e/triggers', async (req) => store.triggers(req.params.e).map(triggerJson));
+  app.get<{ Params: P }>('/ensembles/:e/triggers', async (req) =>
+    store.triggers(req.params.e).map(triggerJson),
+  );
   app.get<{ Params: P }>('/ensembles/:e/triggers/:t', async (req) =>
     triggerJson(store.trigger(req.params.e, req.params.t)),
   );
@@ -164,7 +172,10 @@ export function buildApi(
         patterns: type === 'FILE_PATTERN' ? strings(b, 'file_patterns') : [],
         basedir: str(b, 'basedir') as string,
       });
-      return reply.code(201).header('location', `/ensembles/${t.ensemble}/triggers/${t.name}`).send(triggerJson(t));
+      return reply
+        .code(201)
+        .header('location', `/ensembles/${t.ensemble}/triggers/${t.name}`)
+        .send(triggerJson(t));
     });
   }
   app.delete<{ Params: P }>('/ensembles/:e/triggers/:t', async (req, reply) =>

@@ -34,7 +34,12 @@ const ACTIONS: Record<WorkflowAction, { from: readonly WorkflowState[]; to: Work
 };
 
 /** The state `action` moves a workflow in `state` to; a conflict error when the state machine refuses. */
-export function applyAction(ref: string, state: WorkflowState, action: WorkflowAction, hasSubmitDir = true): WorkflowState {
+export function applyAction(
+  ref: string,
+  state: WorkflowState,
+  action: WorkflowAction,
+  hasSubmitDir = true,
+): WorkflowState {
   const a = ACTIONS[action];
   if (!a.from.includes(state) || (action === 'rerun' && !hasSubmitDir))
     throw conflict(

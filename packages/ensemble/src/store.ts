@@ -199,7 +199,9 @@ export class Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
-    const v = this.db.prepare("SELECT value FROM meta WHERE key = 'version'").get() as { value: string } | undefined;
+    const v = this.db.prepare("SELECT value FROM meta WHERE key = 'version'").get() as
+      | { value: string }
+      | undefined;
     if (!v) this.db.prepare("INSERT INTO meta (key, value) VALUES ('version', ?)").run(String(STORE_VERSION));
     else if (Number(v.value) !== STORE_VERSION)
       throw new EnsembleError(`${path}: database layout ${v.value}, this manager reads ${STORE_VERSION}`, 1);
@@ -246,7 +248,10 @@ export class Store {
     return (this.db.prepare('SELECT * FROM ensemble ORDER BY id').all() as Row[]).map(ensembleOf);
   }
 
-  updateEnsemble(name: string, change: { state?: EnsembleState; maxRunning?: number; maxPlanning?: number }): Ensemble {
+  updateEnsemble(
+    name: string,
+    change: { state?: EnsembleState; maxRunning?: number; maxPlanning?: number },
+  ): Ensemble {
     const e = this.ensemble(name);
     this.db
       .prepare('UPDATE ensemble SET state = ?, max_running = ?, max_planning = ?, updated = ? WHERE id = ?')
@@ -289,8 +294,13 @@ export class Store {
 
   workflow(ensemble: string, name: string): Workflow {
     this.ensemble(ensemble);
-    const r = this.db.prepare(`${WF_SELECT} WHERE e.name = ? AND w.name = ?`).get(ensemble, name) as Row | undefined;
-    if (!r) throw notFound(`no workflow named ${ensemble}.${name} (pegasus-ts em workflows ${ensemble} lists them)`);
+    const r = this.db.prepare(`${WF_SELECT} WHERE e.name = ? AND w.name = ?`).get(ensemble, name) as
+      | Row
+      | undefined;
+    if (!r)
+      throw notFound(
+        `no workflow named ${ensemble}.${name} (pegasus-ts em workflows ${ensemble} lists them)`,
+      );
     return workflowOf(r);
   }
 
@@ -335,7 +345,9 @@ export class Store {
   }
 
   setPriority(id: number, priority: number): Workflow {
-    this.db.prepare('UPDATE workflow SET priority = ?, updated = ? WHERE id = ?').run(priority, this.now(), id);
+    this.db
+      .prepare('UPDATE workflow SET priority = ?, updated = ? WHERE id = ?')
+      .run(priority, this.now(), id);
     return this.workflowById(id);
   }
 
@@ -387,13 +399,17 @@ export class Store {
 
   trigger(ensemble: string, name: string): Trigger {
     this.ensemble(ensemble);
-    const r = this.db.prepare(`${TR_SELECT} WHERE e.name = ? AND t.name = ?`).get(ensemble, name) as Row | undefined;
-    if (!r) throw notFound(`no trigger named ${ensemble}.${name} (pegasus-ts em triggers ${ensemble} lists them)`);
+    const r = this.db.prepare(`${TR_SELECT} WHERE e.name = ? AND t.name = ?`).get(ensemble, name) as
+      | Row
+      | undefined;
+    if (!r)
+      throw notFound(`no trigger named ${ensemble}.${name} (pegasus-ts em triggers ${ensemble} lists them)`);
     return triggerOf(r);
   }
 
   triggers(ensemble?: string): Trigger[] {
-    if (ensemble === undefined) return (this.db.prepare(`${TR_SELECT} ORDER BY t.id`).all() as Row[]).map(triggerOf);
+    if (ensemble === undefined)
+      return (this.db.prepare(`${TR_SELECT} ORDER BY t.id`).all() as Row[]).map(triggerOf);
     const e = this.ensemble(ensemble);
     return (this.db.prepare(`${TR_SELECT} WHERE t.ensemble_id = ? ORDER BY t.id`).all(e.id) as Row[]).map(
       triggerOf,

@@ -73,7 +73,12 @@ export function fireTrigger(store: Store, home: string, t: Trigger, now: number)
   if (t.type === 'CRON') {
     return store.tx(() => {
       const name = triggeredName(store, t, now);
-      store.addWorkflow(t.ensemble, { name, basedir: t.basedir, planCommand: [t.script, ...t.args], priority: 0 });
+      store.addWorkflow(t.ensemble, {
+        name,
+        basedir: t.basedir,
+        planCommand: [t.script, ...t.args],
+        priority: 0,
+      });
       store.triggerFired(t.id, next, true);
       return name;
     });
