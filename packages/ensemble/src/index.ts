@@ -15,7 +15,14 @@ export { emHome, homePaths } from './home.js';
 export { formatInterval, parseInterval } from './interval.js';
 export { Manager, type ManagerOptions, type Submission, type TriggerSpec } from './manager.js';
 export { checkName, parseCount, parseWorkflowRef } from './names.js';
-export { type PlanAttemptState, planAttemptState, submitDirFromOutput } from './plan-attempt.js';
+export {
+  abandonPlanAttempt,
+  killPlanAttempt,
+  type PlanAttemptState,
+  planAttemptState,
+  startPlanAttempt,
+  submitDirFromOutput,
+} from './plan-attempt.js';
 export { byPriority, type Candidate, type Limits, nextMoves } from './policy.js';
 export { buildApi, defaultPort, runServer, type ServerOptions } from './server.js';
 export { lockHome, readServerInfo, type ServerInfo, writeServerInfo } from './server-info.js';
