@@ -62,6 +62,8 @@ export class Manager {
   readonly store: Store;
   private readonly env: NodeJS.ProcessEnv;
   private readonly spawned = new Map<string, number>();
+  /** engines being started (startDetached waits for the lock; the passes go on meanwhile) */
+  private readonly starting = new Map<number, Promise<string | undefined>>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: ManagerOptions) {
@@ -70,7 +72,10 @@ export class Manager {
     this.env = o.env ?? process.env;
   }
 
-  close(): void {
+  /** Waits for the engines being started, then closes the database. */
+  async close(): Promise<void> {
+    await Promise.all(this.starting.values());
+    await this.serial(() => {});
     this.store.close();
   }
 
@@ -121,7 +126,7 @@ export class Manager {
           e.state === 'ACTIVE',
         );
         for (const id of moves.plan) this.plan(this.store.workflowById(id));
-        for (const id of moves.run) await this.run(this.store.workflowById(id));
+        for (const id of moves.run) this.run(this.store.workflowById(id));
       }
     });
   }
@@ -195,7 +200,28 @@ export class Manager {
     }
   }
 
+  /**
+   * Starts the engine without holding up the manager's passes; a start that fails marks the
+   * workflow FAILED (unless the user changed its state meanwhile).
+   */
+  private launch(w: Workflow): void {
+    const submitDir = w.submitDir as string;
+    const started = existsSync(submitDir)
+      ? startEngine(submitDir, this.o.pegasusTs, this.env).catch((err: Error) => err.message)
+      : Promise.resolve(`${submitDir}: the submit dir is gone`);
+    this.starting.set(w.id, started);
+    void started.then((error) =>
+      this.serial(() => {
+        this.starting.delete(w.id);
+        if (!error || this.store.workflowById(w.id).state !== 'RUNNING') return;
+        this.store.setWorkflowState(w.id, 'FAILED', { runEnded: this.store.now(), message: error });
+        this.log(`${w.ensemble}.${w.name}: the engine did not start: ${error}`);
+      }),
+    );
+  }
+
   private async checkRunning(w: Workflow): Promise<void> {
+    if (this.starting.has(w.id)) return;
     const submitDir = w.submitDir as string;
     const r = runOutcome(submitDir, w.engineStarts);
     if (r.kind === 'running') return;
@@ -211,11 +237,10 @@ export class Manager {
     this.log(
       `${w.ensemble}.${w.name}: ${r.kind === 'crashed' ? 'the engine is gone without finishing: resuming it' : 'starting the engine'}`,
     );
-    const error = await startEngine(submitDir, this.o.pegasusTs, this.env);
-    if (error) this.store.setWorkflowState(w.id, 'FAILED', { runEnded: this.store.now(), message: error });
+    this.launch(w);
   }
 
-  private async run(w: Workflow): Promise<void> {
+  private run(w: Workflow): void {
     const submitDir = w.submitDir as string;
     const starts = existsSync(submitDir) ? engineStarts(submitDir) : 0;
     w = this.store.setWorkflowState(w.id, 'RUNNING', {
@@ -225,17 +250,12 @@ export class Manager {
       message: null,
     });
     this.log(`${w.ensemble}.${w.name}: running ${submitDir}`);
-    const error = existsSync(submitDir)
-      ? await startEngine(submitDir, this.o.pegasusTs, this.env)
-      : `${submitDir}: the submit dir is gone`;
-    if (error) {
-      this.store.setWorkflowState(w.id, 'FAILED', { runEnded: this.store.now(), message: error });
-      this.log(`${w.ensemble}.${w.name}: the engine did not start: ${error}`);
-    }
+    this.launch(w);
   }
 
   /** Ends what an aborted workflow may still have running: its plan command, its engine. */
   private async stopWorkflowProcesses(w: Workflow): Promise<void> {
+    await this.starting.get(w.id); // an engine being started is stopped once it runs
     if (w.planAttempt > 0 && !w.submitDir) killPlanAttempt(this.attemptDir(w));
     if (w.submitDir && existsSync(w.submitDir) && liveEngine(w.submitDir)) {
       await stopEngine(w.submitDir, this.env);

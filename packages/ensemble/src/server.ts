@@ -216,8 +216,7 @@ export async function runServer(o: ServerOptions, signal: AbortSignal): Promise<
     log('ensemble manager stopping');
   } finally {
     await app?.close();
-    await manager.serial(() => {});
-    manager.close();
+    await manager.close();
     unlock?.();
   }
 }
