@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { claimFile } from './internal/claim.js';
 
 const WRAPPER = fileURLToPath(new URL('./internal/plan-wrapper.js', import.meta.url));
 
@@ -68,14 +69,7 @@ export function planAttemptState(dir: string): PlanAttemptState {
  */
 export function abandonPlanAttempt(dir: string): boolean {
   mkdirSync(dir, { recursive: true });
-  try {
-    const fd = openSync(join(dir, 'claim'), 'wx');
-    writeSync(fd, 'abandoned\n');
-    closeSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
+  return claimFile(dir, 'abandoned\n');
 }
 
 /** Stops a running plan attempt: the wrapper leads its process group, the plan command is in it. */

@@ -4,9 +4,10 @@
 // does nothing and the workflow is never planned twice. Then it runs the plan command with
 // stdout and stderr in ATTEMPT_DIR and writes its exit code to ATTEMPT_DIR/exit (atomically).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { claimFile } from './claim.js';
 
 const [dir, cwd, sep, ...command] = process.argv.slice(2);
 if (!dir || !cwd || sep !== '--' || command.length === 0) {
@@ -21,14 +22,7 @@ function finish(code: number): void {
   process.exit(0);
 }
 
-let claim: number;
-try {
-  claim = openSync(join(dir, 'claim'), 'wx');
-} catch {
-  process.exit(0); // claimed by a manager that gave this attempt up
-}
-writeSync(claim, `${process.pid}\n`);
-closeSync(claim);
+if (!claimFile(dir, `${process.pid}\n`)) process.exit(0); // claimed by a manager that gave this attempt up
 
 const out = openSync(join(dir, 'stdout'), 'a');
 const err = openSync(join(dir, 'stderr'), 'a');
