@@ -158,7 +158,10 @@ function maxOverlap(intervals: [number, number][]): number {
   points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let open = 0;
   let max = 0;
-  for (const [, d] of points) max = Math.max(max, (open += d));
+  for (const [, d] of points) {
+    open += d;
+    max = Math.max(max, open);
+  }
   return max;
 }
 
