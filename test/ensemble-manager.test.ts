@@ -1,6 +1,7 @@
 // The ensemble manager end to end, through the real `pegasus-ts em` program: a manager process
 // on an ephemeral port with its home in a temp dir, plan commands that run the real planner on a
 // one-job workflow, engines run by the manager, triggers, abort, and kill -9 of the manager.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -405,6 +406,50 @@ describe('pegasus-ts em', () => {
     const second = await pt(['em', 'server', '--port', '0'], { env: e.env });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/an ensemble manager \(pid \d+\) already runs on this home/);
+  }, 120_000);
+
+  it('with TLS and a token: the CLI needs the token and pins the self-signed certificate', async () => {
+    const e = setUp();
+    const s = start(['em', 'server', '--port', '0', '--self-signed', '--token', 'sesame-1234'], {
+      cwd: e.dir,
+      env: e.env,
+    });
+    cleanups.push(() => {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    });
+    const info = path.join(e.home, 'server.json');
+    await until(() => existsSync(info), 30_000, 'the manager to listen');
+    const { url, certificate } = JSON.parse(readFileSync(info, 'utf8'));
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(certificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const denied = await em(e, ['ensembles']);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe('pegasus-ts em: authentication required\n');
+    const wrong = await pt(['em', 'ensembles'], {
+      cwd: e.dir,
+      env: { ...e.env, PEGASUS_TS_EM_TOKEN: 'wrong-token' },
+    });
+    expect(wrong.code).toBe(1);
+    const withToken = { ...e.env, PEGASUS_TS_EM_TOKEN: 'sesame-1234' };
+    const created = await pt(['em', 'create', 'sec'], { cwd: e.dir, env: withToken });
+    expect(created.stdout).toBe('created ensemble sec (max running 1, max planning 1)\n');
+    // a server.json naming another certificate: the client refuses the server (and sends no token)
+    const other = path.join(e.dir, 'other.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+        ...['-keyout', path.join(e.dir, 'other.key'), '-out', other, '-days', '1', '-subj', '/CN=127.0.0.1'],
+        ...['-addext', 'subjectAltName=IP:127.0.0.1'],
+      ],
+      { stdio: 'ignore' },
+    );
+    writeFileSync(info, JSON.stringify({ url, pid: s.child.pid, certificate: readFileSync(other, 'utf8') }));
+    const pinned = await pt(['em', 'ensembles'], { cwd: e.dir, env: withToken });
+    expect(pinned.code).toBe(1);
+    expect(pinned.stderr).toMatch(/^pegasus-ts em: cannot reach the ensemble manager at https:.*certificate/);
+    s.child.kill('SIGTERM');
+    expect((await s.done).code).toBe(0);
   }, 120_000);
 
   it('survives kill -9 at random moments: no workflow planned or run twice, none lost, triggers resume', async () => {

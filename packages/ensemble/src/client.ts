@@ -1,6 +1,5 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { PeerCertificate } from 'node:tls';
 import { EnsembleError } from './errors.js';
 import { emHome } from './home.js';
 import { readServerInfo, type ServerInfo } from './server-info.js';
@@ -67,23 +66,15 @@ export class EmClient {
     if (c && 'token' in c) headers.authorization = `Bearer ${c.token}`;
     else if (c) headers.authorization = `Basic ${Buffer.from(`${c.user}:${c.password}`).toString('base64')}`;
     const https = url.protocol === 'https:';
-    const fingerprint = this.server.fingerprint;
+    const certificate = this.server.certificate;
     return new Promise((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(
         url,
         {
           method,
           headers,
-          // a self-signed certificate is trusted only if it is the one the server wrote in server.json
-          ...(https && fingerprint
-            ? {
-                rejectUnauthorized: false,
-                checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-                  sameFingerprint(cert.fingerprint256, fingerprint)
-                    ? undefined
-                    : new Error(`the server's certificate is not the one in server.json (${fingerprint})`),
-              }
-            : {}),
+          // a self-signed certificate is trusted when it is the one the server wrote in server.json
+          ...(https && certificate ? { ca: [certificate] } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -115,9 +106,4 @@ export class EmClient {
       req.end(payload);
     });
   }
-}
-
-function sameFingerprint(a: string | undefined, b: string): boolean {
-  const norm = (s: string) => s.replace(/[^0-9a-f]/gi, '').toLowerCase();
-  return a !== undefined && norm(a) === norm(b);
 }

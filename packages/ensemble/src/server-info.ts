@@ -6,8 +6,8 @@ import { homePaths } from './home.js';
 export interface ServerInfo {
   url: string;
   pid: number;
-  /** SHA-256 fingerprint of a self-signed certificate, for clients to pin */
-  fingerprint?: string;
+  /** the server's self-signed certificate (PEM): clients trust it and nothing else */
+  certificate?: string;
 }
 
 function pidAlive(pid: number): boolean {

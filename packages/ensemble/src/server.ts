@@ -202,7 +202,9 @@ export async function runServer(o: ServerOptions, signal: AbortSignal): Promise<
     await manager.recover();
     app = buildApi(manager, policy.credential, policy.tls);
     const address = await app.listen({ host: policy.host, port: o.port ?? defaultPort() });
-    writeServerInfo(home, { url: address, pid: process.pid, fingerprint: policy.tls?.fingerprint });
+    // a generated certificate is public: clients on this machine trust exactly that one
+    const selfSigned = policy.tls?.fingerprint !== undefined ? policy.tls.cert : undefined;
+    writeServerInfo(home, { url: address, pid: process.pid, certificate: selfSigned });
     log(`ensemble manager ${process.pid} listening on ${address} (home ${home})`);
     const tickMs = o.tickMs ?? 1000;
     while (!signal.aborted) {
