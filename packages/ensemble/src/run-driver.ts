@@ -36,7 +36,14 @@ export async function startEngine(
   env: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
   try {
-    await startDetached({ submitDir, foregroundCommand: [...pegasusTs, 'run', '--foreground', '-q'], env });
+    // generous: the manager's passes go on meanwhile, and an engine that is merely slow to take
+    // its lock on a loaded machine must not be judged as failed while it starts
+    await startDetached({
+      submitDir,
+      foregroundCommand: [...pegasusTs, 'run', '--foreground', '-q'],
+      env,
+      timeoutMs: 300_000,
+    });
     return undefined;
   } catch (err) {
     if (liveEngine(submitDir)) return undefined;
