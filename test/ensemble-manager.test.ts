@@ -285,6 +285,8 @@ describe('pegasus-ts em', () => {
       if (Date.now() - t1 > 30_000) throw new Error('the trigger did not time out');
       await new Promise((r) => setTimeout(r, 100));
     }
+    // the brief trigger's one workflow ends too
+    await waitFor(s.url, 'cron', allIn('SUCCESSFUL', fired + 1), 'the workflow of the brief trigger');
     const listed = await ok(e, ['triggers', 'cron']);
     expect(listed).toMatch(/cron\s+tick\s+CRON\s+STOPPED\s+1s/);
     expect(listed).toMatch(/cron\s+brief\s+CRON\s+STOPPED\s+1h\s+1/);

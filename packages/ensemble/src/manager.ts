@@ -104,7 +104,7 @@ export class Manager {
 
   /** One pass: triggers, planning and running workflows checked, then new ones planned and started. */
   tick(): Promise<void> {
-    return this.serial(async () => {
+    return this.serial(() => {
       const now = this.store.now();
       for (const t of this.store.triggers()) {
         if (t.state !== 'RUNNING') continue;
@@ -117,11 +117,13 @@ export class Manager {
         }
       }
       for (const w of this.store.workflowsIn(['PLANNING'])) this.checkPlanning(w);
-      for (const w of this.store.workflowsIn(['RUNNING'])) await this.checkRunning(w);
+      for (const w of this.store.workflowsIn(['RUNNING'])) this.checkRunning(w);
+      const live = this.store.workflowsIn(['READY', 'PLANNING', 'QUEUED', 'RUNNING']);
       for (const e of this.store.ensembles()) {
-        const ws = this.store.workflows(e.name);
         const moves = nextMoves(
-          ws.map((w) => ({ id: w.id, state: w.state, priority: w.priority, seq: w.id })),
+          live
+            .filter((w) => w.ensemble === e.name)
+            .map((w) => ({ id: w.id, state: w.state, priority: w.priority, seq: w.id })),
           { maxPlanning: e.maxPlanning, maxRunning: e.maxRunning },
           e.state === 'ACTIVE',
         );
@@ -220,7 +222,7 @@ export class Manager {
     );
   }
 
-  private async checkRunning(w: Workflow): Promise<void> {
+  private checkRunning(w: Workflow): void {
     if (this.starting.has(w.id)) return;
     const submitDir = w.submitDir as string;
     const r = runOutcome(submitDir, w.engineStarts);
