@@ -386,6 +386,7 @@ describe('pegasus-ts em', () => {
       [['create', 'x', '-R', '0'], /-R '0': expected an integer from 1/],
       [['priority', 'good.w', '-p', 'high'], /-p 'high': expected an integer/],
       [['stop-trigger', 'good', 'none'], /no trigger named good.none/],
+      [['server', '--port', '70000'], /--port '70000': expected an integer from 0 to 65535/],
     ];
     for (const [args, message] of cases) {
       const r = await em(e, args);

@@ -57,11 +57,8 @@ export function addEmCommand(program: Command, ctx: CommandContext): void {
     .action(async (flags: Record<string, string | boolean | undefined>, cmd: Command) => {
       const e = await import('@pegasus-ts/ensemble');
       const { home } = cmd.optsWithGlobals() as HomeFlag;
-      const num = (k: string, min: number) =>
-        flags[k] === undefined ? undefined : e.parseCount(`--${k}`, String(flags[k]), min, 65535 * 1000);
-      const port = num('port', 0);
-      if (port !== undefined && port > 65535)
-        throw new e.EnsembleError(`--port ${port}: expected 0 to 65535`);
+      const num = (k: string, min: number, max: number) =>
+        flags[k] === undefined ? undefined : e.parseCount(`--${k}`, String(flags[k]), min, max);
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);
@@ -71,8 +68,8 @@ export function addEmCommand(program: Command, ctx: CommandContext): void {
           {
             home: e.emHome(ctx.io.env, home),
             host: flags.host as string | undefined,
-            port,
-            tickMs: num('tick', 10),
+            port: num('port', 0, 65535),
+            tickMs: num('tick', 10, 3_600_000),
             token: flags.token as string | undefined,
             user: flags.user as string | undefined,
             password: flags.password as string | undefined,
