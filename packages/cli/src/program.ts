@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAnalyzerCommand } from './analyzer-command.js';
 import { addClusterCommand } from './cluster-command.js';
+import { addEmCommand } from './em-command.js';
 import { reportError } from './errors.js';
 import type { CliIo } from './io.js';
 import { addKickstartCommand } from './kickstart-command.js';
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo, ctx: CommandContext = { io, setExitCode:
   registerAnalyzerCommand(program, ctx);
   registerStatisticsCommand(program, ctx);
   registerServiceCommand(program, ctx);
+  addEmCommand(program, ctx);
   return program;
 }
 

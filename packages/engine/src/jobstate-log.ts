@@ -81,6 +81,8 @@ export interface JobstateSummary {
   starts: number;
   /** the journal ends without DAGMAN_FINISHED after the last start: the engine was killed */
   crashed: boolean;
+  /** the code of the last DAGMAN_FINISHED line (0 ok, 1 failed, 2 stopped); undefined before any */
+  finishedCode?: number;
 }
 
 /**
@@ -92,6 +94,7 @@ export class JobstateReplay {
   private readonly jobs = new Map<string, JobHistory>();
   private starts = 0;
   private open = false;
+  private finishedCode: number | undefined;
 
   line(line: string): void {
     const l = parseJobstateLine(line);
@@ -102,6 +105,7 @@ export class JobstateReplay {
         this.open = true;
       } else if (l.event === 'DAGMAN_FINISHED') {
         this.open = false;
+        this.finishedCode = Number(f[4]);
         for (const h of this.jobs.values()) h.failures = 0;
       }
       return;
@@ -146,7 +150,7 @@ export class JobstateReplay {
   }
 
   result(): JobstateSummary {
-    return { jobs: this.jobs, starts: this.starts, crashed: this.open };
+    return { jobs: this.jobs, starts: this.starts, crashed: this.open, finishedCode: this.finishedCode };
   }
 }
 

@@ -44,11 +44,13 @@ describe('jobstate.log', () => {
     const crashed = replayJobstate(`1 INTERNAL *** DAGMAN_STARTED 1 ***\n${fail(1)}${fail(2)}`);
     expect(crashed.jobs.get('a')).toMatchObject({ seq: 2, failures: 2, succeeded: false });
     expect(crashed.crashed).toBe(true);
+    expect(crashed.finishedCode).toBeUndefined();
     const finished = replayJobstate(
       `1 INTERNAL *** DAGMAN_STARTED 1 ***\n${fail(1)}${fail(2)}1 INTERNAL *** DAGMAN_FINISHED 1 ***\n`,
     );
     expect(finished.jobs.get('a')).toMatchObject({ seq: 2, failures: 0 });
     expect(finished.crashed).toBe(false);
+    expect(finished.finishedCode).toBe(1);
   });
 
   it('does not count evictions and aborts as failures, and ignores a torn last line', () => {
