@@ -90,6 +90,21 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(readFileSync(path.join(top, 'jobs/inner.err.000'), 'utf8')).toContain(
       'engine finished: workflow succeeded',
     );
+    // status -l: a row per workflow, the sub-workflow nested under its parent
+    const status = await pt(['status', '-l', top]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/\s5\s+0\s+100\.0\s+Success\s+outer\n/);
+    expect(status.stdout).toMatch(/\s5\s+0\s+100\.0\s+Success\s+inner \(inner\)\n/);
+    expect(status.stdout).toContain('Summary: 2 DAGs total (Success:2)');
+    const json = JSON.parse((await pt(['status', '-l', '-j', top])).stdout);
+    expect(Object.keys(json.dags)).toEqual(['root', 'inner']);
+    expect(json.dags.inner).toMatchObject({ dagname: 'inner', state: 'Success', succeeded: 5 });
+    // statistics: the Sub-workflows row
+    const stats = await pt(['statistics', top, '-o', path.join(t.dir, 'stats')]);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8')).toMatch(
+      /Sub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/,
+    );
   }, 180_000);
 
   it('a failing job fails the sub-workflow and its parent job; the parent retries it; a rescue run after the fix reruns only what failed', async () => {
@@ -109,6 +124,18 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(eventCounts(sub, 'SUBMIT').get('b')).toBeUndefined();
     const subEnds = jobstate(sub).filter((f) => f[3] === 'DAGMAN_FINISHED');
     expect(subEnds.map((f) => f[4])).toEqual(['1', '1']);
+    // analyzer descends into the failed sub-workflow and shows its failed job
+    const an = await pt(['analyzer', top]);
+    expect(an.code).toBe(1);
+    expect(an.stdout).toContain(`inner is a sub-workflow (${sub}); its analysis:`);
+    expect(an.stdout).toMatch(/=+check=+\n[\s\S]*command: \/usr\/bin\/test -e \S+fixed/);
+    expect(an.stdout).toMatch(/1 failed job\(s\) in workflow inner/);
+    expect(hasStackTrace(an.stdout + an.stderr)).toBe(false);
+    const failedStats = await pt(['statistics', top, '-o', path.join(t.dir, 'stats')]);
+    expect(readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8')).toMatch(
+      /Sub-Workflows\s+0\s+1\s+0\s+1\s+1\s+2\n/,
+    );
+    expect(failedStats.code).toBe(0);
     writeFileSync(fixed, 'ok\n');
     const second = await pt(['run', '--foreground', '-q', top]);
     expect(second.code, second.stderr).toBe(0);
