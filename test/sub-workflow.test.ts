@@ -150,7 +150,7 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
   it('kill -9 of both engines mid sub-workflow, then run: both levels resume, no finished job runs again', async () => {
     const t = tempDir('subwf-kill-');
     cleanup = t.cleanup;
-    writeWorkflows(t.dir, { check: t.dir, sleep: 4 });
+    writeWorkflows(t.dir, { check: t.dir, sleep: 8 });
     const { top, sub } = await planOuter(t.dir);
     const r = await pt(['run', top]);
     expect(r.code, r.stderr).toBe(0);
