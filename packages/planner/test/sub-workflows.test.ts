@@ -61,6 +61,23 @@ describe('plan: hierarchical workflows', () => {
     expect(existsSync(join(r.submitDir, 'sub-workflows'))).toBe(false);
   });
 
+  it("finds the sub-workflow's file through the replica catalog first", async () => {
+    await mkdir(join(dir, 'elsewhere'));
+    await writeFile(join(dir, 'elsewhere/inner.yml'), workflow('inner', []));
+    const rc = `replicaCatalog:\n  pegasus: "5.0"\n  replicas:\n    - {lfn: inner.yml, pfns: [{site: local, pfn: "file://${dir}/elsewhere/inner.yml"}]}\n`;
+    await writeFile(
+      join(dir, 'outer.yml'),
+      workflow('outer', [['inner', 'pegasusWorkflow', 'inner.yml']]).replace('jobs:\n', `${rc}jobs:\n`),
+    );
+    const r = await plan({ cwd: dir, workflow: 'outer.yml', dir: join(dir, 'runs'), relativeDir: 'top' });
+    const p = parse(await readFile(r.planFile, 'utf8'));
+    const job = p.jobs.find((j: { name: string }) => j.name === 'inner');
+    expect(job.command[1]).toBe(join(dir, 'elsewhere/inner.yml'));
+    expect(job.command).toContain(
+      `pegasus.catalog.replica.file=${join(r.submitDir, 'catalogs/replicas.yml')}`,
+    );
+  });
+
   it('a condorWorkflow job runs a submit dir planned beforehand, as it is', async () => {
     await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
     const inner = await plan({ cwd: dir, workflow: 'inner.yml', dir: join(dir, 'pre'), relativeDir: 'x' });
