@@ -2,7 +2,7 @@
 // whose pegasusWorkflow job is planned when it becomes ready, into sub-workflows/ID of the
 // parent's submit dir, and run by an engine of its own; failures, retries and rescue across the
 // levels; kill -9 of both engines mid sub-workflow, then resume. Needs the packages built.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readLockHolder } from '@pegasus-ts/engine';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -146,6 +146,34 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(eventCounts(top, 'SUBMIT').get('pre')).toBe(1);
     expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
   }, 240_000);
+
+  it('plan names the file and line of a missing sub-workflow file and of a cycle across levels, in one line', async () => {
+    const t = tempDir('subwf-bad-');
+    cleanup = t.cleanup;
+    writeWorkflows(t.dir, { check: t.dir, sleep: 0 });
+    const inner = readFileSync(path.join(t.dir, 'inner.yml'), 'utf8');
+    rmSync(path.join(t.dir, 'inner.yml'));
+    const r = await pt(['plan', 'outer.yml', '--dir', 'runs2'], { cwd: t.dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `pegasus-ts plan: ${path.join(t.dir, 'outer.yml')}:14:5: job "inner": sub-workflow file "inner.yml" not found (looked for ${path.join(t.dir, 'inner.yml')}; expected a workflow YAML there or a replica catalog entry for it)\n`,
+    );
+    expect(existsSync(path.join(t.dir, 'runs2'))).toBe(false);
+    // inner.yml names outer.yml again: a cycle across levels
+    writeFileSync(
+      path.join(t.dir, 'inner.yml'),
+      inner.replace(
+        '  - {type: job, id: a,',
+        '  - {type: pegasusWorkflow, id: back, file: outer.yml, arguments: [], uses: []}\n  - {type: job, id: a,',
+      ),
+    );
+    const c = await pt(['plan', 'outer.yml', '--dir', 'runs3'], { cwd: t.dir });
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(
+      /^pegasus-ts plan: \S+inner\.yml:\d+:5: job "back": sub-workflow cycle: \S*outer\.yml -> \S*inner\.yml -> \S*outer\.yml \(expected a hierarchy without cycles\)\n$/,
+    );
+    expect(hasStackTrace(r.stderr + c.stderr)).toBe(false);
+  }, 60_000);
 
   it('kill -9 of both engines mid sub-workflow, then run: both levels resume, no finished job runs again', async () => {
     const t = tempDir('subwf-kill-');
