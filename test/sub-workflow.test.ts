@@ -147,6 +147,34 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
   }, 240_000);
 
+  it('a condorWorkflow job runs a submit dir planned beforehand, where it is', async () => {
+    const t = tempDir('subwf-pre-');
+    cleanup = t.cleanup;
+    writeWorkflows(t.dir, { check: t.dir, sleep: 0 });
+    const pre = await pt(
+      ['plan', 'inner.yml', '--dir', path.join(t.dir, 'pre'), '--relative-dir', 'x', '-q'],
+      {
+        cwd: t.dir,
+      },
+    );
+    expect(pre.code, pre.stderr).toBe(0);
+    const planned = path.join(t.dir, 'pre/x');
+    writeFileSync(
+      path.join(t.dir, 'outer.yml'),
+      readFileSync(path.join(t.dir, 'outer.yml'), 'utf8').replace(
+        '{type: pegasusWorkflow, id: inner, file: inner.yml, arguments: [--sites, local], uses: [{lfn: inner.yml, type: input}]}',
+        '{type: condorWorkflow, id: inner, file: pre/x, arguments: [], uses: []}',
+      ),
+    );
+    const { top } = await planOuter(t.dir);
+    const r = await pt(['run', '--foreground', '-q', top]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(path.join(top, 'sub-workflows'))).toBe(false);
+    const inner = jobstate(planned);
+    expect(inner[inner.length - 1].slice(1, 5)).toEqual(['INTERNAL', '***', 'DAGMAN_FINISHED', '0']);
+    expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('inner')).toBe(1);
+  }, 120_000);
+
   it('plan names the file and line of a missing sub-workflow file and of a cycle across levels, in one line', async () => {
     const t = tempDir('subwf-bad-');
     cleanup = t.cleanup;
