@@ -16,7 +16,7 @@ export function registerAnalyzerCommand(program: Command, ctx: CommandContext): 
       'Summarize the jobs of a workflow (succeeded, failed, retrying, running, unsubmitted), then ' +
         'for each failed job: last state, site, host, exit code or signal, command line, the last ' +
         'lines of its stdout and stderr, its invocation record, and for a clustered job the failed ' +
-        'tasks inside it. Exits 1 when a job failed for good or the run ended without succeeding ' +
+        'tasks inside it, and for a sub-workflow job the analysis of its sub-workflow. Exits 1 when a job failed for good or the run ended without succeeding ' +
         "(failed, stopped, engine gone: status shows the run's state as Failure), 0 otherwise.",
     )
     .argument('<submit-dir>', 'the submit directory (runNNNN)')
@@ -36,7 +36,7 @@ export function registerAnalyzerCommand(program: Command, ctx: CommandContext): 
       const tailLines = int('--lines', flags.lines, 20);
       const { db } = await m.openMonitor(submitDir);
       try {
-        const r = m.analyze(db, submitDir, { taskLimit, tailLines });
+        const r = await m.analyzeTree(db, submitDir, { taskLimit, tailLines });
         ctx.io.stdout(flags.json ? `${JSON.stringify(r, null, 2)}\n` : m.formatAnalyzer(r));
         ctx.setExitCode(m.analyzerExitCode(r));
       } finally {

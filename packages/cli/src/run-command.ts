@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CommandContext } from './program.js';
@@ -66,13 +67,25 @@ export async function runSubmitDir(submitDir: string, flags: RunFlags, ctx: Comm
     );
     return 0;
   }
+  const result = await engine.runForeground(foregroundOptions(engine, submitDir, flags, ctx));
+  return result.exitCode;
+}
+
+/** The engine's options for a run in this process (`run --foreground`, `sub-workflow`). */
+function foregroundOptions(
+  engine: Engine,
+  submitDir: string,
+  flags: RunFlags,
+  ctx: CommandContext,
+): import('@pegasus-ts/engine').EngineOptions {
+  const pollMs = count(engine, '--poll', flags.poll, 50);
   const isTty = Boolean(process.stderr.isTTY);
   let last = 0;
-  const result = await engine.runForeground({
+  return {
     submitDir,
-    pegasusTs,
-    slots,
-    clusterWorkers,
+    pegasusTs: pegasusTsCommand(ctx.io.env),
+    slots: count(engine, '--slots', flags.slots, 1),
+    clusterWorkers: count(engine, '--cluster-workers', flags.clusterWorkers, 1),
     slurm: pollMs === undefined ? undefined : { pollMs },
     env: ctx.io.env,
     log: (line) => ctx.io.stderr(`${stamp()} ${line}\n`),
@@ -90,8 +103,7 @@ export async function runSubmitDir(submitDir: string, flags: RunFlags, ctx: Comm
               : `${stamp()} ${engine.progressLine(p)}\n`,
           );
         },
-  });
-  return result.exitCode;
+  };
 }
 
 /** `pegasus-ts run` and `pegasus-ts remove`: thin glue over @pegasus-ts/engine. */
@@ -113,6 +125,27 @@ export function addRunCommands(program: Command, ctx: CommandContext): void {
     .option('-q, --quiet', 'no progress line')
     .action(async (submitDir: string, flags: RunFlags) => {
       ctx.setExitCode(await runSubmitDir(submitDir, flags, ctx));
+    });
+  program
+    .command('sub-workflow')
+    .summary('plan (if not yet) and run a sub-workflow: the command of a sub-workflow job')
+    .description(
+      'What a pegasusWorkflow or condorWorkflow job runs (under kickstart, started by the engine): plans ' +
+        'the sub-workflow into SUBMIT_DIR with `pegasus-ts PLAN_ARGS...` unless SUBMIT_DIR holds a plan.yml, ' +
+        'then runs it in the foreground; exits 0 only if it succeeded. Run again, it resumes.',
+    )
+    .argument('<submit_dir>', "the sub-workflow's submit directory")
+    .argument('[plan_args...]', 'after --: the pegasus-ts arguments that plan it (plan FILE ...)')
+    .option('--slots <n>', 'jobs at once on this machine (default: the number of CPUs)')
+    .action(async (submitDir: string, planArgs: string[], flags: RunFlags) => {
+      const engine = await import('@pegasus-ts/engine');
+      const { runProgram } = await import('./program.js');
+      const result = await engine.runSubWorkflow({
+        ...foregroundOptions(engine, resolve(submitDir), { ...flags, quiet: true }, ctx),
+        planCommand: planArgs,
+        pegasusTsInProcess: (args) => runProgram(args, ctx.io),
+      });
+      ctx.setExitCode(result.exitCode);
     });
   program
     .command('remove')

@@ -29,7 +29,10 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): Co
         "submit dir's files into its workflow.db first.",
     )
     .argument('<submit-dir>', 'the submit directory (runNNNN)')
-    .option('-l, --long', 'also list the jobs submitted and not done (state, time in state, try, site)')
+    .option(
+      '-l, --long',
+      'also list the jobs submitted and not done (state, time in state, try, site), and a row per sub-workflow (nested)',
+    )
     .option('--limit <n>', 'with -l: list at most n jobs (default 1000)')
     .option('-j, --json', 'print JSON: {totals, dags: {root}, condor_jobs} (pegasus-status -j)')
     .option('-w, --watch [sec]', 'repeat every sec seconds (default 2) until the workflow ends')
@@ -49,7 +52,9 @@ export function registerStatusCommand(program: Command, ctx: CommandContext): Co
       try {
         for (;;) {
           await ing.ingest();
-          const r = m.queryStatus(ing.db, submitDir, { long: flags.long, limit });
+          const r = flags.long
+            ? await m.queryStatusTree(ing.db, submitDir, { long: true, limit })
+            : m.queryStatus(ing.db, submitDir, { limit });
           if (flags.json) ctx.io.stdout(`${JSON.stringify(m.statusJson(r), null, 2)}\n`);
           else ctx.io.stdout(m.formatStatus(r));
           if (every === 0 || r.run.state !== 'Running') break;

@@ -30,6 +30,12 @@ export {
   submitDirOf,
 } from './run-workflow.js';
 export * from './slurm/index.js';
+export {
+  runSubWorkflow,
+  type SubWorkflowOptions,
+  subWorkflowCommand,
+  subWorkflowDir,
+} from './sub-workflow-job.js';
 export { type LockHolder, liveEngine, readLockHolder, SubmitLock } from './submit-lock.js';
 export { categoryOf, Throttles } from './throttles.js';
 export { type AfterAttempt, WorkflowState } from './workflow-state.js';

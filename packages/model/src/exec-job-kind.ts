@@ -12,6 +12,8 @@ export const EXEC_JOB_KINDS = [
   'cleanup',
   'registration',
   'noop',
+  /** a pegasusWorkflow / condorWorkflow job: a whole workflow run with its own submit dir */
+  'sub-workflow',
 ] as const;
 
 export type ExecJobKind = (typeof EXEC_JOB_KINDS)[number];

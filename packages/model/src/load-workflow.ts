@@ -167,7 +167,7 @@ function readJob(v: unknown, source: Source, index: number): Job {
   if (type === 'pegasusWorkflow' || type === 'condorWorkflow') {
     const file = asStr(o.file) ?? '';
     job = { type, ...base, file };
-    if (type === 'pegasusWorkflow') for (const u of job.uses) if (u.lfn === file) u.forPlanning = true;
+    for (const u of job.uses) if (u.lfn === file) u.forPlanning = true;
   } else {
     job = { type: 'job', ...base, name: asStr(o.name) ?? '' };
     put(job, 'namespace', asStr(o.namespace));

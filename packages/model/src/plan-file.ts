@@ -74,6 +74,11 @@ export interface PlanJob {
   tasks?: string[];
   /** cluster jobs on a Slurm site: the batch script, relative to the submit dir */
   sbatch?: string;
+  /**
+   * sub-workflow jobs: the sub-workflow's submit dir, relative to this submit dir (planned when the
+   * job runs, by `pegasus-ts` with `command` as its arguments) or absolute (pre-planned, `command` empty)
+   */
+  subWorkflow?: string;
 }
 
 /** The header of plan.yml. */
@@ -147,6 +152,7 @@ export function planJobText(j: PlanJob): string {
   if (j.dag !== undefined) s += `    dag: ${yamlString(j.dag)}\n`;
   if (j.tasks) s += `    tasks: ${yamlFlow(j.tasks)}\n`;
   if (j.sbatch !== undefined) s += `    sbatch: ${yamlString(j.sbatch)}\n`;
+  if (j.subWorkflow !== undefined) s += `    subWorkflow: ${yamlString(j.subWorkflow)}\n`;
   return s;
 }
 
@@ -197,7 +203,7 @@ export interface PlanSink {
 }
 
 /** The job fields every read checks. */
-const CHECKED_FIELDS = ['name', 'kind', 'site', 'command', 'retries', 'priority', 'dag'];
+const CHECKED_FIELDS = ['name', 'kind', 'site', 'command', 'retries', 'priority', 'dag', 'subWorkflow'];
 
 /** How a plan.yml was read: line by line (the planner's layout) or as one YAML document. */
 export type PlanReadMode = 'lines' | 'yaml';
@@ -400,7 +406,10 @@ function planJobOf(r: Record<string, unknown>, file: string, line: number | unde
     dag: opt('dag'),
     tasks: r.tasks === undefined ? undefined : list('tasks'),
     sbatch: opt('sbatch'),
+    subWorkflow: opt('subWorkflow'),
   };
   if (kind === 'cluster' && !job.dag) fail(file, line, `job ${name}: a cluster job needs dag`);
+  if (kind === 'sub-workflow' && !job.subWorkflow)
+    fail(file, line, `job ${name}: a sub-workflow job needs subWorkflow (its submit dir)`);
   return job;
 }

@@ -22,7 +22,14 @@ export const SUBMIT_FILES = {
   clusters: 'clusters',
   /** the jobs' invocation records */
   invocations: 'invocations',
+  /** the submit dirs of the sub-workflows planned at run time (one per sub-workflow job) */
+  subWorkflows: 'sub-workflows',
 } as const;
+
+/** The submit dir of sub-workflow job `job` planned at run time, relative to its parent's submit dir. */
+export function subWorkflowDirPath(job: string): string {
+  return `${SUBMIT_FILES.subWorkflows}/${job}`;
+}
 
 /** A clustered job's .dag file, relative to the submit dir. */
 export function clusterDagPath(job: string): string {

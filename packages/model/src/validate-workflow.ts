@@ -57,6 +57,8 @@ export function referenceIssues(wf: AbstractWorkflow, options: ValidateWorkflowO
       job.uses.forEach((u, k) => {
         if (u.type !== 'input' || u.optional || produced.has(u.lfn) || options.knownInputs?.has(u.lfn))
           return;
+        // a sub-workflow's own file: found by the planner (a replica, else beside the workflow)
+        if (u.forPlanning && job.type !== 'job') return;
         if (index.has(u.lfn)) return;
         issues.push(
           issueAt(

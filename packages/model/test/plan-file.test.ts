@@ -78,6 +78,20 @@ const jobs: PlanJob[] = [
     targets: [{ site: 'hpc', url: 'file:///s' }],
     recursive: true,
   },
+  {
+    name: 'inner',
+    kind: 'sub-workflow',
+    site: 'local',
+    transformation: 'pegasus::pegasus-plan',
+    command: ['plan', '/w/inner.yml', '--relative-dir', 'run0001/sub-workflows/inner', '--sites', 'hpc'],
+    id: 'inner',
+    retries: 1,
+    priority: 10,
+    inputs: [],
+    outputs: [],
+    profiles: {},
+    subWorkflow: 'sub-workflows/inner',
+  },
 ];
 const edges: [string, string][] = [
   ['stage_in_0', 'sim_1'],
@@ -141,7 +155,7 @@ describe('plan.yml', () => {
     writeFileSync(file, text);
     const { got, sink } = collect();
     expect(readPlanFile(file, sink)).toBe('lines');
-    expect(got.header).toEqual({ ...header, jobCount: 3, edgeCount: 2 });
+    expect(got.header).toEqual({ ...header, jobCount: 4, edgeCount: 2 });
     expect(got.jobs).toEqual(
       jobs.map((j) => ({ ...j, recursive: j.recursive ?? false, command: j.command.map(String) })),
     );
@@ -178,7 +192,7 @@ describe('plan.yml', () => {
     const { got, sink } = collect();
     expect(readPlanFile(file, sink)).toBe('yaml');
     expect(got.resets).toBe(1);
-    expect(got.jobs.map((j) => j.name)).toEqual(['stage_in_0', 'sim_1', '1000']);
+    expect(got.jobs.map((j) => j.name)).toEqual(['stage_in_0', 'sim_1', '1000', 'inner']);
     expect(got.edges).toEqual(edges);
   });
 
@@ -195,6 +209,13 @@ describe('plan.yml', () => {
         sink,
       ),
     ).toThrow('p.yml:3: job a: a cluster job needs dag');
+    expect(() =>
+      parsePlanText(
+        'plan: "1.0"\njobs:\n  - name: a\n    kind: sub-workflow\n    site: local\n    command: []\n',
+        'p.yml',
+        sink,
+      ),
+    ).toThrow('p.yml:3: job a: a sub-workflow job needs subWorkflow (its submit dir)');
     expect(() => parsePlanText('plan: "1.0"\njobs: []\nedges:\n  - [a, b, c]\n', 'p.yml', sink)).toThrow(
       'p.yml:4: edge: expected [parent, child]',
     );

@@ -4,6 +4,7 @@ import type { Db } from './database.js';
 import { formatTime } from './format.js';
 import { tailFile, tailText } from './internal/tail.js';
 import { jobCategory } from './job-category.js';
+import { mapSubWorkflows } from './sub-workflows.js';
 import { runStateText, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 /** A failed task inside a failed clustered job (its last try in the job's last attempt). */
@@ -42,6 +43,8 @@ export interface FailedJob {
   /** a clustered job: its failed tasks (at most `taskLimit`), and how many failed in all */
   failedTasks?: FailedTask[];
   failedTaskCount?: number;
+  /** a failed sub-workflow job (analyzeTree): the analysis of its sub-workflow */
+  subWorkflow?: AnalyzerReport;
 }
 
 export interface AnalyzerReport {
@@ -267,6 +270,31 @@ function exitText(code: number | null, signal: number | null): string {
  * with no job failed for good, or never started), 1 when a job failed for good or the run ended
  * without succeeding (failed, stopped, engine gone): status says `Failure` exactly then.
  */
+/**
+ * analyze, descending into the failed sub-workflow jobs: each one's sub-workflow (when planned) is
+ * analyzed in turn, its database brought up to date first, as pegasus-analyzer does.
+ */
+export async function analyzeTree(
+  db: Db,
+  submitDir: string,
+  options: { taskLimit?: number; tailLines?: number } = {},
+  seen?: ReadonlySet<string>,
+): Promise<AnalyzerReport> {
+  const r = analyze(db, submitDir, options);
+  const failed = new Map(r.failedJobs.filter((j) => j.kind === 'sub-workflow').map((j) => [j.name, j]));
+  if (failed.size === 0) return r;
+  await mapSubWorkflows(
+    db,
+    submitDir,
+    async (sub, subDb, above) => {
+      const job = failed.get(sub.job);
+      if (job) job.subWorkflow = await analyzeTree(subDb, sub.dir, options, above);
+    },
+    seen,
+  );
+  return r;
+}
+
 export function analyzerExitCode(r: AnalyzerReport): 0 | 1 {
   return r.failed > 0 || r.run.state === 'Failure' ? 1 : 0;
 }
@@ -324,6 +352,10 @@ export function formatAnalyzer(r: AnalyzerReport): string {
         o += `  --- stdout ---\n${indentBlock(t.stdout, '(none)')}`;
         o += `  --- stderr ---\n${indentBlock(t.stderr, '(none)')}`;
       }
+    }
+    if (j.subWorkflow) {
+      o += `\n ${j.name} is a sub-workflow (${j.subWorkflow.submitDir}); its analysis:\n\n`;
+      o += indentBlock(formatAnalyzer(j.subWorkflow).trimEnd(), '');
     }
   }
   o += `\n${STARS('')}\n`;

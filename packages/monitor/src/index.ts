@@ -9,6 +9,7 @@ export {
   type AnalyzerReport,
   analyze,
   analyzerExitCode,
+  analyzeTree,
   type FailedJob,
   type FailedTask,
   formatAnalyzer,
@@ -74,11 +75,14 @@ export {
 export {
   formatStatus,
   queryStatus,
+  queryStatusTree,
   type StatusCounts,
   type StatusJob,
   type StatusReport,
+  type SubWorkflowStatus,
   statusJson,
 } from './status.js';
+export { mapSubWorkflows, type SubWorkflowDir, subWorkflowDirs } from './sub-workflows.js';
 export {
   runStateText,
   type WorkflowInfo,

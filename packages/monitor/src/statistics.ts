@@ -49,17 +49,8 @@ export function querySummary(db: Db, submitDir: string): Summary {
     )
     .get() as { tasks: number; ok: number; tries: number };
   const tasks = row(t.ok, t.tasks - t.ok, totalTasks, t.tries - t.tasks);
-  let jobsOk = 0;
-  let jobsFailed = 0;
-  let jobsTotal = 0;
-  for (const g of db
-    .prepare('SELECT state, failures <= max_retries AS can_retry, count(*) AS n FROM job GROUP BY 1, 2')
-    .all() as { state: string | null; can_retry: number; n: number }[]) {
-    jobsTotal += g.n;
-    const c = jobCategory(g.state, g.can_retry === 1, running);
-    if (c === 'DONE') jobsOk += g.n;
-    else if (c === 'FAIL') jobsFailed += g.n;
-  }
+  const jobs = countJobs(db, running, '');
+  const subWorkflows = countJobs(db, running, "WHERE type_desc = 'sub-workflow'");
   const inst = db
     .prepare(
       `SELECT count(*) AS n, count(DISTINCT job_id) AS jobs,
@@ -79,14 +70,43 @@ export function querySummary(db: Db, submitDir: string): Summary {
   return {
     run,
     tasks,
-    jobs: row(jobsOk, jobsFailed, jobsTotal, inst.n - inst.jobs),
-    subWorkflows: row(0, 0, 0, 0),
+    jobs: row(jobs.ok, jobs.failed, jobs.total, inst.n - inst.jobs),
+    subWorkflows: row(subWorkflows.ok, subWorkflows.failed, subWorkflows.total, subWorkflows.retries),
     workflowWallTime: run.wallTime,
     cumulativeJobWallTime: ks.total,
     cumulativeJobWallTimeSubmitSide: inst.submit_side,
     badput: ks.bad,
     badputSubmitSide: inst.bad_submit_side,
   };
+}
+
+/** Jobs (those `where` selects) by how they stand: succeeded, failed for good, in all, and retries. */
+function countJobs(
+  db: Db,
+  running: boolean,
+  where: string,
+): { ok: number; failed: number; total: number; retries: number } {
+  const out = { ok: 0, failed: 0, total: 0, retries: 0 };
+  for (const g of db
+    .prepare(
+      `SELECT state, failures <= max_retries AS can_retry, count(*) AS n FROM job ${where} GROUP BY 1, 2`,
+    )
+    .all() as { state: string | null; can_retry: number; n: number }[]) {
+    out.total += g.n;
+    const c = jobCategory(g.state, g.can_retry === 1, running);
+    if (c === 'DONE') out.ok += g.n;
+    else if (c === 'FAIL') out.failed += g.n;
+  }
+  if (where) {
+    const r = db
+      .prepare(
+        `SELECT count(*) - count(DISTINCT ji.job_id) AS n FROM job_instance ji
+         WHERE ji.job_id IN (SELECT job_id FROM job ${where})`,
+      )
+      .get() as { n: number };
+    out.retries = r.n;
+  }
+  return out;
 }
 
 const LEGEND = `#

@@ -2,6 +2,7 @@ import { progressBar } from '@pegasus-ts/io';
 import type { Db } from './database.js';
 import { daysHoursMinutesSeconds, formatTable, formatTime } from './format.js';
 import { type JobCategory, jobCategory } from './job-category.js';
+import { mapSubWorkflows } from './sub-workflows.js';
 import { runStateText, type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 export interface StatusCounts {
@@ -34,6 +35,45 @@ export interface StatusReport {
   jobs?: StatusJob[];
   /** how many more such jobs there were beyond `limit` */
   moreJobs?: number;
+  /** with queryStatusTree: the planned sub-workflows, each with its own report */
+  subWorkflows?: SubWorkflowStatus[];
+}
+
+/** The status of one sub-workflow: its job in the parent, its submit dir, its report. */
+export interface SubWorkflowStatus {
+  job: string;
+  dir: string;
+  report: StatusReport;
+}
+
+/**
+ * queryStatus of the workflow and, nested, of every planned sub-workflow (each one's database
+ * brought up to date first): what `status -l` shows.
+ */
+export async function queryStatusTree(
+  db: Db,
+  submitDir: string,
+  options: { long?: boolean; limit?: number } = {},
+  seen?: ReadonlySet<string>,
+): Promise<StatusReport> {
+  const report = queryStatus(db, submitDir, options);
+  report.subWorkflows = await mapSubWorkflows(
+    db,
+    submitDir,
+    async (sub, subDb, above) => ({
+      job: sub.job,
+      dir: sub.dir,
+      report: await queryStatusTree(subDb, sub.dir, options, above),
+    }),
+    seen,
+  );
+  return report;
+}
+
+/** The report and its sub-workflows' reports, depth first, with their depth and job path (`a/b`). */
+function* flatten(r: StatusReport, depth = 0, path = ''): Generator<[StatusReport, number, string]> {
+  yield [r, depth, path];
+  for (const s of r.subWorkflows ?? []) yield* flatten(s.report, depth + 1, `${path}${s.job}/`);
 }
 
 /**
@@ -159,45 +199,57 @@ function inState(since: number | null, now: number): string {
 /** The text pegasus-status users know: the totals table, a progress bar, and with -l the jobs. */
 export function formatStatus(r: StatusReport, now = Date.now() / 1000): string {
   const t = r.totals;
-  const state = runStateText(r.run);
   const lines: string[] = [];
+  const all = [...flatten(r)];
   if (r.jobs) {
-    if (r.jobs.length === 0) lines.push('(no job submitted and not done)');
+    // sub-workflows' jobs as JOB/SUBJOB (the sub-workflow job's name first)
+    const jobs = all.flatMap(([w, , path]) => (w.jobs ?? []).map((j) => ({ ...j, name: path + j.name })));
+    const more = all.reduce((n, [w]) => n + (w.moreJobs ?? 0), 0);
+    if (jobs.length === 0) lines.push('(no job submitted and not done)');
     else {
       lines.push(
         formatTable(
           ['STAT', 'IN_STATE', 'TRY', 'SITE', 'JOB', 'LAST EVENT'],
-          r.jobs.map((j) => [j.category, inState(j.since, now), j.try, j.site ?? '-', j.name, j.state]),
+          jobs.map((j) => [j.category, inState(j.since, now), j.try, j.site ?? '-', j.name, j.state]),
         ),
       );
-      if (r.moreJobs) lines.push(`... and ${r.moreJobs} more`);
+      if (more) lines.push(`... and ${more} more`);
     }
     lines.push('');
   }
+  // a row per workflow: the top one, then each sub-workflow indented under its parent
   lines.push(
     formatTable(
       ['UNREADY', 'READY', 'PRE', 'IN_Q', 'POST', 'DONE', 'FAIL', '%DONE', 'STATE', 'DAGNAME'],
-      [
-        [
-          t.unready,
-          t.ready,
-          t.pre,
-          t.queued,
-          t.post,
-          t.succeeded,
-          t.failed,
-          t.percent_done.toFixed(1),
-          state,
-          r.dagname,
-        ],
-      ],
+      all.map(([w, depth, path]) => {
+        const c = w.totals;
+        const name = depth === 0 ? w.dagname : `${'  '.repeat(depth)}${path.slice(0, -1)} (${w.dagname})`;
+        return [
+          c.unready,
+          c.ready,
+          c.pre,
+          c.queued,
+          c.post,
+          c.succeeded,
+          c.failed,
+          c.percent_done.toFixed(1),
+          runStateText(w.run),
+          name,
+        ];
+      }),
       ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
     ),
   );
   lines.push(
     `${progressBar(t.total ? t.succeeded / t.total : 0)} ${t.percent_done.toFixed(1)}% (${t.succeeded}/${t.total} jobs done, ${t.failed} failed)`,
   );
-  lines.push(`Summary: 1 DAG total (${r.run.state === 'Planned' ? 'Running' : r.run.state}:1)`);
+  const states = new Map<string, number>();
+  for (const [w] of all) {
+    const st = w.run.state === 'Planned' ? 'Running' : w.run.state;
+    states.set(st, (states.get(st) ?? 0) + 1);
+  }
+  const byState = [...states].map(([k, n]) => `${k}:${n}`).join(', ');
+  lines.push(`Summary: ${all.length} DAG${all.length === 1 ? '' : 's'} total (${byState})`);
   if (r.run.firstStart !== null)
     lines.push(
       `Started ${formatTime(r.run.firstStart)}${r.run.starts > 1 ? `, ${r.run.starts} engine starts` : ''}`,
@@ -205,10 +257,15 @@ export function formatStatus(r: StatusReport, now = Date.now() / 1000): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The JSON of `status -j` (pegasus-status's layout; condor_jobs is always empty here). */
+/**
+ * The JSON of `status -j` (pegasus-status's layout; condor_jobs is always empty here): `dags` has
+ * `root` and, from queryStatusTree, one entry per sub-workflow keyed by its job path (`a`, `a/b`).
+ */
 export function statusJson(r: StatusReport): unknown {
-  const root = { ...r.totals, dagname: r.dagname, state: r.run.state };
-  const out: Record<string, unknown> = { totals: r.totals, dags: { root }, condor_jobs: {} };
+  const dags: Record<string, unknown> = {};
+  for (const [w, depth, path] of flatten(r))
+    dags[depth === 0 ? 'root' : path.slice(0, -1)] = { ...w.totals, dagname: w.dagname, state: w.run.state };
+  const out: Record<string, unknown> = { totals: r.totals, dags, condor_jobs: {} };
   if (r.jobs) out.jobs = r.jobs;
   return out;
 }

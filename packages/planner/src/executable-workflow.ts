@@ -69,6 +69,8 @@ export interface ExecJob {
   taskEdges?: [number, number][];
   /** cluster jobs: `horizontal` or `label` */
   clustering?: 'horizontal' | 'label';
+  /** sub-workflow jobs: the sub-workflow's submit dir (plan.yml `subWorkflow`) */
+  subWorkflow?: string;
 }
 
 /**

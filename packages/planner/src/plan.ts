@@ -13,6 +13,7 @@ import {
   type LoadedInputs,
   loadInputs,
   loadReplicaCatalog,
+  loadWorkflow,
   ModelError,
   Properties,
   parseDefines,
@@ -42,6 +43,7 @@ import { clusterLabel } from './passes/cluster-label.js';
 import { mapJobs } from './passes/map-jobs.js';
 import { reduceDataReuse } from './passes/reduce-data-reuse.js';
 import { type SiteSelector, seededRandom } from './passes/select-sites.js';
+import { checkSubWorkflows, type SubWorkflowSetup } from './passes/sub-workflows.js';
 import type { PlanContext } from './planning-context.js';
 import { createSubmitDir } from './submit-dir.js';
 
@@ -240,16 +242,24 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const sites = chooseSites(options, siteCatalog);
   const settings = pipelineSettings(options, properties);
   const user = options.user ?? safeUser(env);
+  const replicas = new ReplicaIndex([wf.replicaCatalog, inputs.replicaCatalog, ...reuseCatalogs]);
+  const subWorkflowFiles = await checkSubWorkflows(
+    wf,
+    workflowPath,
+    (lfn) => replicas.lookup(lfn),
+    (file) => loadWorkflow(file).catch((e) => Promise.reject(modelToPlanError(e))),
+  );
   const { submitDir, relativeDir } = await createSubmitDir(dir, user, wf.name, options.relativeDir);
   const ctx: PlanContext = {
     label: wf.name,
     relativeDir,
     siteCatalog,
     transformationCatalogs: inputs.transformationCatalog ? [inputs.transformationCatalog] : [],
-    replicas: new ReplicaIndex([wf.replicaCatalog, inputs.replicaCatalog, ...reuseCatalogs]),
+    replicas,
     properties,
     ...sites,
     defaultRetries: settings.defaultRetries,
+    subWorkflows: subWorkflowSetup(subWorkflowFiles, dir, submitDir, inputs),
   };
   const ex = runPipeline(
     {
@@ -294,6 +304,33 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
 }
 
 type AbsolutePath = (p: string) => string;
+
+function modelToPlanError(e: unknown): unknown {
+  return e instanceof ModelError ? PlanError.fromModel(e) : e;
+}
+
+/** What sub-workflows are planned with: the catalogs writeSubmitDir puts in the parent's submit dir. */
+function subWorkflowSetup(
+  files: ReadonlyMap<string, string>,
+  baseDir: string,
+  submitDir: string,
+  inputs: LoadedInputs,
+): SubWorkflowSetup | undefined {
+  if (files.size === 0) return undefined;
+  const cat = join(submitDir, SUBMIT_FILES.catalogs);
+  const wf = inputs.workflow;
+  return {
+    files,
+    baseDir,
+    submitDir,
+    catalogs: {
+      site: join(cat, 'sites.yml'),
+      transformation:
+        (inputs.transformationCatalog ?? wf.transformationCatalog) && join(cat, 'transformations.yml'),
+      replica: (inputs.replicaCatalog ?? wf.replicaCatalog) && join(cat, 'replicas.yml'),
+    },
+  };
+}
 
 /** --cleanup and --cluster, checked. */
 function checkPassOptions(options: PlanOptions): { cleanup: CleanupMode; cluster: ClusterStyle[] } {

@@ -9,6 +9,7 @@ import {
   type TransformationCatalog,
 } from '@pegasus-ts/model';
 import { PlanError } from './errors.js';
+import type { SubWorkflowSetup } from './passes/sub-workflows.js';
 
 export type DataConfiguration = 'sharedfs' | 'nonsharedfs' | 'condorio';
 
@@ -30,6 +31,8 @@ export interface PlanContext {
   outputSites: string[];
   /** dagman.retry (default 1) */
   defaultRetries: number;
+  /** the sub-workflow jobs' files and what they are planned with (plan(); absent: none allowed) */
+  subWorkflows?: SubWorkflowSetup;
 }
 
 export function siteOf(ctx: PlanContext, name: string): Site {

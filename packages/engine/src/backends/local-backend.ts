@@ -6,6 +6,7 @@ import { isDataJob, writeTransferSpec } from '../data-job.js';
 import { ProcessBackend, type ProcessLaunch, type SlotPool } from '../internal/process-backend.js';
 import { jobDirectory, jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
 import type { PlanJob } from '../plan-file.js';
+import { subWorkflowCommand } from '../sub-workflow-job.js';
 
 export interface LocalBackendOptions {
   submitDir: string;
@@ -21,7 +22,8 @@ export interface LocalBackendOptions {
 /**
  * Compute, data and registration jobs on this machine, each through `pegasus-ts kickstart`: data
  * jobs run `pegasus-ts transfer --spec jobs/NAME.transfer.json`, registration jobs
- * `pegasus-ts rc-client --catalog output-replicas.yml --insert jobs/NAME.register.json`.
+ * `pegasus-ts rc-client --catalog output-replicas.yml --insert jobs/NAME.register.json`, sub-workflow
+ * jobs `pegasus-ts sub-workflow DIR -- PLAN-ARGS` (sub-workflow-job.ts).
  */
 export class LocalBackend extends ProcessBackend {
   readonly name = 'local';
@@ -34,7 +36,7 @@ export class LocalBackend extends ProcessBackend {
   }
 
   protected slotsFor(job: PlanJob): number {
-    if (isDataJob(job) || job.kind === 'registration') return 1;
+    if (isDataJob(job) || job.kind === 'registration' || job.kind === 'sub-workflow') return 1;
     const cores = Number(job.profiles.pegasus?.cores ?? 1);
     return Number.isInteger(cores) && cores > 0 ? cores : 1;
   }
@@ -54,6 +56,14 @@ export class LocalBackend extends ProcessBackend {
         '--insert',
         list,
       ];
+      return {
+        argv: kickstartArgv(pegasusTs, attempt, label, submitDir, app, submitDir),
+        cwd: submitDir,
+        env,
+      };
+    }
+    if (job.kind === 'sub-workflow') {
+      const app = subWorkflowCommand(pegasusTs, job, submitDir);
       return {
         argv: kickstartArgv(pegasusTs, attempt, label, submitDir, app, submitDir),
         cwd: submitDir,

@@ -31,6 +31,7 @@ function planJob(j: ExecJob, priority: number, sbatch: boolean): PlanJob {
     registrations: j.registrations,
     targets: j.targets,
     recursive: j.targets ? (j.recursive ?? false) : undefined,
+    subWorkflow: j.subWorkflow,
   };
   if (j.tasks) {
     p.clustering = j.clustering;

@@ -19,6 +19,7 @@ import { PlanError } from '../errors.js';
 import { addEdge, type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../executable-workflow.js';
 import { type DataConfiguration, type PlanContext, stagingSiteFor, workDirOf } from '../planning-context.js';
 import { type SiteSelector, selectSites } from './select-sites.js';
+import { subWorkflowExecJob } from './sub-workflows.js';
 
 /** Where a job was written, for errors: `FILE:LINE:COL: job "id"` (or `job "id"`). */
 export function describeJob(job: Job): string {
@@ -37,6 +38,7 @@ export interface MapJobsResult {
  * execution site, with its merged profiles (TC > SC > job > workflow > properties; the job's
  * own `selector` keys win), executable (TC installed PFN, a stageable one staged into the work
  * dir, or `selector.pfn`), data configuration, staging site, work directory and retries.
+ * Sub-workflow jobs run on `local` (passes/sub-workflows.ts).
  * Edges between kept jobs are carried over. `levels[i]`: depth of abstract job i (roots = 0).
  */
 export function mapJobs(
@@ -54,11 +56,7 @@ export function mapJobs(
   // candidate sites per transformation (cached)
   const candCache = new Map<string, string[]>();
   const candidates = (job: Job): string[] => {
-    if (job.type !== 'job') {
-      throw new PlanError(
-        `${describeJob(job)}: ${job.type} jobs (hierarchical workflows) are not supported by this planner yet (expected compute jobs)`,
-      );
-    }
+    if (job.type !== 'job') return ['local'];
     if (getProfile(job.profiles, 'selector', 'pfn') !== undefined) return ctx.executionSites;
     const ref = jobTransformation(job);
     const key = formatTransformationRef(ref);
@@ -84,6 +82,7 @@ export function mapJobs(
       count: kept.length,
       candidates: (k) => candidates(wf.jobs[kept[k]]),
       pinned: (k) => {
+        if (wf.jobs[kept[k]].type !== 'job') return 'local';
         const v = getProfile(wf.jobs[kept[k]].profiles, 'selector', 'execution.site');
         return v === undefined ? undefined : String(v);
       },
@@ -104,6 +103,11 @@ export function mapJobs(
 
   for (let k = 0; k < kept.length; k++) {
     const i = kept[k];
+    if (wf.jobs[i].type !== 'job') {
+      newIndex[i] = out.jobs.length;
+      out.jobs.push(subWorkflowExecJob(ctx, wf.jobs[i], levels[i], ctx.subWorkflows));
+      continue;
+    }
     const job = wf.jobs[i] as Job & { type: 'job' };
     const site = sites[k];
     const ref = jobTransformation(job);
