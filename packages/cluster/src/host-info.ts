@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 
 export interface HostInfo {
@@ -5,13 +6,37 @@ export interface HostInfo {
   cpus: number;
   /** Physical memory in MB, rounded up. */
   memoryMb: number;
+  /** GPUs `nvidia-smi -L` lists (0 when it is absent or fails). */
+  gpus: number;
 }
 
-/** This machine's name, CPU count and memory (what a worker registers with). */
+/** This machine's name, CPU count, memory and GPUs (what a worker registers with). */
 export function detectHost(): HostInfo {
   return {
     hostname: os.hostname(),
     cpus: Math.max(1, os.availableParallelism()),
     memoryMb: Math.ceil(os.totalmem() / (1024 * 1024)),
+    gpus: detectGpus(),
   };
+}
+
+/** The GPUs `nvidia-smi -L` reports; 0 when the tool is absent or fails (no driver). */
+export function detectGpus(): number {
+  try {
+    const out = execFileSync('nvidia-smi', ['-L'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    });
+    return countGpus(out);
+  } catch {
+    return 0;
+  }
+}
+
+/** Counts the `GPU N: NAME (UUID: ...)` lines of `nvidia-smi -L` output (MIG lines are not GPUs). */
+export function countGpus(nvidiaSmiList: string): number {
+  let n = 0;
+  for (const line of nvidiaSmiList.split('\n')) if (/^GPU \d+:/.test(line)) n++;
+  return n;
 }
