@@ -136,7 +136,7 @@ const hasPodman = (() => {
 })();
 
 describe.skipIf(!hasPodman)(
-  'containerArgv with a real podman (skipped: podman or /bin/busybox missing)',
+  `${hasPodman ? '' : '(skipped: podman or /bin/busybox missing) '}containerArgv with a real podman`,
   () => {
     it('runs a command in a tiny local image on files of the host work dir', () => {
       const dir = mkdtempSync(join(tmpdir(), 'planner-podman-'));
