@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 
 export interface HostInfo {
   hostname: string;
@@ -22,8 +24,11 @@ export function detectHost(): HostInfo {
 
 /** The GPUs `nvidia-smi -L` reports; 0 when the tool is absent or fails (no driver). */
 export function detectGpus(): number {
+  // Looked up first: most hosts have no GPU, and a worker should not pay for a failed spawn.
+  const tool = onPath('nvidia-smi');
+  if (tool === undefined) return 0;
   try {
-    const out = execFileSync('nvidia-smi', ['-L'], {
+    const out = execFileSync(tool, ['-L'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 10_000,
@@ -39,4 +44,16 @@ export function countGpus(nvidiaSmiList: string): number {
   let n = 0;
   for (const line of nvidiaSmiList.split('\n')) if (/^GPU \d+:/.test(line)) n++;
   return n;
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {}
+  }
+  return undefined;
 }

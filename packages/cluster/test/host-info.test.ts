@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countGpus, detectHost } from '../src/host-info.js';
+import { countGpus, detectGpus, detectHost } from '../src/host-info.js';
 
 describe('detectHost', () => {
   it('reports this machine', () => {
@@ -22,5 +25,26 @@ describe('countGpus', () => {
     ].join('\n');
     expect(countGpus(out)).toBe(2);
     expect(countGpus('No devices were found\n')).toBe(0);
+  });
+});
+
+describe('detectGpus', () => {
+  it('counts what an nvidia-smi on PATH lists, and 0 without one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-gpus-'));
+    const path = process.env.PATH;
+    try {
+      writeFileSync(
+        join(dir, 'nvidia-smi'),
+        '#!/bin/sh\n[ "$1" = -L ] || exit 9\necho "GPU 0: Fake (UUID: GPU-0)"\necho "GPU 1: Fake (UUID: GPU-1)"\n',
+        { mode: 0o755 },
+      );
+      process.env.PATH = `${dir}:${path}`;
+      expect(detectGpus()).toBe(2);
+      process.env.PATH = join(dir, 'nowhere');
+      expect(detectGpus()).toBe(0);
+    } finally {
+      process.env.PATH = path;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
