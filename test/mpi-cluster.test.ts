@@ -502,6 +502,62 @@ describe('pegasus-ts mpi-cluster: PMC features', () => {
     expect(together).toBeGreaterThan(0);
   });
 
+  it('gives each task asking for GPUs CUDA_VISIBLE_DEVICES with its own devices (--host-gpus fakes them)', async () => {
+    const stamp = (name: string) =>
+      `echo ${name} start $(date +%s%N) \${CUDA_VISIBLE_DEVICES:--} >> ${p('gpus.log')}; sleep 0.2; echo ${name} end $(date +%s%N) >> ${p('gpus.log')}`;
+    const tasks = [
+      task('pair', '-g 2', stamp('pair')),
+      ...Array.from({ length: 4 }, (_, i) => task(`one${i}`, '-g 1', stamp(`one${i}`))),
+      task('cpu', '', stamp('cpu')),
+    ];
+    const dag = dagFile(tasks.join('\n'));
+    const r = await pt([
+      'mpi-cluster',
+      '--workers',
+      '2',
+      '--host-cpus',
+      '8',
+      '--host-gpus',
+      '3',
+      ...QUIET,
+      dag,
+    ]);
+    expect(r.code).toBe(0);
+    const events = lines(p('gpus.log')).map((l) => {
+      const [name, what, t, devices] = l.split(' ');
+      return {
+        name,
+        start: what === 'start',
+        t: BigInt(t),
+        devices: devices === '-' ? [] : devices?.split(','),
+      };
+    });
+    events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.start ? 1 : -1));
+    const inUse = new Map<string, string>();
+    const devicesOf = new Map<string, string[]>();
+    for (const e of events) {
+      if (!e.start) {
+        for (const g of devicesOf.get(e.name) ?? []) inUse.delete(g);
+        continue;
+      }
+      const devices = e.devices ?? [];
+      devicesOf.set(e.name, devices);
+      expect(devices.length).toBe(e.name === 'pair' ? 2 : e.name === 'cpu' ? 0 : 1);
+      for (const g of devices) {
+        expect(['0', '1', '2']).toContain(g);
+        expect(inUse.get(g), `${e.name} and ${inUse.get(g)} share GPU ${g}`).toBeUndefined();
+        inUse.set(g, e.name);
+      }
+    }
+    expect(devicesOf.size).toBe(6);
+    // No GPU on the host: a task asking for one fails the run at start, as PMC does for CPUs.
+    const none = dagFile(task('gpu', '-g 1'), 'none.dag');
+    const r0 = await pt(['mpi-cluster', '--workers', '1', '--host-gpus', '0', ...QUIET, none]);
+    expect(r0.code).not.toBe(0);
+    expect(r0.stderr).toContain('FATAL ERROR: No host is capable of running task gpu');
+    expect(hasStackTrace(r0.stderr)).toBe(false);
+  });
+
   it('--set-affinity binds a task of several CPUs to the CPUs in its PMC_AFFINITY', async () => {
     if (os.cpus().length < 2) return;
     const dag = dagFile(

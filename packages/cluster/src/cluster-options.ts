@@ -21,6 +21,8 @@ export interface ClusterOptions {
   hostScript?: string;
   hostMemory?: number;
   hostCpus?: number;
+  /** GPUs of each host (overrides what `nvidia-smi -L` reports). */
+  hostGpus?: number;
   strictLimits: boolean;
   /** Minutes. */
   maxWallTime?: number;
@@ -60,6 +62,7 @@ export interface RawClusterOptions {
   hostScript?: string;
   hostMemory?: string;
   hostCpus?: string;
+  hostGpus?: string;
   strictLimits?: boolean;
   maxWallTime?: string;
   perTaskStdio?: boolean;
@@ -128,6 +131,10 @@ export const clusterOptionHelp: readonly ClusterOptionHelp[] = [
     description: 'memory of each host in MB (env PMC_HOST_MEMORY; default: physical RAM)',
   },
   { flags: '--host-cpus <n>', description: 'CPUs of each host (env PMC_HOST_CPUS; default: detected)' },
+  {
+    flags: '--host-gpus <n>',
+    description: 'GPUs of each host (env PMC_HOST_GPUS; default: what nvidia-smi -L lists, else 0)',
+  },
   { flags: '--strict-limits', description: "enforce each task's -m with resource limits" },
   {
     flags: '--max-wall-time <minutes>',
@@ -234,6 +241,7 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
 
   const hostMemory = pick('--host-memory', raw.hostMemory, 'PMC_HOST_MEMORY', 'int>=1', ' of MB');
   const hostCpus = pick('--host-cpus', raw.hostCpus, 'PMC_HOST_CPUS', 'int>=1', ' of CPUs');
+  const hostGpus = pick('--host-gpus', raw.hostGpus, 'PMC_HOST_GPUS', 'int>=0', ' of GPUs');
   const maxWallTime = pick('--max-wall-time', raw.maxWallTime, 'PMC_MAX_WALL_TIME', 'float>0', ' of minutes');
   const setAffinity = raw.setAffinity ?? false;
   // PMC's rule: CPU numbers only mean something on the real host.
@@ -276,6 +284,7 @@ export function resolveClusterOptions(raw: RawClusterOptions, env: NodeJS.Proces
     hostScript,
     hostMemory,
     hostCpus,
+    hostGpus,
     strictLimits: raw.strictLimits ?? false,
     maxWallTime,
     perTaskStdio: (raw.perTaskStdio ?? false) || monitordHack,

@@ -20,6 +20,8 @@ export interface WorkerInfo {
   hostname: string;
   cpus: number;
   memory: number;
+  /** GPUs the worker's host has (device ids 0..gpus-1). */
+  gpus: number;
   pid: number;
 }
 

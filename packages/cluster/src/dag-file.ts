@@ -73,6 +73,7 @@ class DagParser {
     const args = splitArgs(raw.slice(ne, e));
     let memory: number | undefined;
     let cpus: number | undefined;
+    let gpus: number | undefined;
     let tries: number | undefined;
     let priority: number | undefined;
     let pipes: Forward[] | undefined;
@@ -88,7 +89,7 @@ class DagParser {
       const known = isTaskOption(opt);
       if (!known) {
         err(
-          `unknown option ${opt} (expected -m/--request-memory, -c/--request-cpus, -t/--tries, -p/--priority, -f/--pipe-forward or -F/--file-forward before the executable)`,
+          `unknown option ${opt} (expected -m/--request-memory, -c/--request-cpus, -g/--request-gpus, -t/--tries, -p/--priority, -f/--pipe-forward or -F/--file-forward before the executable)`,
         );
         continue;
       }
@@ -110,6 +111,13 @@ class DagParser {
           const x = parseSize(v);
           if (x === undefined) err(`invalid ${opt} value "${v}" (expected a number of CPUs >= 0)`);
           else cpus = x;
+          break;
+        }
+        case '-g':
+        case '--request-gpus': {
+          const x = parseSize(v);
+          if (x === undefined) err(`invalid ${opt} value "${v}" (expected a number of GPUs >= 0)`);
+          else gpus = x;
           break;
         }
         case '-t':
@@ -156,6 +164,7 @@ class DagParser {
         argv: this.share(k === 0 ? args : args.slice(k)),
         memory,
         cpus,
+        gpus,
         tries,
         priority,
         pegasusId: id,
@@ -320,6 +329,7 @@ export function formatDag(dag: Dag, opts: FormatDagOptions = {}): string {
           name: dag.names[i],
           memory: dag.memory[i] !== 0 ? dag.memory[i] : undefined,
           cpus: dag.cpus[i] !== 1 ? dag.cpus[i] : undefined,
+          gpus: dag.gpus[i] !== 0 ? dag.gpus[i] : undefined,
           tries: dag.tries[i] !== defTries ? dag.tries[i] : undefined,
           priority: dag.priority[i] !== 0 ? dag.priority[i] : undefined,
           pipeForwards: dag.pipeForwards(i),

@@ -3,7 +3,7 @@
  * runner's parser, the planner's writer, the monitor's task reader):
  *
  *   #@ TASKID TRANSFORMATION DAXID
- *   TASK NAME [-m MB] [-c CPUS] [-t TRIES] [-p PRIO] [-f A=B]... [-F A=B]... EXECUTABLE [ARGS...]
+ *   TASK NAME [-m MB] [-c CPUS] [-g GPUS] [-t TRIES] [-p PRIO] [-f A=B]... [-F A=B]... EXECUTABLE [ARGS...]
  *   EDGE PARENT CHILD
  *
  * Arguments are quoted for PMC's splitter (`quoteArg`/`splitArgs`). Loads nothing but
@@ -17,6 +17,7 @@ export { quoteArg, splitArgs };
 export const TASK_OPTIONS = [
   ['-m', '--request-memory'],
   ['-c', '--request-cpus'],
+  ['-g', '--request-gpus'],
   ['-t', '--tries'],
   ['-p', '--priority'],
   ['-f', '--pipe-forward'],
@@ -36,6 +37,8 @@ export interface TaskLineFields {
   /** MB */
   memory?: number;
   cpus?: number;
+  /** GPUs (an extension of PMC's format: `-g N`) */
+  gpus?: number;
   tries?: number;
   priority?: number;
   /** `-f NAME=PATH` */
@@ -53,6 +56,7 @@ export function taskLine(t: TaskLineFields): string {
   let l = `TASK ${t.name}`;
   if (t.memory !== undefined) l += ` -m ${t.memory}`;
   if (t.cpus !== undefined) l += ` -c ${t.cpus}`;
+  if (t.gpus !== undefined) l += ` -g ${t.gpus}`;
   if (t.tries !== undefined) l += ` -t ${t.tries}`;
   if (t.priority !== undefined) l += ` -p ${t.priority}`;
   for (const [a, b] of t.pipeForwards ?? []) l += ` -f ${quoteArg(`${a}=${b}`)}`;

@@ -14,6 +14,7 @@ export interface DagData {
   argv: string[][];
   memory: Uint32Array;
   cpus: Uint32Array;
+  gpus: Uint32Array;
   tries: Int32Array;
   priority: Int32Array;
   pegasusIds: Map<number, string>;
@@ -37,6 +38,8 @@ export class Dag {
   readonly memory: Uint32Array;
   /** Requested CPUs (default 1; 0 allowed). */
   readonly cpus: Uint32Array;
+  /** Requested GPUs (default 0). */
+  readonly gpus: Uint32Array;
   /** Attempts allowed, resolved with the default (a 0 in the file counts as 1). */
   readonly tries: Int32Array;
   /** Larger runs first; default 0. */
@@ -60,6 +63,7 @@ export class Dag {
     this.argv = d.argv;
     this.memory = d.memory;
     this.cpus = d.cpus;
+    this.gpus = d.gpus;
     this.tries = d.tries;
     this.priority = d.priority;
     this.parentCount = d.parentCount;
@@ -104,6 +108,7 @@ export interface TaskSpec {
   argv: string[];
   memory?: number;
   cpus?: number;
+  gpus?: number;
   /** Attempts; undefined = the builder's default; 0 counts as 1. */
   tries?: number;
   priority?: number;
@@ -135,6 +140,7 @@ export class DagBuilder {
   private argv: string[][] = [];
   private memory = new Uint32Array(1024);
   private cpus = new Uint32Array(1024);
+  private gpus = new Uint32Array(1024);
   private tries = new Int32Array(1024);
   private priority = new Int32Array(1024);
   private pegasusIds = new Map<number, string>();
@@ -178,6 +184,7 @@ export class DagBuilder {
     this.index.set(t.name, i);
     this.memory[i] = t.memory ?? 0;
     this.cpus[i] = t.cpus ?? 1;
+    this.gpus[i] = t.gpus ?? 0;
     this.tries[i] = t.tries === undefined ? this.defaultTries : Math.max(1, t.tries);
     this.priority[i] = t.priority ?? 0;
     if (t.pegasusId !== undefined) this.pegasusIds.set(i, t.pegasusId);
@@ -255,6 +262,7 @@ export class DagBuilder {
       argv: this.argv,
       memory: this.memory.slice(0, n),
       cpus: this.cpus.slice(0, n),
+      gpus: this.gpus.slice(0, n),
       tries: this.tries.slice(0, n),
       priority: this.priority.slice(0, n),
       pegasusIds: this.pegasusIds,
@@ -337,6 +345,7 @@ export class DagBuilder {
     const cap = this.memory.length * 2;
     this.memory = growU32(this.memory, cap);
     this.cpus = growU32(this.cpus, cap);
+    this.gpus = growU32(this.gpus, cap);
     this.tries = growI32(this.tries, cap);
     this.priority = growI32(this.priority, cap);
   }

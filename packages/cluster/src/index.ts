@@ -31,7 +31,7 @@ export {
 } from './dag-file.js';
 export { DagError, type DagIssue, UsageError, UserError } from './errors.js';
 export { EXIT } from './exit-codes.js';
-export { detectHost, type HostInfo } from './host-info.js';
+export { countGpus, detectGpus, detectHost, type HostInfo } from './host-info.js';
 export { createLogger, type Logger, type LogLevel } from './log.js';
 export * from './protocol.js';
 export { parseRescue, RescueLog, readRescue } from './rescue-log.js';

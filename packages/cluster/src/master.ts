@@ -67,6 +67,7 @@ export class Master {
       maxFailures: o.maxFailures,
       hostCpus: o.hostCpus,
       hostMemory: o.hostMemory,
+      hostGpus: o.hostGpus,
       deadline,
       onQueued: (id) => p.outputs.jobstate?.submit(p.dag.names[id], id),
       ...this.placementHooks(),
@@ -314,6 +315,8 @@ export class Master {
     if (latest !== undefined) t.latestStart = latest;
     const cores = this.scheduler.bindingOf(id);
     if (cores !== undefined) t.affinity = cores;
+    const gpus = this.scheduler.gpusOf(id);
+    if (gpus !== undefined) t.gpus = gpus;
     const pid = dag.pegasusId(id);
     if (pid !== undefined) t.pegasusId = pid;
     const pf = dag.pipeForwards(id);

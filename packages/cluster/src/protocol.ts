@@ -10,7 +10,7 @@
  * Nothing is base64-encoded. Decoding validates every field and throws only `ProtocolError`.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface TaskCommand {
   /** Task index in the DAG. */
@@ -24,6 +24,8 @@ export interface TaskCommand {
   pipeForwards?: [string, string][];
   fileForwards?: [string, string][];
   affinity?: number[];
+  /** GPU device ids given to the task (CUDA_VISIBLE_DEVICES); absent when it asks for none. */
+  gpus?: number[];
   /** Epoch ms after which the worker must not start the task (--max-wall-time); it returns it instead. */
   latestStart?: number;
 }
@@ -74,7 +76,7 @@ export type MasterMessage =
   | { type: 'heartbeat' };
 
 export type WorkerMessage =
-  | { type: 'register'; hostname: string; cpus: number; memory: number; pid: number }
+  | { type: 'register'; hostname: string; cpus: number; memory: number; gpus: number; pid: number }
   /** Host script done (or none). */
   | { type: 'ready' }
   /** `rejected`: ids of tasks handed back unrun. */
@@ -141,6 +143,7 @@ function taskTuple(t: TaskCommand): unknown[] {
     t.fileForwards ?? null,
     t.affinity ?? null,
     t.latestStart ?? null,
+    t.gpus ?? null,
   ];
 }
 
@@ -166,7 +169,7 @@ export function encodeMaster(m: MasterMessage): Buffer[] {
 export function encodeWorker(m: WorkerMessage): Buffer[] {
   switch (m.type) {
     case 'register':
-      return [withJson(W_REGISTER, [m.hostname, m.cpus, m.memory, m.pid])];
+      return [withJson(W_REGISTER, [m.hostname, m.cpus, m.memory, m.gpus, m.pid])];
     case 'ready':
       return [READY_FRAME];
     case 'results': {
@@ -302,11 +305,13 @@ function bare(frames: Buffer[], what: string): void {
 
 function decodeTask(v: unknown, i: number): TaskCommand {
   const what = `tasks[${i}]`;
-  const t = arr(v, what, 11);
+  const t = arr(v, what, 12);
   const affinity = t[9] === null ? undefined : arr(t[9], `${what}.affinity`);
   if (affinity !== undefined) {
     for (let k = 0; k < affinity.length; k++) int(affinity[k], `${what}.affinity[${k}]`, 0);
   }
+  const gpus = t[11] === null ? undefined : arr(t[11], `${what}.gpus`);
+  if (gpus !== undefined) for (let k = 0; k < gpus.length; k++) int(gpus[k], `${what}.gpus[${k}]`, 0);
   return {
     id: int(t[0], `${what}.id`, 0),
     attempt: int(t[1], `${what}.attempt`, 0),
@@ -319,6 +324,7 @@ function decodeTask(v: unknown, i: number): TaskCommand {
     fileForwards: pairs(t[8], `${what}.fileForwards`),
     affinity: affinity as number[] | undefined,
     latestStart: t[10] === null ? undefined : num(t[10], `${what}.latestStart`),
+    gpus: gpus as number[] | undefined,
   };
 }
 
@@ -428,13 +434,14 @@ function decodeWorkerUnsafe(frames: Buffer[]): WorkerMessage {
   const type = parseHeader(frames, 'worker');
   switch (type) {
     case W_REGISTER: {
-      const b = arr(body(frames, 'register'), 'register', 4);
+      const b = arr(body(frames, 'register'), 'register', 5);
       return {
         type: 'register',
         hostname: str(b[0], 'register.hostname', false),
         cpus: int(b[1], 'register.cpus', 0),
         memory: num(b[2], 'register.memory'),
-        pid: int(b[3], 'register.pid', 0),
+        gpus: int(b[3], 'register.gpus', 0),
+        pid: int(b[4], 'register.pid', 0),
       };
     }
     case W_READY:

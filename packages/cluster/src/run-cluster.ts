@@ -83,7 +83,13 @@ async function runMpiRank(options: ClusterOptions, log: Logger, addon: MpiAddon)
   const host = detectHost();
   const comm = await openMpi({
     addon,
-    info: { hostname: host.hostname, cpus: host.cpus, memory: host.memoryMb, pid: process.pid },
+    info: {
+      hostname: host.hostname,
+      cpus: host.cpus,
+      memory: host.memoryMb,
+      gpus: host.gpus,
+      pid: process.pid,
+    },
     timeoutMs: Math.max(2000, options.workerTimeout * 1000),
     log: (level, msg) => log.log(level, msg),
   });

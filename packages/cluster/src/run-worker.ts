@@ -29,7 +29,13 @@ export async function runWorkerProcess(o: WorkerProcessOptions): Promise<number>
   const comm = await connectWorker({
     url: o.connect,
     secret,
-    info: { hostname: host.hostname, cpus: host.cpus, memory: host.memoryMb, pid: process.pid },
+    info: {
+      hostname: host.hostname,
+      cpus: host.cpus,
+      memory: host.memoryMb,
+      gpus: host.gpus,
+      pid: process.pid,
+    },
     log: (level, msg) => o.log.log(level, msg),
   });
   if (o.watchStdin) {

@@ -15,6 +15,8 @@ export interface SchedulerOptions {
   hostCpus?: number;
   /** Overrides every host's memory in MB (--host-memory). */
   hostMemory?: number;
+  /** Overrides every host's GPU count (--host-gpus). */
+  hostGpus?: number;
   /** Epoch ms after which no task may still be running (--max-wall-time). */
   deadline?: number;
   /** Seconds of work kept queued at each worker beyond what it runs (prefetch). Default 0.05. */
@@ -64,6 +66,9 @@ export interface HostState {
   readonly memory: number;
   freeCpus: number;
   freeMemory: number;
+  readonly gpus: number;
+  /** GPU device ids given to no task, ascending. */
+  readonly freeGpus: number[];
   readonly workers: WorkerState[];
   /** Which CPU numbers are given to which task (tasks of several CPUs; see core-map.ts). */
   readonly coreMap: CoreMap;
@@ -108,6 +113,10 @@ const MAX_MISFITS = 64;
  * holding nothing then starves. While a host has such a worker, workers holding more than a fair
  * share of the host's CPUs get no prefetch, so their queues drain and release what the starved
  * one needs.
+ *
+ * GPUs are not leased: the master gives each task asking for some (`-g N`) its own device ids
+ * from its host's free ones when it sends it (prefetched or not), and takes them back when the
+ * task reports, is returned or its worker is lost; the worker sets CUDA_VISIBLE_DEVICES to them.
  */
 export class Scheduler {
   readonly hosts = new Map<string, HostState>();
@@ -127,6 +136,8 @@ export class Scheduler {
   private readonly fairShare = new Map<HostState, number>();
   /** The CPU numbers given to each task sent and not reported yet (tasks of several CPUs). */
   private readonly bindings = new Map<number, number[]>();
+  /** The GPU device ids given to each task sent and not reported yet. */
+  private readonly gpuBindings = new Map<number, number[]>();
 
   /** Task sends, retries included (PMC's `submitted`). */
   submitted = 0;
@@ -162,17 +173,20 @@ export class Scheduler {
   }
 
   /** Registers a worker; returns its host rank (0 for the first worker on a host). */
-  addWorker(rank: number, info: { hostname: string; cpus: number; memory: number }): number {
+  addWorker(rank: number, info: { hostname: string; cpus: number; memory: number; gpus?: number }): number {
     let host = this.hosts.get(info.hostname);
     if (!host) {
       const cpus = this.options.hostCpus ?? info.cpus;
       const memory = this.options.hostMemory ?? info.memory;
+      const gpus = this.options.hostGpus ?? info.gpus ?? 0;
       host = {
         name: info.hostname,
         cpus,
         memory,
         freeCpus: cpus,
         freeMemory: memory,
+        gpus,
+        freeGpus: Array.from({ length: gpus }, (_, k) => k),
         workers: [],
         coreMap: new CoreMap(cpus),
       };
@@ -204,15 +218,22 @@ export class Scheduler {
   findInfeasible(): string | undefined {
     const hosts = [...this.hosts.values()];
     if (hosts.length === 0) return undefined;
-    const { cpus, memory, names } = this.dag;
+    const { cpus, memory, gpus, names } = this.dag;
     let maxCpus = 0;
     let maxMemory = 0;
+    let maxGpus = 0;
     for (const h of hosts) {
       maxCpus = Math.max(maxCpus, h.cpus);
       maxMemory = Math.max(maxMemory, h.memory);
+      maxGpus = Math.max(maxGpus, h.gpus);
     }
     for (let i = 0; i < this.dag.size; i++) {
-      if (cpus[i] <= maxCpus && memory[i] <= maxMemory && this.fitsSomeHost(hosts, cpus[i], memory[i]))
+      if (
+        cpus[i] <= maxCpus &&
+        memory[i] <= maxMemory &&
+        gpus[i] <= maxGpus &&
+        this.fitsSomeHost(hosts, cpus[i], memory[i], gpus[i])
+      )
         continue;
       return names[i];
     }
@@ -226,7 +247,7 @@ export class Scheduler {
     const out = new Map<number, Dispatch>();
     const deferred: number[] = [];
     let misfits = 0;
-    const { cpus, memory } = this.dag;
+    const { cpus, memory, gpus } = this.dag;
     const { onScheduling, onAssigned } = this.options;
     while (this.queue.size > 0 && misfits < MAX_MISFITS) {
       const id = this.queue.pop();
@@ -238,8 +259,9 @@ export class Scheduler {
       }
       const c = cpus[id];
       const m = memory[id];
-      const allocated = this.allocate(c, m);
-      let worker = allocated ?? this.prefetchTarget(c, m);
+      const g = gpus[id];
+      const allocated = this.allocate(c, m, g);
+      let worker = allocated ?? this.prefetchTarget(c, m, g);
       // Prefetched, a task of several CPUs would hold CPU numbers while it waits: only when free.
       if (worker && !allocated && c > 1 && worker.host.coreMap.find(c).length === 0) worker = undefined;
       if (!worker) {
@@ -260,6 +282,7 @@ export class Scheduler {
       }
       d.tasks.push(id);
       if (c > 1) this.bind(id, c, worker.host);
+      if (g > 0) this.gpuBindings.set(id, worker.host.freeGpus.splice(0, g));
       worker.outstanding.add(id);
       this.outstandingTotal++;
       this.state[id] = ASSIGNED;
@@ -289,6 +312,7 @@ export class Scheduler {
     for (const id of rejected) {
       if (!w.outstanding.delete(id)) continue;
       if (this.bindings.size > 0) this.unbind(id, w.host);
+      if (this.gpuBindings.size > 0) this.releaseGpus(id, w.host);
       this.outstandingTotal--;
       this.submitted--;
       this.state[id] = READY;
@@ -297,6 +321,7 @@ export class Scheduler {
     for (const c of completions) {
       if (!w.outstanding.delete(c.id)) continue;
       if (this.bindings.size > 0) this.unbind(c.id, w.host);
+      if (this.gpuBindings.size > 0) this.releaseGpus(c.id, w.host);
       this.outstandingTotal--;
       this.noteRuntime(c.id, c.duration);
       if (c.ok) {
@@ -338,6 +363,7 @@ export class Scheduler {
     this.outstandingTotal -= requeued.length;
     for (const id of requeued) {
       this.unbind(id, w.host);
+      this.releaseGpus(id, w.host);
       this.submitted--;
       if (this.stopped || !this.releasing) this.state[id] = WAITING;
       else {
@@ -427,6 +453,11 @@ export class Scheduler {
     return this.bindings.get(id);
   }
 
+  /** The GPU device ids given to a task sent and not reported yet; undefined when it asks for none. */
+  gpusOf(id: number): number[] | undefined {
+    return this.gpuBindings.get(id);
+  }
+
   /** Epoch ms after which the task should not start (deadline minus its estimate), if any. */
   latestStart(id: number): number | undefined {
     const deadline = this.options.deadline;
@@ -445,6 +476,14 @@ export class Scheduler {
     if (b === undefined) return;
     host.coreMap.release(id, b);
     this.bindings.delete(id);
+  }
+
+  private releaseGpus(id: number, host: HostState): void {
+    const ids = this.gpuBindings.get(id);
+    if (ids === undefined) return;
+    this.gpuBindings.delete(id);
+    host.freeGpus.push(...ids);
+    host.freeGpus.sort((a, b) => a - b);
   }
 
   private enqueue(id: number): void {
@@ -500,10 +539,11 @@ export class Scheduler {
    * several CPUs also needs as many CPU numbers not given to other tasks (those prefetched hold
    * theirs while they wait); whether they form an aligned run is PMC's fragmentation question.
    */
-  private allocate(c: number, m: number): WorkerState | undefined {
+  private allocate(c: number, m: number, g: number): WorkerState | undefined {
     let best: WorkerState | undefined;
     for (const host of this.hosts.values()) {
       if (host.freeCpus < c || host.freeMemory < m) continue;
+      if (g > 0 && host.freeGpus.length < g) continue;
       if (c > 1 && host.coreMap.free < c) continue;
       for (const w of host.workers) {
         if (!w.ready || w.outstanding.size >= this.limit(w, c)) continue;
@@ -541,11 +581,12 @@ export class Scheduler {
     }
   }
 
-  /** A ready worker whose holding covers the task and whose queue has room. */
-  private prefetchTarget(c: number, m: number): WorkerState | undefined {
+  /** A ready worker whose holding covers the task (and whose host has its GPUs free) and whose queue has room. */
+  private prefetchTarget(c: number, m: number, g: number): WorkerState | undefined {
     let best: WorkerState | undefined;
     for (const w of this.workers.values()) {
       if (!w.ready || w.heldCpus < c || w.heldMemory < m) continue;
+      if (g > 0 && w.host.freeGpus.length < g) continue;
       const share = this.fairShare.get(w.host);
       if (share !== undefined && w.heldCpus > share) continue;
       if (w.outstanding.size >= this.limit(w, 0)) continue;
@@ -561,8 +602,8 @@ export class Scheduler {
     return false;
   }
 
-  private fitsSomeHost(hosts: HostState[], c: number, m: number): boolean {
-    for (const h of hosts) if (h.cpus >= c && h.memory >= m) return true;
+  private fitsSomeHost(hosts: HostState[], c: number, m: number, g: number): boolean {
+    for (const h of hosts) if (h.cpus >= c && h.memory >= m && h.gpus >= g) return true;
     return false;
   }
 }

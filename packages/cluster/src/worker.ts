@@ -250,6 +250,8 @@ export class Worker {
       PMC_MEMORY: String(t.memory),
     };
     if (t.affinity && t.affinity.length > 0) env.PMC_AFFINITY = t.affinity.join(',');
+    // The device ids the master gave the task, as Slurm and HTCondor set it.
+    if (t.gpus && t.gpus.length > 0) env.CUDA_VISIBLE_DEVICES = t.gpus.join(',');
     const spec: LaunchSpec = { argv: t.argv, env };
     if (cfg.perTaskStdio) {
       const files = openPerTaskStdio(cfg.dagDir, t.name);

@@ -166,6 +166,11 @@ describe('cluster options', () => {
     expect(usage(() => resolve(['x.dag', '--max-wall-time', '0']))).toMatch(/--max-wall-time/);
     expect(usage(() => resolve(['x.dag'], { PMC_MAX_WALL_TIME: 'soon' }))).toMatch(/PMC_MAX_WALL_TIME/);
     expect(usage(() => resolve(['x.dag'], { PMC_HOST_CPUS: '2.5' }))).toMatch(/PMC_HOST_CPUS/);
+    expect(usage(() => resolve(['x.dag', '--host-gpus', '-1']))).toMatch(
+      /invalid value for --host-gpus: "-1"/,
+    );
+    expect(resolve(['x.dag', '--host-gpus', '0'], { PMC_HOST_GPUS: '4' }).hostGpus).toBe(0);
+    expect(resolve(['x.dag'], { PMC_HOST_GPUS: '4' }).hostGpus).toBe(4);
     expect(usage(() => resolve(['x.dag', '--maxfds', '0']))).toMatch(/--maxfds/);
     expect(usage(() => resolve(['x.dag', '--transport', 'udp']))).toMatch(/expected zmq, mpi or auto/);
     expect(usage(() => resolve(['x.dag', '--batch-size', '1.5']))).toMatch(/--batch-size/);

@@ -176,6 +176,10 @@ describe('parseDag / loadDag', () => {
     expect(errorOf('TASK a -m 1e300 true').message).toMatch(/invalid -m value/);
     expect(errorOf('TASK a -p 99999999999 true').message).toMatch(/invalid -p value/);
     expect(errorOf('TASK a -c inf true').message).toMatch(/invalid -c value/);
+    expect(errorOf('TASK a -g two true').message).toMatch(
+      /invalid -g value "two" \(expected a number of GPUs >= 0\)/,
+    );
+    expect(parseDag('TASK a --request-gpus 1.5 true', 'g.dag', { defaultTries: 1 }).gpus[0]).toBe(2);
   });
 
   it('a file that cannot be read is a UserError naming it', async () => {

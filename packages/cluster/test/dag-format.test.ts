@@ -10,6 +10,7 @@ describe('the .dag lines', () => {
       name: 't1',
       memory: 64,
       cpus: 2,
+      gpus: 1,
       tries: 3,
       priority: -1,
       pipeForwards: [['OUT', '/tmp/o u t']],
@@ -23,7 +24,10 @@ describe('the .dag lines', () => {
       { defaultTries: 1 },
     );
     expect(dag.argv[0]).toEqual(argv);
-    expect([dag.memory[0], dag.cpus[0], dag.tries[0], dag.priority[0]]).toEqual([64, 2, 3, -1]);
+    expect([dag.memory[0], dag.cpus[0], dag.gpus[0], dag.tries[0], dag.priority[0]]).toEqual([
+      64, 2, 1, 3, -1,
+    ]);
+    expect(dag.gpus[1]).toBe(0);
     expect(dag.pipeForwards(0)).toEqual([['OUT', '/tmp/o u t']]);
     expect(dag.pegasusId(0)).toBe('7');
     expect(dag.edgeCount).toBe(1);

@@ -37,6 +37,7 @@ const task: TaskCommand = {
   pipeForwards: [['VAR', '/out/pipe']],
   fileForwards: [['local.txt', '/out/file.txt']],
   affinity: [0, 1],
+  gpus: [2, 3],
 };
 
 const masterMessages: MasterMessage[] = [
@@ -74,7 +75,7 @@ const fullResult: TaskResult = {
 };
 
 const workerMessages: WorkerMessage[] = [
-  { type: 'register', hostname: 'node1', cpus: 8, memory: 16000, pid: 1234 },
+  { type: 'register', hostname: 'node1', cpus: 8, memory: 16000, gpus: 2, pid: 1234 },
   { type: 'ready' },
   {
     type: 'results',
@@ -152,7 +153,7 @@ function withBody(type: number, body: string, extra: Buffer[] = []): Buffer[] {
 }
 
 describe('protocol validation', () => {
-  const goodTask = JSON.stringify([7, 1, 'n', ['a'], null, 1, 10, null, null, null, null]);
+  const goodTask = JSON.stringify([7, 1, 'n', ['a'], null, 1, 10, null, null, null, null, null]);
   const goodResult = (over: Record<number, unknown> = {}) => {
     const r: unknown[] = [1, 1, 0, 0, null, 10, 0.5, null, null, null, null, null];
     for (const [k, v] of Object.entries(over)) r[Number(k)] = v;
@@ -183,6 +184,11 @@ describe('protocol validation', () => {
       withBody(0x02, `[1, 10, [${goodTask.replace('["a"]', '["a", 3]')}]]`),
       /argv\[1\]/,
     ],
+    [
+      'negative GPU id',
+      withBody(0x02, `[1, 10, [${goodTask.replace(/null\]$/, '[0, -1]]')}]]`),
+      /tasks\[0\].gpus\[1\]/,
+    ],
     ['bad stop signal', withBody(0x03, '"HUP"'), /stop.signal/],
     ['shutdown with a body', withBody(0x04, '{}'), /unexpected body/],
     ['welcome config not an object', withBody(0x01, '[1, 0, []]'), /welcome.config/],
@@ -207,7 +213,8 @@ describe('protocol validation', () => {
     ['raw -2', results(goodResult({ 2: -2 })), /raw/],
     ['negative duration', results(goodResult({ 6: -1 })), /duration/],
     ['rejected not integers', withBody(0x13, '[1, 10, ["a"], []]'), /rejected\[0\]/],
-    ['register without hostname', withBody(0x11, '["", 1, 1, 1]'), /register.hostname/],
+    ['register without hostname', withBody(0x11, '["", 1, 1, 0, 1]'), /register.hostname/],
+    ['register with fractional gpus', withBody(0x11, '["h", 1, 1, 0.5, 1]'), /register.gpus/],
     ['fatal not a string', withBody(0x14, '42'), /fatal.message/],
     ['ready with extra frames', [Buffer.from([0x12, PROTOCOL_VERSION]), Buffer.from('x')], /extra frames/],
   ] as const)('worker: %s', (_name, frames, pattern) => {

@@ -14,10 +14,10 @@ function scheduler(d: Dag, opts: Partial<SchedulerOptions> = {}, done = none(d))
   return new Scheduler(d, done, { maxFailures: 0, ...opts });
 }
 
-function addWorkers(s: Scheduler, n: number, host = 'h1', cpus = 2, memory = 1000): void {
+function addWorkers(s: Scheduler, n: number, host = 'h1', cpus = 2, memory = 1000, gpus = 0): void {
   for (let i = 0; i < n; i++) {
     const rank = s.workers.size + 1;
-    s.addWorker(rank, { hostname: host, cpus, memory });
+    s.addWorker(rank, { hostname: host, cpus, memory, gpus });
     s.setReady(rank);
   }
 }
@@ -122,6 +122,40 @@ describe('Scheduler', () => {
     s.workerLost(owner);
     expect(s.bindingOf(1)).toBeUndefined();
     expect(fragmented).toEqual([]);
+  });
+
+  it('gives tasks asking for GPUs distinct device ids of their host until they report', () => {
+    const d = dag(['TASK a -g 2 t', 'TASK b -g 1 t', 'TASK c -g 1 t', 'TASK d t'].join('\n'));
+    const s = scheduler(d, { hostCpus: 8 });
+    addWorkers(s, 2, 'h1', 8, 1000, 3);
+    // a and b take the host's 3 GPUs; c waits for one; d asks for none
+    expect(names(d, sent(s.dispatch())).sort()).toEqual(['a', 'b', 'd']);
+    expect(s.gpusOf(0)).toEqual([0, 1]);
+    expect(s.gpusOf(1)).toEqual([2]);
+    expect(s.gpusOf(3)).toBeUndefined();
+    expect(s.hosts.get('h1')!.freeGpus).toEqual([]);
+    expect(s.dispatch()).toEqual([]);
+    const owner = (id: number) => (s.workers.get(1)!.outstanding.has(id) ? 1 : 2);
+    s.complete(owner(0), [ok(0)], nothing, []);
+    expect(s.gpusOf(0)).toBeUndefined();
+    expect(names(d, sent(s.dispatch()))).toEqual(['c']);
+    expect(s.gpusOf(2)).toEqual([0]);
+    // a lost worker's tasks give their GPUs back
+    const lost = owner(2);
+    s.workerLost(lost);
+    expect(s.gpusOf(2)).toBeUndefined();
+    expect(s.hosts.get('h1')!.freeGpus).toEqual(owner(1) === lost ? [0, 1, 2] : [0, 1]);
+  });
+
+  it('overrides the GPUs hosts report with hostGpus and finds a task needing more GPUs than any host has', () => {
+    const d = dag('TASK cpu t\nTASK gpu -g 2 t\n');
+    const s = scheduler(d);
+    addWorkers(s, 1, 'h', 2, 1000, 1);
+    expect(s.findInfeasible()).toBe('gpu');
+    const s2 = scheduler(d, { hostGpus: 2 });
+    addWorkers(s2, 1, 'h', 2, 1000, 0);
+    expect(s2.findInfeasible()).toBeUndefined();
+    expect(s2.hosts.get('h')!.gpus).toBe(2);
   });
 
   it('retries a failed task up to its tries, then fails it for good and blocks its children', () => {
@@ -234,14 +268,15 @@ describe('Scheduler', () => {
 
 /**
  * A randomized simulation of master and workers exchanging messages with delays, using the
- * real Scheduler and WorkerQueue: no host ever runs more CPUs or memory than it has, every
- * task runs exactly once after all its parents, and the run ends.
+ * real Scheduler and WorkerQueue: no host ever runs more CPUs, memory or GPUs than it has (tasks
+ * running at once never share a CPU number or a GPU), every task runs exactly once after all
+ * its parents, and the run ends.
  */
 describe('Scheduler + WorkerQueue simulation', () => {
   function simulate(
     seed: number,
     text: string,
-    hosts: { name: string; cpus: number; memory: number; workers: number }[],
+    hosts: { name: string; cpus: number; memory: number; gpus?: number; workers: number }[],
     /** tasks chained behind each running one, as the worker does (0: none) */
     chainDepth: number,
   ) {
@@ -257,7 +292,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
     for (const h of hosts) {
       for (let i = 0; i < h.workers; i++) {
         const rank = queues.size + 1;
-        s.addWorker(rank, { hostname: h.name, cpus: h.cpus, memory: h.memory });
+        s.addWorker(rank, { hostname: h.name, cpus: h.cpus, memory: h.memory, gpus: h.gpus ?? 0 });
         s.setReady(rank);
         queues.set(rank, new WorkerQueue());
         hostOf.set(rank, h.name);
@@ -270,6 +305,8 @@ describe('Scheduler + WorkerQueue simulation', () => {
     /** Per host, the CPU numbers of the bound tasks running now. */
     const cores = new Map<string, Set<number>>(hosts.map((h) => [h.name, new Set()]));
     let bound = 0;
+    /** Per host, the GPU device ids of the tasks running now. */
+    const devices = new Map<string, Set<number>>(hosts.map((h) => [h.name, new Set()]));
     const ran = new Map<number, number>();
     const finishedAt = new Map<number, number>();
     const usage = new Map<string, { cpus: number; memory: number }>(
@@ -292,6 +329,14 @@ describe('Scheduler + WorkerQueue simulation', () => {
         inUse.add(c);
       }
       if (t.affinity) bound++;
+      // Tasks running at the same time on a host never share a GPU, and use only GPUs it has.
+      const busy = devices.get(hostOf.get(rank)!)!;
+      expect(t.gpus?.length ?? 0).toBe(d.gpus[t.id]);
+      for (const g of t.gpus ?? []) {
+        expect(busy.has(g)).toBe(false);
+        expect(g).toBeLessThan(host.gpus ?? 0);
+        busy.add(g);
+      }
       ran.set(t.id, (ran.get(t.id) ?? 0) + 1);
       // As the worker does: waiting tasks are chained behind this one when they fit.
       while (chain.length < chainDepth) {
@@ -315,6 +360,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
           cpus: d.cpus[id],
           memory: d.memory[id],
           affinity: s.bindingOf(id),
+          gpus: s.gpusOf(id),
         }));
         send(false, x.rank, { grant: x.grant, tasks });
       }
@@ -331,6 +377,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
         const [successor, ...rest] = r.chain;
         q.finish(r.task, successor);
         for (const c of r.task.affinity ?? []) cores.get(hostOf.get(r.rank)!)!.delete(c);
+        for (const g of r.task.gpus ?? []) devices.get(hostOf.get(r.rank)!)!.delete(g);
         const u = usage.get(hostOf.get(r.rank)!)!;
         u.cpus -= r.task.cpus;
         u.memory -= r.task.memory;
@@ -376,7 +423,7 @@ describe('Scheduler + WorkerQueue simulation', () => {
     return out;
   }
 
-  function randomDag(seed: number, n: number): string {
+  function randomDag(seed: number, n: number, gpus = false): string {
     let rnd = seed;
     const random = () => {
       rnd = (rnd * 16807) % 2147483647;
@@ -387,7 +434,8 @@ describe('Scheduler + WorkerQueue simulation', () => {
       const c = Math.floor(random() * 3); // 0..2 cpus
       const m = Math.floor(random() * 3) * 100;
       const p = Math.floor(random() * 5) - 2;
-      lines.push(`TASK t${i} -c ${c} -m ${m} -p ${p} /bin/true`);
+      const g = gpus ? ` -g ${Math.max(0, Math.floor(random() * 5) - 2)}` : ''; // 0..2 gpus
+      lines.push(`TASK t${i} -c ${c} -m ${m}${g} -p ${p} /bin/true`);
     }
     for (let i = 1; i < n; i++) {
       if (random() < 0.5) lines.push(`EDGE t${Math.floor(random() * i)} t${i}`);
@@ -404,6 +452,22 @@ describe('Scheduler + WorkerQueue simulation', () => {
           [
             { name: 'a', cpus: 2, memory: 300, workers: 2 },
             { name: 'b', cpus: 4, memory: 1000, workers: 3 },
+          ],
+          depth,
+        );
+      });
+    }
+  }
+
+  for (const seed of [6, 7, 8]) {
+    for (const depth of [0, 4]) {
+      it(`packs GPUs like CPUs and memory (seed ${seed}, ${depth} chained behind each task)`, () => {
+        simulate(
+          seed,
+          randomDag(seed, 150, true),
+          [
+            { name: 'a', cpus: 2, memory: 300, gpus: 2, workers: 2 },
+            { name: 'b', cpus: 4, memory: 1000, gpus: 3, workers: 3 },
           ],
           depth,
         );

@@ -22,7 +22,7 @@ beforeEach(async () => {
   const comm = await connectWorker({
     url: master.endpoint,
     secret,
-    info: { hostname: hostname(), cpus: 2, memory: 1024, pid: process.pid },
+    info: { hostname: hostname(), cpus: 2, memory: 1024, gpus: 0, pid: process.pid },
     log: () => {},
   });
   worker = new Worker(comm, createLogger(0), hostname()).run();

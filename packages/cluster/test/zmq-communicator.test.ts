@@ -28,7 +28,7 @@ import { bindMaster, connectWorker, type ZmqMasterCommunicator } from '../src/tr
 type Item = Envelope<WorkerMessage> | TransportEvent;
 
 const secret = randomBytes(32);
-const info = (pid: number): WorkerInfo => ({ hostname: 'testhost', cpus: 2, memory: 1024, pid });
+const info = (pid: number): WorkerInfo => ({ hostname: 'testhost', cpus: 2, memory: 1024, gpus: 0, pid });
 
 /** Reads a master's receive() in a loop; waitFor() resolves when a predicate holds. */
 class Collector {
@@ -245,7 +245,7 @@ describe('zmq transport liveness', () => {
     const code = `
       import { connectWorker } from ${JSON.stringify(pathToFileURL(dist).href)};
       const w = await connectWorker({ url: process.argv[1], secret: Buffer.from(process.argv[2], 'hex'),
-        info: { hostname: 'child', cpus: 1, memory: 1, pid: process.pid }, log: () => {} });
+        info: { hostname: 'child', cpus: 1, memory: 1, gpus: 0, pid: process.pid }, log: () => {} });
       console.log('rank', w.rank);
       for (;;) { if ((await w.receive()) === null) break; }
     `;

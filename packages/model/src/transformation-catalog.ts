@@ -3,7 +3,7 @@ import type { Profiles } from './profiles.js';
 import type { Arch, OsType } from './site-catalog.js';
 
 export type TransformationType = 'installed' | 'stageable';
-export type ContainerType = 'docker' | 'singularity' | 'shifter';
+export type ContainerType = 'docker' | 'podman' | 'singularity' | 'apptainer' | 'shifter';
 
 /** Where a transformation exists: an installed path on `name`, or a stageable URL. */
 export interface TransformationSite {

@@ -173,6 +173,18 @@ describe('workflow errors: file:line:col, what was expected, all at once', () =>
       't.yml:5:56: unknown container "nope" (expected one of the catalog\'s containers: none)',
       't.yml:5:62: unknown key "colour" in transformation site (expected one of: name, arch, os.type, os.release, os.version, pfn, profiles, metadata, type, bypass, container, or x-*)',
     ]);
+    expect(
+      lines(
+        errorOf(() =>
+          parseTransformationCatalog(
+            'pegasus: "5.0"\ntransformations:\n  - name: t\n    sites:\n      - {name: s, pfn: /t, type: installed, container: c}\ncontainers:\n  - {name: c, type: rkt, image: "docker://x"}\n',
+            't.yml',
+          ),
+        ),
+      ),
+    ).toEqual([
+      't.yml:7:21: "type" of container is "rkt" (expected one of: docker, podman, singularity, apptainer, shifter)',
+    ]);
     const wf =
       'pegasus: "5.0"\nname: w\nreplicaCatalog:\n  replicas:\n    - {lfn: "a.*", regex: true, pfns: []}\njobs:\n  - {type: job, id: a, name: t, arguments: [], uses: []}\n';
     expect(lines(errorOf(() => parseWorkflow(wf, 'w.yml')))).toEqual([

@@ -314,7 +314,13 @@ class MpiMaster implements MpiMasterCommunicator {
         if (m.type === 'register') {
           this.state[source] = 1;
           this.live++;
-          const info: WorkerInfo = { hostname: m.hostname, cpus: m.cpus, memory: m.memory, pid: m.pid };
+          const info: WorkerInfo = {
+            hostname: m.hostname,
+            cpus: m.cpus,
+            memory: m.memory,
+            gpus: m.gpus,
+            pid: m.pid,
+          };
           this.b.log(
             'debug',
             `worker rank ${source} joined: ${m.hostname} pid ${m.pid}, ${m.cpus} cpus, ${m.memory} MB`,

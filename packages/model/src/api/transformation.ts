@@ -123,10 +123,12 @@ export interface ContainerOptions {
   bypass?: boolean;
 }
 
-/** A container image jobs run in (`Container.DOCKER`, `SINGULARITY`, `SHIFTER`). */
+/** A container image jobs run in (`Container.DOCKER`, `PODMAN`, `SINGULARITY`, `APPTAINER`, `SHIFTER`). */
 export class Container extends Profiled {
   static readonly DOCKER: ContainerType = 'docker';
+  static readonly PODMAN: ContainerType = 'podman';
   static readonly SINGULARITY: ContainerType = 'singularity';
+  static readonly APPTAINER: ContainerType = 'apptainer';
   static readonly SHIFTER: ContainerType = 'shifter';
   metadata: Record<string, string | number> | undefined;
   constructor(

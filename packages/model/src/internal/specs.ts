@@ -208,7 +208,7 @@ const containerSpec: ObjSpec = {
   name: 'container',
   props: {
     name: str,
-    type: { t: 'str', enum: ['docker', 'singularity', 'shifter'] },
+    type: { t: 'str', enum: ['docker', 'podman', 'singularity', 'apptainer', 'shifter'] },
     image: str,
     'image.site': str,
     mounts: { t: 'arr', items: str },

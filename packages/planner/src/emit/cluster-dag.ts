@@ -21,7 +21,7 @@ function numberProfile(
   return undefined;
 }
 
-/** The PMC options of one task (`-m MB -c CPUS -t TRIES -p PRIO` and extra) from its profiles. */
+/** The PMC options of one task (`-m MB -c CPUS -g GPUS -t TRIES -p PRIO` and extra) from its profiles. */
 export function taskOptions(t: ExecJob): Omit<TaskLineFields, 'name' | 'argv'> {
   const p = t.profiles;
   const mem = numberProfile(
@@ -44,6 +44,15 @@ export function taskOptions(t: ExecJob): Omit<TaskLineFields, 'name' | 'argv'> {
     'a number of CPUs >= 0',
     t.name,
   );
+  const gpus = numberProfile(
+    p,
+    [
+      ['pegasus', 'gpus'],
+      ['condor', 'request_gpus'],
+    ],
+    'a number of GPUs >= 0',
+    t.name,
+  );
   const prio = getProfile(p, 'pegasus', 'pmc_priority') ?? getProfile(p, 'condor', 'priority');
   let priority: number | undefined;
   if (prio !== undefined) {
@@ -55,6 +64,7 @@ export function taskOptions(t: ExecJob): Omit<TaskLineFields, 'name' | 'argv'> {
   return {
     memory: mem === undefined ? undefined : Math.ceil(mem),
     cpus: cpus === undefined ? undefined : Math.ceil(cpus),
+    gpus: gpus === undefined || gpus === 0 ? undefined : Math.ceil(gpus),
     tries: t.retries + 1,
     priority,
     extra: extra === undefined ? undefined : String(extra),
@@ -63,7 +73,7 @@ export function taskOptions(t: ExecJob): Omit<TaskLineFields, 'name' | 'argv'> {
 
 /**
  * The PMC-format .dag text of a cluster job (the lines: @pegasus-ts/cluster/dag-format): per task
- * a `#@ N TRANSFORMATION ABSTRACT-ID` annotation and `TASK ID [-m MB] [-c CPUS] -t TRIES [-p PRIO]
+ * a `#@ N TRANSFORMATION ABSTRACT-ID` annotation and `TASK ID [-m MB] [-c CPUS] [-g GPUS] -t TRIES [-p PRIO]
  * EXECUTABLE ARGS...`, then one `EDGE PARENT CHILD` per edge between tasks. Calls `write` with pieces (streams big clusters).
  */
 export function emitClusterDag(job: ExecJob, write: (s: string) => void): void {

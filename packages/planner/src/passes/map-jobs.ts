@@ -1,6 +1,7 @@
 import {
   type AbstractWorkflow,
   argumentString,
+  findContainer,
   findSite,
   findTransformations,
   formatTransformationRef,
@@ -18,6 +19,7 @@ import {
 import { PlanError } from '../errors.js';
 import { addEdge, type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../executable-workflow.js';
 import { type DataConfiguration, type PlanContext, stagingSiteFor, workDirOf } from '../planning-context.js';
+import { containerArgv } from './containers.js';
 import { type SiteSelector, selectSites } from './select-sites.js';
 import { subWorkflowExecJob } from './sub-workflows.js';
 
@@ -115,17 +117,21 @@ export function mapJobs(
     const pinnedPfn = getProfile(job.profiles, 'selector', 'pfn');
     let tsite: TransformationSite | undefined;
     let tprofiles: Profiles | undefined;
+    let tcOfSite: (typeof tcs)[number] | undefined;
     if (pinnedPfn === undefined) {
-      const entries = findTransformations(tcs, ref);
-      for (const t of entries) {
-        const s =
-          t.sites.find((x) => x.name === site && x.type === 'installed') ??
-          t.sites.find((x) => x.name === site) ??
-          t.sites.find((x) => x.type === 'stageable');
-        if (s) {
-          tsite = s;
-          tprofiles = mergeProfiles(t.profiles, s.profiles, 'replace');
-          break;
+      for (const tc of tcs) {
+        if (tsite) break;
+        for (const t of findTransformations([tc], ref)) {
+          const s =
+            t.sites.find((x) => x.name === site && x.type === 'installed') ??
+            t.sites.find((x) => x.name === site) ??
+            t.sites.find((x) => x.type === 'stageable');
+          if (s) {
+            tsite = s;
+            tprofiles = mergeProfiles(t.profiles, s.profiles, 'replace');
+            tcOfSite = tc;
+            break;
+          }
         }
       }
     }
@@ -157,7 +163,17 @@ export function mapJobs(
       throw new PlanError(`${describeJob(job)}: no entry of "${trKey}" for site "${site}" (expected one)`);
     }
     const args = argumentString(job);
-    const argv = args === '' ? [exe] : [exe, ...args.split(/\s+/)];
+    let argv = args === '' ? [exe] : [exe, ...args.split(/\s+/)];
+    // A container (the catalog entry's `container`): the command runs inside it, on the host's work dir.
+    const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
+    if (container) {
+      argv = containerArgv(container, argv, {
+        workDir: work.path,
+        cwd: config === 'sharedfs' ? work.path : undefined,
+        profiles,
+        describe: describeJob(job),
+      });
+    }
     const outputs: string[] = [];
     let stageOut: string[] | undefined;
     let register: string[] | undefined;

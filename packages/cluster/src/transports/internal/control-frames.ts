@@ -57,7 +57,7 @@ export const encodeBye = (reason: string): Buffer[] => [head(BYE, reason)];
 
 /** The bytes a worker sends (and MACs) as its info. */
 export function infoBytes(info: WorkerInfo): Buffer {
-  return Buffer.from(JSON.stringify([info.hostname, info.cpus, info.memory, info.pid]), 'utf8');
+  return Buffer.from(JSON.stringify([info.hostname, info.cpus, info.memory, info.gpus, info.pid]), 'utf8');
 }
 
 function fail(msg: string): never {
@@ -71,17 +71,20 @@ function parseInfo(b: Buffer): WorkerInfo {
   } catch {
     fail('PROOF: worker info is not JSON');
   }
-  if (!Array.isArray(v) || v.length !== 4) fail('PROOF: worker info is not [hostname, cpus, memory, pid]');
-  const [hostname, cpus, memory, pid] = v as unknown[];
+  if (!Array.isArray(v) || v.length !== 5)
+    fail('PROOF: worker info is not [hostname, cpus, memory, gpus, pid]');
+  const [hostname, cpus, memory, gpus, pid] = v as unknown[];
   if (typeof hostname !== 'string' || hostname.length === 0 || hostname.length > MAX_HOSTNAME) {
     fail('PROOF: bad hostname');
   }
   if (typeof cpus !== 'number' || !Number.isInteger(cpus) || cpus < 0 || cpus > 1 << 20)
     fail('PROOF: bad cpus');
   if (typeof memory !== 'number' || !Number.isFinite(memory) || memory < 0) fail('PROOF: bad memory');
+  if (typeof gpus !== 'number' || !Number.isInteger(gpus) || gpus < 0 || gpus > 1 << 10)
+    fail('PROOF: bad gpus');
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0 || pid > 0x7fffffff)
     fail('PROOF: bad pid');
-  return { hostname, cpus, memory, pid };
+  return { hostname, cpus, memory, gpus, pid };
 }
 
 function exact(frames: Buffer[], n: number, name: string): void {
