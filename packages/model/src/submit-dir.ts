@@ -22,6 +22,8 @@ export const SUBMIT_FILES = {
   clusters: 'clusters',
   /** the jobs' invocation records */
   invocations: 'invocations',
+  /** lite specs of the jobs run without a shared filesystem (nonsharedfs, condorio) */
+  lite: 'lite',
 } as const;
 
 /** A clustered job's .dag file, relative to the submit dir. */
@@ -32,4 +34,9 @@ export function clusterDagPath(job: string): string {
 /** A clustered job's batch script (Slurm sites), relative to the submit dir. */
 export function clusterSbatchPath(job: string): string {
   return `${SUBMIT_FILES.clusters}/${job}.sbatch`;
+}
+
+/** The lite spec of a job (or a clustered task) run in a scratch dir, relative to the submit dir. */
+export function liteSpecPath(job: string): string {
+  return `${SUBMIT_FILES.lite}/${job}.json`;
 }

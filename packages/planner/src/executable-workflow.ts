@@ -40,6 +40,10 @@ export interface ExecJob {
   stagingSite?: string;
   /** directory the job runs in (sharedfs compute jobs: the work dir on the site) */
   directory?: string;
+  /** nonsharedfs/condorio compute jobs: URL of the staging site's work dir (inputs come from and outputs go to it) */
+  stagingUrl?: string;
+  /** nonsharedfs/condorio compute jobs: where the job's scratch dir is made (the site's localScratch) */
+  scratchRoot?: string;
   /** how data reaches the job */
   dataConfiguration?: 'sharedfs' | 'nonsharedfs' | 'condorio';
   inputs: string[];

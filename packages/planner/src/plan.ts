@@ -11,6 +11,7 @@ import {
   findSite,
   isOutputUse,
   type LoadedInputs,
+  liteSpecPath,
   loadInputs,
   loadReplicaCatalog,
   ModelError,
@@ -29,6 +30,7 @@ import {
 } from '@pegasus-ts/model';
 import { emitBraindump } from './emit/braindump.js';
 import { emitClusterDag } from './emit/cluster-dag.js';
+import { liteSpecOf, liteSpecText, runsInScratch } from './emit/lite-spec.js';
 import { emitPlanYml } from './emit/plan-yml.js';
 import { jobPriorities } from './emit/priorities.js';
 import { emitSbatch, isSlurmSite } from './emit/sbatch.js';
@@ -479,6 +481,19 @@ export function pegasusTimestamp(d: Date): string {
 }
 
 /** Writes plan.yml, clusters/*.dag (+ .sbatch for Slurm sites), braindump.yml, pegasus.properties and catalogs/. */
+/** `lite/NAME.json` for every compute job and clustered task run in a scratch dir of its own. */
+async function writeLiteSpecs(ex: ExecutableWorkflow, submitDir: string): Promise<void> {
+  let made = false;
+  for (const j of ex.jobs) {
+    for (const t of j.kind === 'cluster' ? (j.tasks ?? []) : [j]) {
+      if (!runsInScratch(t)) continue;
+      if (!made) await mkdir(join(submitDir, SUBMIT_FILES.lite), { recursive: true });
+      made = true;
+      await writeFile(join(submitDir, liteSpecPath(t.name)), liteSpecText(liteSpecOf(t)));
+    }
+  }
+}
+
 export async function writeSubmitDir(
   ex: ExecutableWorkflow,
   o: WriteOptions,
@@ -490,6 +505,7 @@ export async function writeSubmitDir(
   let clusters = 0;
   let tasks = 0;
   const sbatch = new Set<string>();
+  await writeLiteSpecs(ex, o.submitDir);
   for (const j of ex.jobs) {
     if (j.kind !== 'cluster') continue;
     clusters++;

@@ -1,6 +1,7 @@
 import {
   type AbstractWorkflow,
   argumentString,
+  findDirectory,
   findSite,
   findTransformations,
   formatTransformationRef,
@@ -148,7 +149,8 @@ export function mapJobs(
       const lfn = `${ref.namespace ? `${ref.namespace}-` : ''}${ref.name}${ref.version ? `-${ref.version}` : ''}`;
       executableSources.set(lfn, { site: tsite.name, url: tsite.pfn });
       inputs.push(lfn);
-      exe = `${work.path}/${lfn}`;
+      // without a shared filesystem the executable is staged into the job's scratch dir
+      exe = config === 'nonsharedfs' ? `./${lfn}` : `${work.path}/${lfn}`;
     } else {
       throw new PlanError(`${describeJob(job)}: no entry of "${trKey}" for site "${site}" (expected one)`);
     }
@@ -187,6 +189,8 @@ export function mapJobs(
       stagingSite: staging,
       directory: config === 'sharedfs' ? work.path : undefined,
       dataConfiguration: config,
+      stagingUrl: config === 'nonsharedfs' ? work.url : undefined,
+      scratchRoot: config === 'nonsharedfs' ? localScratchOf(ctx, site) : undefined,
       inputs,
       outputs,
       stageOut,
@@ -207,6 +211,12 @@ export function mapJobs(
     for (const c of graph.children[i]) if (keep[c]) addEdge(out, newIndex[i], newIndex[c]);
   }
   return { workflow: out, executableSources };
+}
+
+/** The localScratch path of an execution site (where lite jobs make their scratch dirs), if it has one. */
+function localScratchOf(ctx: PlanContext, site: string): string | undefined {
+  const s = findSite(ctx.siteCatalog, site);
+  return s ? findDirectory(s, 'localScratch')?.path : undefined;
 }
 
 function dataConfiguration(p: Profiles, job: Job): DataConfiguration {

@@ -1,0 +1,54 @@
+import type { ExecJob } from '../executable-workflow.js';
+
+/** A source or destination in a lite spec (the transfer spec's `{site_label, url}`). */
+interface LiteUrl {
+  site_label: string;
+  url: string;
+}
+
+/** The lite spec the planner writes for a job run in a scratch dir (packages/transfer/README.md). */
+export interface LiteSpecJson {
+  job: string;
+  scratch?: string;
+  inputs: { lfn: string; src_urls: LiteUrl[] }[];
+  outputs: { lfn: string; dest_urls: LiteUrl[] }[];
+  stdin?: string;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** Whether a compute job (or a clustered task) runs in a scratch dir of its own. */
+export function runsInScratch(job: ExecJob): boolean {
+  return job.kind === 'compute' && job.stagingUrl !== undefined;
+}
+
+/**
+ * The lite spec of a compute job without a shared filesystem: every input pulled from the
+ * staging site's work dir, every output pushed back there (stage-out jobs take them further).
+ */
+export function liteSpecOf(job: ExecJob): LiteSpecJson {
+  const site = job.stagingSite ?? job.site;
+  const base = (job.stagingUrl ?? '').replace(/\/+$/, '');
+  const spec: LiteSpecJson = {
+    job: job.name,
+    inputs: job.inputs.map((lfn) => ({ lfn, src_urls: [{ site_label: site, url: `${base}/${lfn}` }] })),
+    outputs: job.outputs.map((lfn) => ({ lfn, dest_urls: [{ site_label: site, url: `${base}/${lfn}` }] })),
+  };
+  if (job.scratchRoot) spec.scratch = job.scratchRoot;
+  if (job.stdin !== undefined) spec.stdin = job.stdin;
+  if (job.stdout !== undefined) spec.stdout = job.stdout;
+  if (job.stderr !== undefined) spec.stderr = job.stderr;
+  return spec;
+}
+
+/** The lite spec as written: JSON, one input or output per line. */
+export function liteSpecText(spec: LiteSpecJson): string {
+  const list = (items: readonly unknown[]): string =>
+    items.length === 0 ? '[]' : `[\n    ${items.map((i) => JSON.stringify(i)).join(',\n    ')}\n  ]`;
+  let s = `{\n  "job": ${JSON.stringify(spec.job)},\n`;
+  if (spec.scratch) s += `  "scratch": ${JSON.stringify(spec.scratch)},\n`;
+  for (const k of ['stdin', 'stdout', 'stderr'] as const) {
+    if (spec[k] !== undefined) s += `  "${k}": ${JSON.stringify(spec[k])},\n`;
+  }
+  return `${s}  "inputs": ${list(spec.inputs)},\n  "outputs": ${list(spec.outputs)}\n}\n`;
+}

@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LiteSpec, runLiteJob, SpecError, validateLiteSpec } from '../src/index.js';
+import { tempDir } from './helpers.js';
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+});
+
+const quiet = { log: () => {}, attempts: 1, backoffMs: 1 };
+
+async function setup(): Promise<{ staging: string; scratch: string; spec: LiteSpec }> {
+  const t = await tempDir();
+  cleanup = t.cleanup;
+  const staging = join(t.dir, 'staging');
+  const scratch = join(t.dir, 'scratch');
+  await mkdir(join(staging, 'sub'), { recursive: true });
+  await mkdir(scratch);
+  await writeFile(join(staging, 'a.txt'), 'alpha\n');
+  await writeFile(join(staging, 'sub', 'b.txt'), 'beta\n');
+  const url = (lfn: string) => [{ site_label: 'staging', url: `file://${join(staging, lfn)}` }];
+  const spec = validateLiteSpec(
+    {
+      job: 'j1',
+      scratch,
+      inputs: [
+        { lfn: 'a.txt', src_urls: url('a.txt') },
+        { lfn: 'sub/b.txt', src_urls: url('sub/b.txt') },
+      ],
+      outputs: [{ lfn: 'out/c.txt', dest_urls: url('out/c.txt') }],
+    },
+    'j1.json',
+  );
+  return { staging, scratch, spec };
+}
+
+describe('runLiteJob', () => {
+  it('runs the task in a fresh scratch dir with its inputs, pushes the outputs back and removes the dir', async () => {
+    const { staging, scratch, spec } = await setup();
+    let seen: string[] = [];
+    let ranIn = '';
+    const r = await runLiteJob(
+      spec,
+      async (dir) => {
+        ranIn = dir;
+        seen = (await readdir(dir, { recursive: true })).sort();
+        await mkdir(join(dir, 'out'));
+        const a = await readFile(join(dir, 'a.txt'), 'utf8');
+        await writeFile(join(dir, 'out', 'c.txt'), `${a}gamma\n`);
+        return 0;
+      },
+      quiet,
+    );
+    expect(r.exitCode).toBe(0);
+    expect(ranIn.startsWith(`${scratch}/pegasus.`)).toBe(true);
+    expect(seen).toEqual(['a.txt', 'sub', 'sub/b.txt']);
+    expect(await readFile(join(staging, 'out', 'c.txt'), 'utf8')).toBe('alpha\ngamma\n');
+    expect(existsSync(ranIn)).toBe(false);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('a failed task: its exit code, no outputs pushed, the scratch dir removed', async () => {
+    const { staging, scratch, spec } = await setup();
+    const r = await runLiteJob(
+      spec,
+      async (dir) => {
+        await mkdir(join(dir, 'out'));
+        await writeFile(join(dir, 'out', 'c.txt'), 'partial');
+        return 7;
+      },
+      quiet,
+    );
+    expect(r.exitCode).toBe(7);
+    expect(r.stageOut).toBeUndefined();
+    expect(existsSync(join(staging, 'out', 'c.txt'))).toBe(false);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('a missing input: the task never runs, exit 1, one line naming the lfn', async () => {
+    const { scratch, spec } = await setup();
+    spec.inputs[0].src_urls = [{ site_label: 'staging', url: `file://${scratch}/../staging/nope` }];
+    const lines: string[] = [];
+    let ran = false;
+    const r = await runLiteJob(
+      spec,
+      async () => {
+        ran = true;
+        return 0;
+      },
+      { ...quiet, log: (l) => lines.push(l) },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(ran).toBe(false);
+    expect(lines.some((l) => l.startsWith('lite: j1: stage-in failed: lfn "a.txt"'))).toBe(true);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('a task that does not write a declared output fails (exit 1)', async () => {
+    const { spec } = await setup();
+    const lines: string[] = [];
+    const r = await runLiteJob(spec, async () => 0, { ...quiet, log: (l) => lines.push(l) });
+    expect(r.exitCode).toBe(1);
+    expect(lines.some((l) => l.includes('stage-out failed: lfn "out/c.txt"'))).toBe(true);
+  });
+});
+
+describe('validateLiteSpec', () => {
+  const bad = (v: unknown) => () => validateLiteSpec(v, 'x.json');
+  it('names the file, the key and what was expected', () => {
+    expect(bad([])).toThrow('x.json: top level: is not an object (expected {"job", "inputs", "outputs"})');
+    expect(bad({ job: 'j', inputs: [], outputs: {} })).toThrow('x.json: outputs: is {} (expected an array)');
+    expect(bad({ job: 'j', scratch: 'rel', inputs: [], outputs: [] })).toThrow(
+      'x.json: scratch: is "rel" (expected an absolute path)',
+    );
+    expect(bad({ job: 'j', inputs: [{ lfn: '../x', src_urls: [] }], outputs: [] })).toThrow(
+      'x.json: inputs[0].lfn: "../x" leaves the scratch dir (expected a relative path without "..")',
+    );
+    expect(bad({ job: 'j', inputs: [], outputs: [], stdout: '/etc/passwd' })).toThrow(SpecError);
+    expect(bad({ job: 'j', inputs: [{ lfn: 'a', src_urls: [] }], outputs: [] })).toThrow(
+      'x.json: inputs[0].src_urls (lfn "a"): is an array (expected a non-empty array)',
+    );
+  });
+});
