@@ -54,7 +54,7 @@ function writeSites(dir: string, exec: 'local' | 'slurm'): void {
   mkdirSync(path.join(dir, 'node-scratch'));
 }
 
-/** Plans the KOTO workflow (unclustered) with nonsharedfs and staging site `staging`. */
+/** Plans the KOTO workflow (simulations clustered, merge alone) with nonsharedfs and staging site `staging`. */
 function planNonShared(dir: string, exec: 'local' | 'slurm', jobs: number): string {
   buildKoto(dir, { jobs, site: exec });
   writeSites(dir, exec);
@@ -64,7 +64,8 @@ function planNonShared(dir: string, exec: 'local' | 'slurm', jobs: number): stri
       BIN,
       'plan',
       ...['--dir', path.join(dir, 'submit'), '--sites', exec, '--staging-site', `${exec}=staging`],
-      ...['--output-sites', 'local', '-D', 'pegasus.data.configuration=nonsharedfs', '-q', 'workflow.yml'],
+      ...['--cluster', 'horizontal', '--output-sites', 'local'],
+      ...['-D', 'pegasus.data.configuration=nonsharedfs', '-q', 'workflow.yml'],
     ],
     { cwd: dir, encoding: 'utf8' },
   );
@@ -116,6 +117,9 @@ describe('nonsharedfs: compute jobs in scratch dirs of their own', () => {
       const submitDir = planNonShared(dir, 'local', 2);
       const lite = readdirSync(path.join(submitDir, 'lite')).sort();
       expect(lite).toEqual(['merge.json', 'sim_00000.json', 'sim_00001.json']);
+      // the simulations are tasks of one clustered job, run in scratch dirs by the cluster runner's worker
+      const dag = readFileSync(path.join(submitDir, 'clusters', `${planJobs(submitDir)[0]}.dag`), 'utf8');
+      expect(dag).toContain(`pegasus-ts lite --spec ${submitDir}/lite/sim_00000.json -- `);
       const traceFile = path.join(dir, 'strace.txt');
       execFileSync(
         'strace',

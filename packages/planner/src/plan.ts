@@ -30,7 +30,7 @@ import {
 } from '@pegasus-ts/model';
 import { emitBraindump } from './emit/braindump.js';
 import { emitClusterDag } from './emit/cluster-dag.js';
-import { liteSpecOf, liteSpecText, runsInScratch } from './emit/lite-spec.js';
+import { liteSpecOf, liteSpecText, runsInScratch, withLiteTasks } from './emit/lite-spec.js';
 import { emitPlanYml } from './emit/plan-yml.js';
 import { jobPriorities } from './emit/priorities.js';
 import { emitSbatch, isSlurmSite } from './emit/sbatch.js';
@@ -511,7 +511,7 @@ export async function writeSubmitDir(
     clusters++;
     tasks += j.tasks?.length ?? 0;
     const sink = BufferedWriter.truncate(join(o.submitDir, clusterDagPath(j.name)));
-    emitClusterDag(j, (s) => sink.write(s));
+    emitClusterDag(withLiteTasks(j, o.submitDir), (s) => sink.write(s));
     sink.close();
     const site = findSite(o.siteCatalog, j.site);
     if (site && isSlurmSite(site)) {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { liteSpecPath } from '@pegasus-ts/model';
 import type { ExecJob } from '../executable-workflow.js';
 
 /** A source or destination in a lite spec (the transfer spec's `{site_label, url}`). */
@@ -51,4 +53,22 @@ export function liteSpecText(spec: LiteSpecJson): string {
     if (spec[k] !== undefined) s += `  "${k}": ${JSON.stringify(spec[k])},\n`;
   }
   return `${s}  "inputs": ${list(spec.inputs)},\n  "outputs": ${list(spec.outputs)}\n}\n`;
+}
+
+/**
+ * A clustered job as its .dag is written: each task run in a scratch dir becomes
+ * `pegasus-ts lite --spec <submit dir>/lite/NAME.json -- EXE ARGS` (the cluster runner does that
+ * work in its worker; another runner starts the program).
+ */
+export function withLiteTasks(job: ExecJob, submitDir: string): ExecJob {
+  if (!job.tasks?.some(runsInScratch)) return job;
+  const tasks = job.tasks.map((t) =>
+    runsInScratch(t)
+      ? {
+          ...t,
+          argv: ['pegasus-ts', 'lite', '--spec', join(submitDir, liteSpecPath(t.name)), '--', ...t.argv],
+        }
+      : t,
+  );
+  return { ...job, tasks };
 }
