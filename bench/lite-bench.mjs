@@ -60,7 +60,18 @@ function once(name) {
   const t0 = process.hrtime.bigint();
   execFileSync(
     process.execPath,
-    [BIN, 'mpi-cluster', '--workers', workers, '-o', '/dev/null', '-e', '/dev/null', '--no-resource-log', dag],
+    [
+      BIN,
+      'mpi-cluster',
+      '--workers',
+      workers,
+      '-o',
+      '/dev/null',
+      '-e',
+      '/dev/null',
+      '--no-resource-log',
+      dag,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   return Number(process.hrtime.bigint() - t0) / 1e6;
@@ -78,7 +89,9 @@ for (let r = 0; r < runs; r++) {
 const p = median(times.plain);
 const l = median(times.lite);
 const perTask = (ms) => (ms * Number(workers)) / n;
-console.log(`| tasks | workers | plain (shared dir) | lite (scratch dir per task) | ratio | extra per task |`);
+console.log(
+  `| tasks | workers | plain (shared dir) | lite (scratch dir per task) | ratio | extra per task |`,
+);
 console.log(`| --- | --- | --- | --- | --- | --- |`);
 console.log(
   `| ${n} | ${workers} | ${(p / 1000).toFixed(2)} s (${perTask(p).toFixed(1)} ms/task) | ${(l / 1000).toFixed(2)} s (${perTask(l).toFixed(1)} ms/task) | ${(l / p).toFixed(2)}x | ${(perTask(l) - perTask(p)).toFixed(1)} ms |`,

@@ -1,11 +1,13 @@
-import { api, Properties, WorkflowGraph } from '@pegasus-ts/model';
+import { api, Properties, ReplicaIndex, WorkflowGraph } from '@pegasus-ts/model';
 import { describe, expect, it } from 'vitest';
 import { liteSpecOf, liteSpecText, runsInScratch } from '../src/emit/lite-spec.js';
+import { emptyWorkflow } from '../src/executable-workflow.js';
+import { addDataMovement } from '../src/passes/add-data-movement.js';
 import { mapJobs } from '../src/passes/map-jobs.js';
 import { context, sites } from './helpers.js';
 
 /** Maps a one-job workflow (a stageable executable, one input, one output, stdout) onto site `a`. */
-function mapOne(config: string) {
+function mapOne(config: string, props: [string, string][] = [], bypassFile = false) {
   const tc = new api.TransformationCatalog().addTransformations(
     new api.Transformation('sim', { site: 'web', pfn: 'http://example.org/sim', isStageable: true }),
   );
@@ -14,7 +16,7 @@ function mapOne(config: string) {
     .addJobs(
       new api.Job('sim', { id: 'j1' })
         .addArgs('-o', 'out.dat')
-        .addInputs(new api.File('in.dat'))
+        .addInputsWith({ bypass: bypassFile }, new api.File('in.dat'))
         .addOutputs([new api.File('out.dat')])
         .setStdout('j1.log'),
     )
@@ -29,17 +31,28 @@ function mapOne(config: string) {
     } as never);
   const ctx = context({
     siteCatalog: sc,
-    properties: new Properties(new Map([['pegasus.data.configuration', config]])),
+    properties: new Properties(new Map([['pegasus.data.configuration', config], ...props])),
+    replicas: new ReplicaIndex([
+      new api.ReplicaCatalog().addReplica('a', 'in.dat', 'file:///data/a/in.dat').toModel(),
+    ]),
     stagingSites: new Map([['a', 'b']]),
   });
   const graph = new WorkflowGraph(wf);
   const keep = new Uint8Array(1).fill(1);
-  return mapJobs(ctx, wf, graph, keep, new Int32Array(1), 'random').workflow.jobs[0];
+  const mapped = mapJobs(ctx, wf, graph, keep, new Int32Array(1), 'random');
+  addDataMovement(ctx, mapped.workflow, { executableSources: mapped.executableSources });
+  return { job: mapped.workflow.jobs[0], wf: mapped.workflow };
+}
+
+/** The lfns the workflow's stage-in jobs move. */
+function stagedIn(wf: { jobs: { kind: string; transfers?: { lfn: string }[] }[] }): string[] {
+  return wf.jobs.filter((j) => j.kind === 'stage-in').flatMap((j) => (j.transfers ?? []).map((t) => t.lfn));
 }
 
 describe('lite specs (nonsharedfs)', () => {
   it('a nonsharedfs job pulls every input (the staged executable too) from its staging site and pushes its outputs back', () => {
-    const j = mapOne('nonsharedfs');
+    const { job: j, wf } = mapOne('nonsharedfs');
+    expect(stagedIn(wf).sort()).toEqual(['in.dat', 'sim']);
     expect(runsInScratch(j)).toBe(true);
     expect(j.stagingSite).toBe('b');
     expect(j.directory).toBeUndefined();
@@ -62,8 +75,33 @@ describe('lite specs (nonsharedfs)', () => {
   });
 
   it('sharedfs and condorio jobs get no scratch dir', () => {
-    expect(runsInScratch(mapOne('sharedfs'))).toBe(false);
-    expect(mapOne('sharedfs').argv[0]).toBe('/scratch/a/run0001/sim');
-    expect(runsInScratch(mapOne('condorio'))).toBe(false);
+    expect(runsInScratch(mapOne('sharedfs').job)).toBe(false);
+    expect(mapOne('sharedfs').job.argv[0]).toBe('/scratch/a/run0001/sim');
+    expect(runsInScratch(mapOne('condorio').job)).toBe(false);
+  });
+
+  it('bypass (per file, or pegasus.transfer.bypass.input.staging): the job pulls the input from its replica, no stage-in', () => {
+    for (const [props, perFile] of [
+      [[], true],
+      [[['pegasus.transfer.bypass.input.staging', 'true']], false],
+    ] as [[string, string][], boolean][]) {
+      const { job, wf } = mapOne('nonsharedfs', props, perFile);
+      expect(stagedIn(wf)).toEqual(['sim']); // a stageable executable is always staged
+      expect(liteSpecOf(job).inputs[1]).toEqual({
+        lfn: 'in.dat',
+        src_urls: [{ site_label: 'a', url: 'file:///data/a/in.dat' }],
+      });
+    }
+  });
+
+  it('pegasus.transfer.links: a bypassed input already on the execution site is symlinked into the scratch dir', () => {
+    const { job } = mapOne('nonsharedfs', [['pegasus.transfer.links', 'true']], true);
+    expect(liteSpecOf(job).inputs[1]).toEqual({
+      lfn: 'in.dat',
+      symlink: true,
+      src_urls: [{ site_label: 'a', url: 'file:///data/a/in.dat' }],
+    });
+    // from the staging site `b` (another machine) it is copied
+    expect(liteSpecOf(job).inputs[0].symlink).toBeUndefined();
   });
 });

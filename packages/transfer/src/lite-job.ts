@@ -16,6 +16,8 @@ import { type SpecUrl, type TransferEntry, validateSpec } from './spec.js';
 export interface LiteInput {
   lfn: string;
   src_urls: SpecUrl[];
+  /** symlink the file into the scratch dir (the source is on this machine), falling back to a copy */
+  symlink?: boolean;
 }
 
 /** A file a lite job pushes from its scratch dir to one destination. */
@@ -66,13 +68,18 @@ function checkLfn(file: string, where: string, lfn: unknown): string {
 }
 
 /** The transfer entries that pull a spec's inputs into `scratchDir`. */
-export function stageInEntries(spec: LiteSpec, scratchDir: string): TransferEntry[] {
+export function stageInEntries(spec: LiteSpec, scratchDir: string, links = true): TransferEntry[] {
   return spec.inputs.map((i) => ({
     type: 'transfer',
     lfn: i.lfn,
     linkage: 'input',
     src_urls: i.src_urls,
-    dest_urls: [{ site_label: 'scratch', url: fileUrl(scratchDir, i.lfn) }],
+    dest_urls: [
+      {
+        site_label: 'scratch',
+        url: links && i.symlink ? `symlink://${join(scratchDir, i.lfn)}` : fileUrl(scratchDir, i.lfn),
+      },
+    ],
   }));
 }
 
@@ -109,10 +116,19 @@ export function validateLiteSpec(value: unknown, file = 'lite spec'): LiteSpec {
   // the shapes of the URLs are the transfer spec's: check them as the entries they become
   const spec: LiteSpec = {
     job: v.job,
-    inputs: inputs.map((i, k) => ({
-      lfn: checkLfn(file, `inputs[${k}].lfn`, i?.lfn),
-      src_urls: i.src_urls as SpecUrl[],
-    })),
+    inputs: inputs.map((i, k) => {
+      const input: LiteInput = {
+        lfn: checkLfn(file, `inputs[${k}].lfn`, i?.lfn),
+        src_urls: i.src_urls as SpecUrl[],
+      };
+      if (i.symlink !== undefined && typeof i.symlink !== 'boolean') {
+        throw new SpecError(
+          `${file}: inputs[${k}].symlink: is ${JSON.stringify(i.symlink)} (expected true or false)`,
+        );
+      }
+      if (i.symlink) input.symlink = true;
+      return input;
+    }),
     outputs: outputs.map((o, k) => ({
       lfn: checkLfn(file, `outputs[${k}].lfn`, o?.lfn),
       dest_urls: o.dest_urls as SpecUrl[],
@@ -133,7 +149,7 @@ export function validateLiteSpec(value: unknown, file = 'lite spec'): LiteSpec {
   };
   const ins = checked(stageInEntries(spec, '/scratch'), 'inputs');
   const outs = checked(stageOutEntries(spec, '/scratch'), 'outputs');
-  spec.inputs = ins.map((e) => ({ lfn: e.lfn, src_urls: e.src_urls }));
+  spec.inputs = ins.map((e, k) => ({ ...spec.inputs[k], src_urls: e.src_urls }));
   spec.outputs = outs.map((e) => ({ lfn: e.lfn, dest_urls: e.dest_urls }));
   return spec;
 }
@@ -181,6 +197,21 @@ export async function runLiteJob(
   try {
     if (spec.inputs.length > 0) {
       result.stageIn = await runTransfers(stageInEntries(spec, scratchDir), { ...options, log });
+      const unlinked = result.stageIn.entries.filter((e) => !e.ok && spec.inputs[e.index].symlink);
+      if (unlinked.length > 0) {
+        // a symlink that could not be made: copy the file instead (Pegasus's fallback)
+        const copies = stageInEntries(spec, scratchDir, false);
+        const again = await runTransfers(
+          unlinked.map((e) => copies[e.index]),
+          { ...options, log },
+        );
+        unlinked.forEach((e, k) => {
+          result.stageIn!.entries[e.index] = { ...again.entries[k], index: e.index };
+        });
+        result.stageIn.failed = result.stageIn.entries.filter((e) => !e.ok).length;
+        result.stageIn.succeeded = result.stageIn.total - result.stageIn.failed;
+        result.stageIn.ok = result.stageIn.failed === 0;
+      }
       if (!result.stageIn.ok) {
         for (const e of result.stageIn.entries)
           if (!e.ok) log(`lite: ${spec.job}: stage-in ${failureLine(e)}`);

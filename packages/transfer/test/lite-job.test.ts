@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LiteSpec, runLiteJob, SpecError, validateLiteSpec } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { httpServer, tempDir } from './helpers.js';
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -108,6 +108,66 @@ describe('runLiteJob', () => {
   });
 });
 
+describe('runLiteJob: symlinked inputs (pegasus.transfer.links)', () => {
+  it('links an input on this machine into the scratch dir instead of copying it', async () => {
+    const { staging, spec } = await setup();
+    spec.inputs[0].symlink = true;
+    let link = '';
+    let copied = false;
+    const r = await runLiteJob(
+      spec,
+      async (dir) => {
+        link = (await lstat(join(dir, 'a.txt'))).isSymbolicLink() ? await readlink(join(dir, 'a.txt')) : '';
+        copied = (await lstat(join(dir, 'sub', 'b.txt'))).isFile();
+        await mkdir(join(dir, 'out'));
+        await writeFile(join(dir, 'out', 'c.txt'), 'c');
+        return 0;
+      },
+      quiet,
+    );
+    expect(r.exitCode).toBe(0);
+    expect(link).toBe(join(staging, 'a.txt'));
+    expect(copied).toBe(true);
+    expect(r.stageIn?.entries[0].action).toBe('symlink');
+    // removing the scratch dir removed the link, never the file it points to
+    expect(await readFile(join(staging, 'a.txt'), 'utf8')).toBe('alpha\n');
+  });
+
+  it('falls back to a copy when the file cannot be linked (an http source)', async () => {
+    const { spec } = await setup();
+    const server = await httpServer((_req, res) => {
+      res.end('from the web\n');
+    });
+    try {
+      spec.inputs[0] = {
+        lfn: 'a.txt',
+        symlink: true,
+        src_urls: [{ site_label: 'web', url: `${server.url}/a.txt` }],
+      };
+      let content = '';
+      let isLink = true;
+      const r = await runLiteJob(
+        spec,
+        async (dir) => {
+          isLink = (await lstat(join(dir, 'a.txt'))).isSymbolicLink();
+          content = await readFile(join(dir, 'a.txt'), 'utf8');
+          await mkdir(join(dir, 'out'));
+          await writeFile(join(dir, 'out', 'c.txt'), 'c');
+          return 0;
+        },
+        quiet,
+      );
+      expect(r.exitCode).toBe(0);
+      expect(isLink).toBe(false);
+      expect(content).toBe('from the web\n');
+      expect(r.stageIn?.entries[0]).toMatchObject({ ok: true, action: 'download', index: 0 });
+      expect(r.stageIn?.ok).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('validateLiteSpec', () => {
   const bad = (v: unknown) => () => validateLiteSpec(v, 'x.json');
   it('names the file, the key and what was expected', () => {
@@ -120,6 +180,9 @@ describe('validateLiteSpec', () => {
       'x.json: inputs[0].lfn: "../x" leaves the scratch dir (expected a relative path without "..")',
     );
     expect(bad({ job: 'j', inputs: [], outputs: [], stdout: '/etc/passwd' })).toThrow(SpecError);
+    expect(bad({ job: 'j', inputs: [{ lfn: 'a', symlink: 'yes', src_urls: [] }], outputs: [] })).toThrow(
+      'x.json: inputs[0].symlink: is "yes" (expected true or false)',
+    );
     expect(bad({ job: 'j', inputs: [{ lfn: 'a', src_urls: [] }], outputs: [] })).toThrow(
       'x.json: inputs[0].src_urls (lfn "a"): is an array (expected a non-empty array)',
     );

@@ -1,18 +1,19 @@
 import { join } from 'node:path';
-import { liteSpecPath } from '@pegasus-ts/model';
+import { type Checksum, liteSpecPath } from '@pegasus-ts/model';
 import type { ExecJob } from '../executable-workflow.js';
 
 /** A source or destination in a lite spec (the transfer spec's `{site_label, url}`). */
 interface LiteUrl {
   site_label: string;
   url: string;
+  checksum?: Checksum;
 }
 
 /** The lite spec the planner writes for a job run in a scratch dir (packages/transfer/README.md). */
 export interface LiteSpecJson {
   job: string;
   scratch?: string;
-  inputs: { lfn: string; src_urls: LiteUrl[] }[];
+  inputs: { lfn: string; src_urls: LiteUrl[]; symlink?: boolean }[];
   outputs: { lfn: string; dest_urls: LiteUrl[] }[];
   stdin?: string;
   stdout?: string;
@@ -33,7 +34,29 @@ export function liteSpecOf(job: ExecJob): LiteSpecJson {
   const base = (job.stagingUrl ?? '').replace(/\/+$/, '');
   const spec: LiteSpecJson = {
     job: job.name,
-    inputs: job.inputs.map((lfn) => ({ lfn, src_urls: [{ site_label: site, url: `${base}/${lfn}` }] })),
+    inputs: job.inputs.map((lfn) => {
+      const direct = job.directSources?.get(lfn);
+      if (!direct) {
+        const staged: LiteSpecJson['inputs'][number] = {
+          lfn,
+          src_urls: [{ site_label: site, url: `${base}/${lfn}` }],
+        };
+        // staging site and execution site are one machine: link (pegasus.transfer.links)
+        if (job.links && site === job.site && base.startsWith('file:')) staged.symlink = true;
+        return staged;
+      }
+      const input: LiteSpecJson['inputs'][number] = {
+        lfn,
+        src_urls: direct.map((d) =>
+          d.checksum
+            ? { site_label: d.site, url: d.url, checksum: d.checksum }
+            : { site_label: d.site, url: d.url },
+        ),
+      };
+      // a replica on the execution site itself is linked, not copied (pegasus.transfer.links)
+      if (job.links && direct[0].site === job.site && direct[0].url.startsWith('file:')) input.symlink = true;
+      return input;
+    }),
     outputs: job.outputs.map((lfn) => ({ lfn, dest_urls: [{ site_label: site, url: `${base}/${lfn}` }] })),
   };
   if (job.scratchRoot) spec.scratch = job.scratchRoot;

@@ -150,13 +150,29 @@ class DataMovement {
     for (const lfn of j.inputs) {
       const p = this.producer.get(lfn);
       if (p === i) continue;
-      if (p === undefined) this.stageIn(i, S, lfn);
+      if (p === undefined && this.bypasses(j, lfn)) {
+        // the job pulls the file from its replica itself (its lite spec); no stage-in
+        (j.directSources ??= new Map()).set(lfn, this.sourcesOf(j, lfn));
+      } else if (p === undefined) this.stageIn(i, S, lfn);
       else {
         const from = this.wf.jobs[p].stagingSite;
         if (from && from !== S) this.interSite(i, S, p, from, lfn);
       }
     }
   }
+
+  /**
+   * Whether a raw input of a job in a scratch dir skips the staging site: the file's `bypass`
+   * flag, or `pegasus.transfer.bypass.input.staging` (stageable executables are always staged).
+   */
+  private bypasses(j: ExecJob, lfn: string): boolean {
+    if (j.kind !== 'compute' || j.stagingUrl === undefined || this.options.executableSources?.has(lfn))
+      return false;
+    this.bypassAll ??= this.ctx.properties.getBoolean('pegasus.transfer.bypass.input.staging', false);
+    return this.bypassAll || (j.bypass?.includes(lfn) ?? false);
+  }
+
+  private bypassAll: boolean | undefined;
 
   /** A raw input of job `i`: into a stage-in job of its level, once per staging site. */
   private stageIn(i: number, S: string, lfn: string): void {

@@ -159,9 +159,13 @@ export function mapJobs(
     const outputs: string[] = [];
     let stageOut: string[] | undefined;
     let register: string[] | undefined;
+    let bypass: string[] | undefined;
     for (const u of job.uses) {
       if (u.forPlanning) continue;
-      if (isInputUse(u) && u.type !== 'checkpoint') inputs.push(u.lfn);
+      if (isInputUse(u) && u.type !== 'checkpoint') {
+        inputs.push(u.lfn);
+        if (u.bypass) (bypass ??= []).push(u.lfn);
+      }
       if (isOutputUse(u)) {
         outputs.push(u.lfn);
         if (u.stageOut) {
@@ -191,6 +195,11 @@ export function mapJobs(
       dataConfiguration: config,
       stagingUrl: config === 'nonsharedfs' ? work.url : undefined,
       scratchRoot: config === 'nonsharedfs' ? localScratchOf(ctx, site) : undefined,
+      bypass,
+      links:
+        config === 'nonsharedfs' && ctx.properties.getBoolean('pegasus.transfer.links', false)
+          ? true
+          : undefined,
       inputs,
       outputs,
       stageOut,
