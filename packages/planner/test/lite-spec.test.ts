@@ -1,7 +1,6 @@
 import { api, Properties, ReplicaIndex, WorkflowGraph } from '@pegasus-ts/model';
 import { describe, expect, it } from 'vitest';
 import { liteSpecOf, liteSpecText, runsInScratch } from '../src/emit/lite-spec.js';
-import { emptyWorkflow } from '../src/executable-workflow.js';
 import { addDataMovement } from '../src/passes/add-data-movement.js';
 import { mapJobs } from '../src/passes/map-jobs.js';
 import { context, sites } from './helpers.js';

@@ -152,7 +152,8 @@ class DataMovement {
       if (p === i) continue;
       if (p === undefined && this.bypasses(j, lfn)) {
         // the job pulls the file from its replica itself (its lite spec); no stage-in
-        (j.directSources ??= new Map()).set(lfn, this.sourcesOf(j, lfn));
+        j.directSources ??= new Map();
+        j.directSources.set(lfn, this.sourcesOf(j, lfn));
       } else if (p === undefined) this.stageIn(i, S, lfn);
       else {
         const from = this.wf.jobs[p].stagingSite;

@@ -164,7 +164,10 @@ export function mapJobs(
       if (u.forPlanning) continue;
       if (isInputUse(u) && u.type !== 'checkpoint') {
         inputs.push(u.lfn);
-        if (u.bypass) (bypass ??= []).push(u.lfn);
+        if (u.bypass) {
+          bypass ??= [];
+          bypass.push(u.lfn);
+        }
       }
       if (isOutputUse(u)) {
         outputs.push(u.lfn);
