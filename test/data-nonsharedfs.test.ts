@@ -166,6 +166,55 @@ describe('nonsharedfs: compute jobs in scratch dirs of their own', () => {
   });
 });
 
+describe('checkpoint files (pegasus-ts lite)', () => {
+  it('TERM at checkpoint.time, the checkpoint staged back on exit and in again on the retry, which resumes from it', async () => {
+    const t = tempDir('data-ckpt-');
+    cleanup = t.cleanup;
+    const staging = path.join(t.dir, 'staging');
+    const scratch = path.join(t.dir, 'scratch');
+    mkdirSync(staging);
+    mkdirSync(scratch);
+    // counts its attempts in state.ckpt; the first one would run for a minute, the second finishes
+    const task = path.join(t.dir, 'task.sh');
+    writeFileSync(
+      task,
+      [
+        '#!/bin/sh',
+        'n=$(cat state.ckpt 2>/dev/null || echo 0); n=$((n + 1)); echo $n > state.ckpt',
+        'if [ $n -lt 2 ]; then sleep 60; fi',
+        'echo "finished in attempt $n" > result.txt',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const url = (lfn: string) => [{ site_label: 'staging', url: `file://${staging}/${lfn}` }];
+    const spec = path.join(t.dir, 'job.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        job: 'ck',
+        scratch,
+        termAfter: 1,
+        killAfter: 30,
+        inputs: [],
+        outputs: [{ lfn: 'result.txt', dest_urls: url('result.txt') }],
+        checkpoints: [{ lfn: 'state.ckpt', dest_urls: url('state.ckpt') }],
+      }),
+    );
+    const t0 = Date.now();
+    const first = await pt(['lite', '--spec', spec, '--', task]);
+    expect(first.code).toBe(143); // SIGTERM at checkpoint.time
+    expect(Date.now() - t0).toBeLessThan(30_000); // not the minute the task wanted
+    expect(readFileSync(path.join(staging, 'state.ckpt'), 'utf8')).toBe('1\n'); // staged back on exit
+    expect(existsSync(path.join(staging, 'result.txt'))).toBe(false);
+    const retry = await pt(['lite', '--spec', spec, '--', task]);
+    expect(retry.code).toBe(0);
+    expect(readFileSync(path.join(staging, 'result.txt'), 'utf8')).toBe('finished in attempt 2\n');
+    expect(readFileSync(path.join(staging, 'state.ckpt'), 'utf8')).toBe('2\n');
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 60_000);
+});
+
 describe.skipIf(slurm.skip !== undefined)(
   `nonsharedfs on Slurm${slurm.skip ? ` (skipped: ${slurm.skip})` : ''}`,
   () => {

@@ -14,6 +14,9 @@ interface TaskStdio {
   stdin?: string;
   stdout?: string;
   stderr?: string;
+  /** seconds until SIGTERM (checkpoint.time) and SIGKILL (maxwalltime) */
+  termAfter?: number;
+  killAfter?: number;
 }
 
 /**
@@ -34,14 +37,24 @@ function runTask(
   };
   return new Promise((resolve) => {
     const stdio = [open(io.stdin, 'r'), open(io.stdout, 'w'), open(io.stderr, 'w')];
-    const child = spawn(argv[0], argv.slice(1), { cwd, stdio });
+    // its own process group, so that a signal reaches everything the task started
+    const child = spawn(argv[0], argv.slice(1), { cwd, stdio, detached: true });
     for (const fd of fds) closeSync(fd);
     const forward = (sig: NodeJS.Signals): void => {
-      child.kill(sig);
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
     };
+    const timers = [
+      io.termAfter ? setTimeout(() => forward('SIGTERM'), io.termAfter * 1000) : undefined,
+      io.killAfter ? setTimeout(() => forward('SIGKILL'), io.killAfter * 1000) : undefined,
+    ];
     process.on('SIGTERM', forward);
     process.on('SIGINT', forward);
     const done = (code: number): void => {
+      for (const t of timers) clearTimeout(t);
       process.off('SIGTERM', forward);
       process.off('SIGINT', forward);
       resolve(code);

@@ -42,6 +42,8 @@ export interface ExecJob {
   directory?: string;
   /** nonsharedfs/condorio compute jobs: URL of the staging site's work dir (inputs come from and outputs go to it) */
   stagingUrl?: string;
+  /** files the job uses as `checkpoint` (also in outputs) */
+  checkpoints?: string[];
   /** inputs marked `bypass: true` in the workflow (pulled by the job from their replica, not staged) */
   bypass?: string[];
   /** nonsharedfs compute jobs: inputs that bypass the staging site, lfn -> their replica sources */

@@ -103,4 +103,22 @@ describe('lite specs (nonsharedfs)', () => {
     // from the staging site `b` (another machine) it is copied
     expect(liteSpecOf(job).inputs[0].symlink).toBeUndefined();
   });
+
+  it('checkpoint files: staged on exit and in on a retry, TERM at checkpoint.time and KILL at maxwalltime (seconds)', () => {
+    const { job } = mapOne('nonsharedfs');
+    const j = {
+      ...job,
+      outputs: [...job.outputs, 'state.ckpt'],
+      checkpoints: ['state.ckpt'],
+      profiles: { pegasus: { 'checkpoint.time': 2, maxwalltime: 5 } },
+    };
+    const spec = liteSpecOf(j);
+    expect(spec.outputs.map((o) => o.lfn)).toEqual(['out.dat', 'j1.log']);
+    expect(spec.checkpoints).toEqual([
+      { lfn: 'state.ckpt', dest_urls: [{ site_label: 'b', url: 'file:///scratch/b/run0001/state.ckpt' }] },
+    ]);
+    expect(spec.termAfter).toBe(120);
+    expect(spec.killAfter).toBe(300);
+    expect(JSON.parse(liteSpecText(spec))).toEqual(spec);
+  });
 });

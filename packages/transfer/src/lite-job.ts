@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from './errors.js';
@@ -34,6 +34,15 @@ export interface LiteSpec {
   scratch?: string;
   inputs: LiteInput[];
   outputs: LiteOutput[];
+  /**
+   * checkpoint files: pulled in when the staging site has them (a retry resumes), pushed back
+   * whenever the task ends, also when it failed or was stopped
+   */
+  checkpoints?: LiteOutput[];
+  /** seconds after which the task gets SIGTERM (pegasus `checkpoint.time`) */
+  termAfter?: number;
+  /** seconds after which the task gets SIGKILL (pegasus `maxwalltime`) */
+  killAfter?: number;
   /** files of the scratch dir the task's stdin, stdout and stderr are connected to (lfns) */
   stdin?: string;
   stdout?: string;
@@ -135,9 +144,6 @@ export function validateLiteSpec(value: unknown, file = 'lite spec'): LiteSpec {
     })),
   };
   if (typeof v.scratch === 'string') spec.scratch = v.scratch;
-  for (const key of ['stdin', 'stdout', 'stderr'] as const) {
-    if (v[key] !== undefined) spec[key] = checkLfn(file, key, v[key]);
-  }
   const checked = (entries: TransferEntry[], key: string): TransferEntry[] => {
     try {
       return validateSpec(entries, file) as TransferEntry[];
@@ -147,6 +153,31 @@ export function validateLiteSpec(value: unknown, file = 'lite spec'): LiteSpec {
       throw err;
     }
   };
+  if (v.checkpoints !== undefined) {
+    if (!Array.isArray(v.checkpoints)) {
+      throw new SpecError(`${file}: checkpoints: is ${JSON.stringify(v.checkpoints)} (expected an array)`);
+    }
+    const entries = (v.checkpoints as Record<string, unknown>[]).map(
+      (c, k): TransferEntry => ({
+        type: 'transfer',
+        lfn: checkLfn(file, `checkpoints[${k}].lfn`, c?.lfn),
+        src_urls: [{ site_label: 'scratch', url: fileUrl('/scratch', String(c.lfn)) }],
+        dest_urls: c.dest_urls as SpecUrl[],
+      }),
+    );
+    spec.checkpoints = checked(entries, 'checkpoints').map((e) => ({ lfn: e.lfn, dest_urls: e.dest_urls }));
+  }
+  for (const key of ['termAfter', 'killAfter'] as const) {
+    const n = v[key];
+    if (n === undefined) continue;
+    if (typeof n !== 'number' || !(n > 0)) {
+      throw new SpecError(`${file}: ${key}: is ${JSON.stringify(n)} (expected seconds > 0)`);
+    }
+    spec[key] = n;
+  }
+  for (const key of ['stdin', 'stdout', 'stderr'] as const) {
+    if (v[key] !== undefined) spec[key] = checkLfn(file, key, v[key]);
+  }
   const ins = checked(stageInEntries(spec, '/scratch'), 'inputs');
   const outs = checked(stageOutEntries(spec, '/scratch'), 'outputs');
   spec.inputs = ins.map((e, k) => ({ ...spec.inputs[k], src_urls: e.src_urls }));
@@ -169,6 +200,48 @@ export async function readLiteSpec(path: string): Promise<LiteSpec> {
     throw new SpecError(`${path}: invalid JSON: ${(err as Error).message} (expected a lite job spec)`);
   }
   return validateLiteSpec(value, path);
+}
+
+/** Checkpoint files the staging site has (from an earlier attempt) into the scratch dir; missing ones are fine. */
+async function pullCheckpoints(spec: LiteSpec, scratchDir: string, options: LiteOptions): Promise<void> {
+  const entries: TransferEntry[] = (spec.checkpoints ?? []).map((c) => ({
+    type: 'transfer',
+    lfn: c.lfn,
+    src_urls: c.dest_urls,
+    dest_urls: [{ site_label: 'scratch', url: fileUrl(scratchDir, c.lfn) }],
+  }));
+  await runTransfers(entries, { ...options, attempts: 1, log: () => {} });
+}
+
+/** Checkpoint files the task wrote back to the staging site (ones it did not write are skipped). */
+async function pushCheckpoints(
+  spec: LiteSpec,
+  scratchDir: string,
+  options: LiteOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  const present: LiteOutput[] = [];
+  for (const c of spec.checkpoints ?? []) {
+    if (await exists(join(scratchDir, c.lfn))) present.push(c);
+  }
+  const entries: TransferEntry[] = present.map((c) => ({
+    type: 'transfer',
+    lfn: c.lfn,
+    linkage: 'output',
+    src_urls: [{ site_label: 'scratch', url: fileUrl(scratchDir, c.lfn) }],
+    dest_urls: c.dest_urls,
+  }));
+  const r = await runTransfers(entries, { ...options, log });
+  for (const e of r.entries) if (!e.ok) log(`lite: ${spec.job}: checkpoint ${failureLine(e)}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface LiteOptions extends TransferOptions {
@@ -218,7 +291,12 @@ export async function runLiteJob(
         return result;
       }
     }
-    result.exitCode = await run(scratchDir, spec);
+    if (spec.checkpoints?.length) await pullCheckpoints(spec, scratchDir, options);
+    try {
+      result.exitCode = await run(scratchDir, spec);
+    } finally {
+      if (spec.checkpoints?.length) await pushCheckpoints(spec, scratchDir, options, log);
+    }
     if (result.exitCode !== 0 || spec.outputs.length === 0) return result;
     result.stageOut = await runTransfers(stageOutEntries(spec, scratchDir), { ...options, log });
     if (!result.stageOut.ok) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Checksum, liteSpecPath } from '@pegasus-ts/model';
+import { type Checksum, getProfile, liteSpecPath } from '@pegasus-ts/model';
 import type { ExecJob } from '../executable-workflow.js';
 
 /** A source or destination in a lite spec (the transfer spec's `{site_label, url}`). */
@@ -15,6 +15,9 @@ export interface LiteSpecJson {
   scratch?: string;
   inputs: { lfn: string; src_urls: LiteUrl[]; symlink?: boolean }[];
   outputs: { lfn: string; dest_urls: LiteUrl[] }[];
+  checkpoints?: { lfn: string; dest_urls: LiteUrl[] }[];
+  termAfter?: number;
+  killAfter?: number;
   stdin?: string;
   stdout?: string;
   stderr?: string;
@@ -57,8 +60,26 @@ export function liteSpecOf(job: ExecJob): LiteSpecJson {
       if (job.links && direct[0].site === job.site && direct[0].url.startsWith('file:')) input.symlink = true;
       return input;
     }),
-    outputs: job.outputs.map((lfn) => ({ lfn, dest_urls: [{ site_label: site, url: `${base}/${lfn}` }] })),
+    outputs: job.outputs
+      .filter((lfn) => !job.checkpoints?.includes(lfn))
+      .map((lfn) => ({ lfn, dest_urls: [{ site_label: site, url: `${base}/${lfn}` }] })),
   };
+  if (job.checkpoints) {
+    spec.checkpoints = job.checkpoints.map((lfn) => ({
+      lfn,
+      dest_urls: [{ site_label: site, url: `${base}/${lfn}` }],
+    }));
+  }
+  // pegasus checkpoint.time: SIGTERM then (the task writes its checkpoint); maxwalltime: SIGKILL
+  const minutes = (key: string): number | undefined => {
+    const v = getProfile(job.profiles, 'pegasus', key);
+    const n = Number(v);
+    return v !== undefined && n > 0 ? n * 60 : undefined;
+  };
+  const term = minutes('checkpoint.time');
+  const kill = minutes('maxwalltime');
+  if (term !== undefined) spec.termAfter = term;
+  if (kill !== undefined) spec.killAfter = kill;
   if (job.scratchRoot) spec.scratch = job.scratchRoot;
   if (job.stdin !== undefined) spec.stdin = job.stdin;
   if (job.stdout !== undefined) spec.stdout = job.stdout;
@@ -72,9 +93,10 @@ export function liteSpecText(spec: LiteSpecJson): string {
     items.length === 0 ? '[]' : `[\n    ${items.map((i) => JSON.stringify(i)).join(',\n    ')}\n  ]`;
   let s = `{\n  "job": ${JSON.stringify(spec.job)},\n`;
   if (spec.scratch) s += `  "scratch": ${JSON.stringify(spec.scratch)},\n`;
-  for (const k of ['stdin', 'stdout', 'stderr'] as const) {
+  for (const k of ['termAfter', 'killAfter', 'stdin', 'stdout', 'stderr'] as const) {
     if (spec[k] !== undefined) s += `  "${k}": ${JSON.stringify(spec[k])},\n`;
   }
+  if (spec.checkpoints) s += `  "checkpoints": ${list(spec.checkpoints)},\n`;
   return `${s}  "inputs": ${list(spec.inputs)},\n  "outputs": ${list(spec.outputs)}\n}\n`;
 }
 

@@ -160,6 +160,7 @@ export function mapJobs(
     let stageOut: string[] | undefined;
     let register: string[] | undefined;
     let bypass: string[] | undefined;
+    let checkpoints: string[] | undefined;
     for (const u of job.uses) {
       if (u.forPlanning) continue;
       if (isInputUse(u) && u.type !== 'checkpoint') {
@@ -168,6 +169,10 @@ export function mapJobs(
           bypass ??= [];
           bypass.push(u.lfn);
         }
+      }
+      if (u.type === 'checkpoint') {
+        checkpoints ??= [];
+        checkpoints.push(u.lfn);
       }
       if (isOutputUse(u)) {
         outputs.push(u.lfn);
@@ -199,6 +204,7 @@ export function mapJobs(
       stagingUrl: config === 'nonsharedfs' ? work.url : undefined,
       scratchRoot: config === 'nonsharedfs' ? localScratchOf(ctx, site) : undefined,
       bypass,
+      checkpoints,
       links:
         config === 'nonsharedfs' && ctx.properties.getBoolean('pegasus.transfer.links', false)
           ? true
