@@ -1,6 +1,7 @@
 import { api, Properties, ReplicaIndex, WorkflowGraph } from '@pegasus-ts/model';
 import { describe, expect, it } from 'vitest';
 import { liteSpecOf, liteSpecText, runsInScratch } from '../src/emit/lite-spec.js';
+import { PlanError } from '../src/errors.js';
 import { addDataMovement } from '../src/passes/add-data-movement.js';
 import { mapJobs } from '../src/passes/map-jobs.js';
 import { context, sites } from './helpers.js';
@@ -62,7 +63,7 @@ describe('lite specs (nonsharedfs)', () => {
       scratch: '/node/tmp',
       stdout: 'j1.log',
       inputs: [
-        { lfn: 'sim', src_urls: url('sim') },
+        { lfn: 'sim', src_urls: url('sim'), executable: true },
         { lfn: 'in.dat', src_urls: url('in.dat') },
       ],
       outputs: [
@@ -120,5 +121,16 @@ describe('lite specs (nonsharedfs)', () => {
     expect(spec.termAfter).toBe(120);
     expect(spec.killAfter).toBe(300);
     expect(JSON.parse(liteSpecText(spec))).toEqual(spec);
+  });
+
+  it('pegasus.transformation.selector: Installed refuses a stageable-only transformation, Staged and All stage it', () => {
+    expect(() => mapOne('nonsharedfs', [['pegasus.transformation.selector', 'Installed']])).toThrow(
+      PlanError,
+    );
+    expect(mapOne('nonsharedfs', [['pegasus.transformation.selector', 'Staged']]).job.argv[0]).toBe('./sim');
+    expect(mapOne('nonsharedfs', [['pegasus.transformation.selector', 'All']]).job.argv[0]).toBe('./sim');
+    expect(() => mapOne('nonsharedfs', [['pegasus.transformation.selector', 'Any']])).toThrow(
+      'pegasus.transformation.selector is "Any" (expected Installed, Staged or All)',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from './errors.js';
@@ -18,6 +18,8 @@ export interface LiteInput {
   src_urls: SpecUrl[];
   /** symlink the file into the scratch dir (the source is on this machine), falling back to a copy */
   symlink?: boolean;
+  /** a staged executable: made executable (0755) once in the scratch dir */
+  executable?: boolean;
 }
 
 /** A file a lite job pushes from its scratch dir to one destination. */
@@ -136,6 +138,12 @@ export function validateLiteSpec(value: unknown, file = 'lite spec'): LiteSpec {
         );
       }
       if (i.symlink) input.symlink = true;
+      if (i.executable !== undefined && typeof i.executable !== 'boolean') {
+        throw new SpecError(
+          `${file}: inputs[${k}].executable: is ${JSON.stringify(i.executable)} (expected true or false)`,
+        );
+      }
+      if (i.executable) input.executable = true;
       return input;
     }),
     outputs: outputs.map((o, k) => ({
@@ -290,6 +298,11 @@ export async function runLiteJob(
           if (!e.ok) log(`lite: ${spec.job}: stage-in ${failureLine(e)}`);
         return result;
       }
+    }
+    for (const i of spec.inputs) {
+      // never through a symlink: that would change the file it points to
+      const path = join(scratchDir, i.lfn);
+      if (i.executable && !(await lstat(path)).isSymbolicLink()) await chmod(path, 0o755);
     }
     if (spec.checkpoints?.length) await pullCheckpoints(spec, scratchDir, options);
     try {

@@ -168,6 +168,37 @@ describe('runLiteJob: symlinked inputs (pegasus.transfer.links)', () => {
   });
 });
 
+describe('runLiteJob: a staged executable', () => {
+  it('is made executable in the scratch dir (a download is not)', async () => {
+    const { spec } = await setup();
+    const server = await httpServer((_req, res) => {
+      res.end('#!/bin/sh\n');
+    });
+    try {
+      spec.inputs.push({
+        lfn: 'tool',
+        executable: true,
+        src_urls: [{ site_label: 'web', url: `${server.url}/tool` }],
+      });
+      let mode = 0;
+      const r = await runLiteJob(
+        spec,
+        async (dir) => {
+          mode = (await lstat(join(dir, 'tool'))).mode & 0o777;
+          await mkdir(join(dir, 'out'));
+          await writeFile(join(dir, 'out', 'c.txt'), 'c');
+          return 0;
+        },
+        quiet,
+      );
+      expect(r.exitCode).toBe(0);
+      expect(mode).toBe(0o755);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('validateLiteSpec', () => {
   const bad = (v: unknown) => () => validateLiteSpec(v, 'x.json');
   it('names the file, the key and what was expected', () => {

@@ -13,7 +13,7 @@ interface LiteUrl {
 export interface LiteSpecJson {
   job: string;
   scratch?: string;
-  inputs: { lfn: string; src_urls: LiteUrl[]; symlink?: boolean }[];
+  inputs: { lfn: string; src_urls: LiteUrl[]; symlink?: boolean; executable?: boolean }[];
   outputs: { lfn: string; dest_urls: LiteUrl[] }[];
   checkpoints?: { lfn: string; dest_urls: LiteUrl[] }[];
   termAfter?: number;
@@ -46,6 +46,8 @@ export function liteSpecOf(job: ExecJob): LiteSpecJson {
         };
         // staging site and execution site are one machine: link (pegasus.transfer.links)
         if (job.links && site === job.site && base.startsWith('file:')) staged.symlink = true;
+        // a stageable executable, run as ./LFN in the scratch dir
+        if (job.argv[0] === `./${lfn}`) staged.executable = true;
         return staged;
       }
       const input: LiteSpecJson['inputs'][number] = {

@@ -52,6 +52,7 @@ export function mapJobs(
   const tcs = [wf.transformationCatalog, ...ctx.transformationCatalogs].filter((t) => t !== undefined);
   const kept: number[] = [];
   for (let i = 0; i < wf.jobs.length; i++) if (keep[i]) kept.push(i);
+  const { installed: useInstalled, staged: useStaged } = transformationSelector(ctx);
   // candidate sites per transformation (cached)
   const candCache = new Map<string, string[]>();
   const candidates = (job: Job): string[] => {
@@ -71,10 +72,12 @@ export function mapJobs(
           `${describeJob(job)}: unknown transformation "${key}" (expected an entry in the transformation catalog)`,
         );
       }
-      const stageable = entries.some((t) => t.sites.some((s) => s.type === 'stageable'));
+      const stageable = useStaged && entries.some((t) => t.sites.some((s) => s.type === 'stageable'));
       c = ctx.executionSites.filter(
         (site) =>
-          stageable || entries.some((t) => t.sites.some((s) => s.name === site && s.type === 'installed')),
+          stageable ||
+          (useInstalled &&
+            entries.some((t) => t.sites.some((s) => s.name === site && s.type === 'installed'))),
       );
       candCache.set(key, c);
     }
@@ -115,10 +118,12 @@ export function mapJobs(
     if (pinnedPfn === undefined) {
       const entries = findTransformations(tcs, ref);
       for (const t of entries) {
+        const allowed = (x: TransformationSite): boolean =>
+          x.type === 'installed' ? useInstalled : useStaged;
         const s =
-          t.sites.find((x) => x.name === site && x.type === 'installed') ??
-          t.sites.find((x) => x.name === site) ??
-          t.sites.find((x) => x.type === 'stageable');
+          t.sites.find((x) => x.name === site && x.type === 'installed' && useInstalled) ??
+          t.sites.find((x) => x.name === site && allowed(x)) ??
+          t.sites.find((x) => x.type === 'stageable' && useStaged);
         if (s) {
           tsite = s;
           tprofiles = mergeProfiles(t.profiles, s.profiles, 'replace');
@@ -229,6 +234,19 @@ export function mapJobs(
     for (const c of graph.children[i]) if (keep[c]) addEdge(out, newIndex[i], newIndex[c]);
   }
   return { workflow: out, executableSources };
+}
+
+/**
+ * `pegasus.transformation.selector`: which transformation catalog entries may run a job,
+ * `Installed` (installed on the site), `Staged` (stageable ones, staged to the job) or `All`
+ * (the default: an installed entry on the site first, else a stageable one).
+ */
+function transformationSelector(ctx: PlanContext): { installed: boolean; staged: boolean } {
+  const v = ctx.properties.get('pegasus.transformation.selector') ?? 'All';
+  if (v === 'All') return { installed: true, staged: true };
+  if (v === 'Installed') return { installed: true, staged: false };
+  if (v === 'Staged') return { installed: false, staged: true };
+  throw new PlanError(`pegasus.transformation.selector is "${v}" (expected Installed, Staged or All)`);
 }
 
 /** The localScratch path of an execution site (where lite jobs make their scratch dirs), if it has one. */
