@@ -213,6 +213,46 @@ describe('checkpoint files (pegasus-ts lite)', () => {
     expect(readFileSync(path.join(staging, 'state.ckpt'), 'utf8')).toBe('2\n');
     expect(readdirSync(scratch)).toEqual([]);
   }, 60_000);
+
+  it('a clustered task: TERM at checkpoint.time, retried by the cluster runner (-t 2), resumes from its checkpoint', async () => {
+    const t = tempDir('data-ckpt-pmc-');
+    cleanup = t.cleanup;
+    const staging = path.join(t.dir, 'staging');
+    const scratch = path.join(t.dir, 'scratch');
+    mkdirSync(staging);
+    mkdirSync(scratch);
+    const task = path.join(t.dir, 'task.sh');
+    writeFileSync(
+      task,
+      [
+        '#!/bin/sh',
+        'n=$(cat state.ckpt 2>/dev/null || echo 0); n=$((n + 1)); echo $n > state.ckpt',
+        'if [ $n -lt 2 ]; then sleep 60; fi',
+        'echo "finished in attempt $n" > result.txt',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const url = (lfn: string) => [{ site_label: 'staging', url: `file://${staging}/${lfn}` }];
+    const spec = path.join(t.dir, 'ck.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        job: 'ck',
+        scratch,
+        termAfter: 1,
+        inputs: [],
+        outputs: [{ lfn: 'result.txt', dest_urls: url('result.txt') }],
+        checkpoints: [{ lfn: 'state.ckpt', dest_urls: url('state.ckpt') }],
+      }),
+    );
+    const dag = path.join(t.dir, 'ck.dag');
+    writeFileSync(dag, `TASK ck -t 2 pegasus-ts lite --spec ${spec} -- ${task}\n`);
+    const r = await pt(['mpi-cluster', '--workers', '1', '--no-resource-log', dag]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(staging, 'result.txt'), 'utf8')).toBe('finished in attempt 2\n');
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 60_000);
 });
 
 describe.skipIf(slurm.skip !== undefined)(

@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path';
-import type { LaunchResult, LaunchSpec } from '@pegasus-ts/kickstart';
+import type { LaunchHandle, LaunchResult, LaunchSpec } from '@pegasus-ts/kickstart';
 
 // A task run in a scratch dir of its own (a nonsharedfs job of a clustered job): its .dag line is
 // `pegasus-ts lite --spec FILE -- EXE ARGS`, which any runner can start as a program; this runner
@@ -36,7 +36,7 @@ export function failedLaunch(start: number, executable: string, base?: LaunchRes
 export async function runLiteTask(
   specFile: string,
   spec: LaunchSpec,
-  launch: (spec: LaunchSpec) => Promise<LaunchResult>,
+  launch: (spec: LaunchSpec) => LaunchHandle,
 ): Promise<{ result: LaunchResult; log: string[] }> {
   const t = await import('@pegasus-ts/transfer');
   const log: string[] = [];
@@ -51,12 +51,25 @@ export async function runLiteTask(
         if (s.stdin) inDir.stdin = join(dir, s.stdin);
         if (s.stdout) inDir.stdout = { file: join(dir, s.stdout) };
         if (s.stderr) inDir.stderr = { file: join(dir, s.stderr) };
-        launched = await launch(inDir);
-        return launched.status.kind === 'exit' ? launched.status.code : 1;
+        const handle = launch(inDir);
+        // checkpoint.time and maxwalltime: SIGTERM, then SIGKILL, to the task's process group
+        const timers = [
+          s.termAfter ? setTimeout(() => handle.signal('SIGTERM'), s.termAfter * 1000) : undefined,
+          s.killAfter ? setTimeout(() => handle.signal('SIGKILL'), s.killAfter * 1000) : undefined,
+        ];
+        try {
+          launched = await handle.result;
+        } finally {
+          for (const timer of timers) clearTimeout(timer);
+        }
+        return launched.status.kind === 'exit' ? launched.status.code : 128 + signalNumber(launched);
       },
       { log: (line) => log.push(line) },
     );
-    if (launched && r.exitCode === (launched.status.kind === 'exit' ? launched.status.code : 1)) {
+    if (
+      launched &&
+      r.exitCode === (launched.status.kind === 'exit' ? launched.status.code : 128 + signalNumber(launched))
+    ) {
       return { result: launched, log };
     }
     return { result: failedLaunch(start, spec.argv[0], launched), log };
@@ -64,4 +77,9 @@ export async function runLiteTask(
     log.push(`lite: ${(err as Error).message}`);
     return { result: failedLaunch(start, spec.argv[0], launched), log };
   }
+}
+
+/** The number of the signal that ended a task (SIGTERM's when it did not end by a signal). */
+function signalNumber(r: LaunchResult): number {
+  return r.status.kind === 'signal' ? r.status.signal : 15;
 }

@@ -233,7 +233,7 @@ export class Worker {
     runLiteTask(specFile, spec, (inDir) => {
       const handle = this.launcher!.launch(inDir);
       entry.handle = handle;
-      return handle.result;
+      return handle;
     }).then(
       async ({ result, log }) => {
         this.slotFreed(entry);
