@@ -218,7 +218,7 @@ async function pullCheckpoints(spec: LiteSpec, scratchDir: string, options: Lite
     src_urls: c.dest_urls,
     dest_urls: [{ site_label: 'scratch', url: fileUrl(scratchDir, c.lfn) }],
   }));
-  await runTransfers(entries, { ...options, attempts: 1, log: () => {} });
+  await runTransfers(entries, { ...options, attempts: 1, durable: false, log: () => {} });
 }
 
 /** Checkpoint files the task wrote back to the staging site (ones it did not write are skipped). */
@@ -277,14 +277,19 @@ export async function runLiteJob(
   const result: LiteResult = { exitCode: 1, scratchDir };
   try {
     if (spec.inputs.length > 0) {
-      result.stageIn = await runTransfers(stageInEntries(spec, scratchDir), { ...options, log });
+      // copies into the scratch dir are not fsynced: the dir dies with the job anyway
+      result.stageIn = await runTransfers(stageInEntries(spec, scratchDir), {
+        ...options,
+        durable: false,
+        log,
+      });
       const unlinked = result.stageIn.entries.filter((e) => !e.ok && spec.inputs[e.index].symlink);
       if (unlinked.length > 0) {
         // a symlink that could not be made: copy the file instead (Pegasus's fallback)
         const copies = stageInEntries(spec, scratchDir, false);
         const again = await runTransfers(
           unlinked.map((e) => copies[e.index]),
-          { ...options, log },
+          { ...options, durable: false, log },
         );
         unlinked.forEach((e, k) => {
           result.stageIn!.entries[e.index] = { ...again.entries[k], index: e.index };
