@@ -11,7 +11,7 @@ import {
   type SourceUrl,
 } from '../executable-workflow.js';
 import { adjacencyOf, longestDepths } from '../internal/graph.js';
-import { auxillaryLocal, type PlanContext, storageUrlOf, workDirOf } from '../planning-context.js';
+import { auxillaryLocal, outputUrlOf, type PlanContext, workDirOf } from '../planning-context.js';
 import { selectReplicas } from './select-replicas.js';
 
 export interface DataMovementOptions {
@@ -258,7 +258,7 @@ class DataMovement {
       for (const lfn of j.stageOut) {
         for (const O of ctx.outputSites) {
           const src = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
-          const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
+          const dest = { site: O, url: outputUrlOf(ctx, O, lfn) };
           const remote =
             (isFileUrl(src.url) && !auxillaryLocal(ctx, S)) ||
             (isFileUrl(dest.url) && !auxillaryLocal(ctx, O));
@@ -305,7 +305,7 @@ class DataMovement {
       if (!found) continue;
       const sources = replicaSources(found, undefined);
       for (const O of ctx.outputSites) {
-        const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
+        const dest = { site: O, url: outputUrlOf(ctx, O, lfn) };
         const { job, slot } = this.transferJob('out', 'local', false, REUSED_LEVEL, {}, ctx.defaultRetries);
         transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources, dest });
         if (reg && this.register) {
