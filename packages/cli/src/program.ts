@@ -5,6 +5,7 @@ import { addEmCommand } from './em-command.js';
 import { reportError } from './errors.js';
 import type { CliIo } from './io.js';
 import { addKickstartCommand } from './kickstart-command.js';
+import { addLiteCommand } from './lite-command.js';
 import { addPlanCommand } from './plan-command.js';
 import { addRcClientCommand } from './rc-client-command.js';
 import { addRunCommands } from './run-command.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, ctx: CommandContext = { io, setExitCode:
   addPlanCommand(program, ctx);
   addRunCommands(program, ctx);
   registerTransferCommand(program, ctx);
+  addLiteCommand(program, ctx);
   addRcClientCommand(program, ctx);
   registerStatusCommand(program, ctx);
   registerAnalyzerCommand(program, ctx);

@@ -55,13 +55,14 @@ export class WorkerQueue {
 
   /**
    * The next waiting task, to be started by the launcher the moment `t` ends, when it fits in
-   * what `t` uses (and has no latest start time to check). It leaves the queue; it counts as
+   * what `t` uses (and has no latest start time to check) and `chainable` accepts it. It leaves the queue; it counts as
    * running when `t` ends and hands its resources over (finish(t, it)).
    */
-  chainAfter(t: TaskCommand): TaskCommand | undefined {
+  chainAfter(t: TaskCommand, chainable: (w: TaskCommand) => boolean = () => true): TaskCommand | undefined {
     if (this.head >= this.waiting.length) return undefined;
     const w = this.waiting[this.head];
-    if (w.cpus > t.cpus || w.memory > t.memory || w.latestStart !== undefined) return undefined;
+    if (w.cpus > t.cpus || w.memory > t.memory || w.latestStart !== undefined || !chainable(w))
+      return undefined;
     this.head++;
     return w;
   }

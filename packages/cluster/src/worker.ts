@@ -4,6 +4,7 @@ import { createLauncher, LaunchCancelledError } from '@pegasus-ts/kickstart';
 import { ChainDepth } from './chain-depth.js';
 import { formatClusterTask } from './cluster-records.js';
 import type { WorkerCommunicator } from './communicator.js';
+import { liteTaskArgs, runLiteTask } from './lite-task.js';
 import type { Logger } from './log.js';
 import type { MasterMessage, TaskCommand, TaskResult, WorkerConfig } from './protocol.js';
 import { openPerTaskStdio } from './task-output.js';
@@ -187,6 +188,12 @@ export class Worker {
       return entry;
     }
     const spec = this.spec(t, cfg);
+    const lite = liteTaskArgs(t.argv);
+    if (lite) {
+      // staged in and out around the launch: never chained behind or ahead of another task
+      this.startLite(t, entry, lite.spec, { ...spec, argv: lite.argv });
+      return entry;
+    }
     const handle = this.launcher!.launch(spec, after?.handle ? { after: after.handle } : undefined);
     entry.handle = handle;
     handle.result.then(
@@ -221,6 +228,40 @@ export class Worker {
     return entry;
   }
 
+  /** A task in a scratch dir of its own (lite-task.ts): stage in, launch there, stage out, clean up. */
+  private startLite(t: TaskCommand, entry: Running, specFile: string, spec: LaunchSpec): void {
+    runLiteTask(specFile, spec, (inDir) => {
+      const handle = this.launcher!.launch(inDir);
+      entry.handle = handle;
+      return handle;
+    }).then(
+      async ({ result, log }) => {
+        this.slotFreed(entry);
+        for (const line of log) this.log.error(`Task ${t.name}: ${line}`);
+        await this.afterLaunch(t, spec, result);
+      },
+      (err: Error) => {
+        entry.ended = true;
+        this.running.delete(t.id);
+        if (entry.counted) this.queue.finish(t);
+        if (err instanceof LaunchCancelledError) this.rejected.push(t.id);
+        else {
+          this.finished(t, {
+            id: t.id,
+            attempt: t.attempt,
+            raw: 256,
+            exitCode: 1,
+            signal: null,
+            start: Date.now(),
+            duration: 0,
+            error: `lite task failed: ${err.message}`,
+          });
+        }
+        this.scheduleFlush();
+      },
+    );
+  }
+
   /**
    * Tops up the chain behind a running task (to `chainDepth` tasks still to end) with waiting
    * tasks that fit in what it uses.
@@ -233,8 +274,9 @@ export class Worker {
       tail = tail.successor;
       if (!tail.ended) length++;
     }
+    if (liteTaskArgs(entry.task.argv)) return;
     for (const depth = this.chainDepth.value; length < depth; length++) {
-      const next = this.queue.chainAfter(tail.task);
+      const next = this.queue.chainAfter(tail.task, (w) => liteTaskArgs(w.argv) === undefined);
       if (!next) return;
       tail.successor = this.start(next, tail);
       tail = tail.successor;

@@ -1,4 +1,5 @@
 import { isAbsolute, join } from 'node:path';
+import { liteSpecPath } from '@pegasus-ts/model';
 import type { Attempt } from './backend.js';
 import type { PlanJob } from './plan-file.js';
 
@@ -8,6 +9,21 @@ export type PegasusTsCommand = readonly string[];
 /** The directory a job runs in: its work dir (sharedfs) or else the submit dir. */
 export function jobDirectory(job: PlanJob, submitDir: string): string {
   return job.directory ?? submitDir;
+}
+
+/** Whether a job runs in a scratch dir of its own (a compute job of a nonsharedfs site). */
+export function inScratch(job: PlanJob): boolean {
+  return job.kind === 'compute' && job.dataConfiguration === 'nonsharedfs';
+}
+
+/**
+ * What a compute job runs: its command, or for a job without a shared filesystem
+ * (`dataConfiguration: nonsharedfs`) `pegasus-ts lite --spec lite/NAME.json -- command`, which
+ * makes it a scratch dir, stages its inputs in from and its outputs back to the staging site.
+ */
+export function jobCommand(pegasusTs: PegasusTsCommand, job: PlanJob, submitDir: string): string[] {
+  if (!inScratch(job)) return job.command;
+  return [...pegasusTs, 'lite', '--spec', join(submitDir, liteSpecPath(job.name)), '--', ...job.command];
 }
 
 /**
@@ -29,9 +45,11 @@ export function kickstartArgv(
   const argv = [...pegasusTs, 'kickstart', '-R', job.site, '-L', label, '-l', paths.record];
   if (job.transformation) argv.push('-n', job.transformation);
   argv.push('-N', job.id ?? job.name);
-  argv.push('-o', job.stdout ? inDir(job.stdout) : paths.stdout);
-  argv.push('-e', job.stderr ? inDir(job.stderr) : paths.stderr);
-  if (job.stdin) argv.push('-i', inDir(job.stdin));
+  // a job in a scratch dir has its named stdio files there (`pegasus-ts lite` connects them)
+  const own = !inScratch(job);
+  argv.push('-o', own && job.stdout ? inDir(job.stdout) : paths.stdout);
+  argv.push('-e', own && job.stderr ? inDir(job.stderr) : paths.stderr);
+  if (own && job.stdin) argv.push('-i', inDir(job.stdin));
   argv.push('-W', dir, '--', ...app);
   return argv;
 }

@@ -24,6 +24,8 @@ export const SUBMIT_FILES = {
   invocations: 'invocations',
   /** the submit dirs of the sub-workflows planned at run time (one per sub-workflow job) */
   subWorkflows: 'sub-workflows',
+  /** lite specs of the jobs run without a shared filesystem (nonsharedfs, condorio) */
+  lite: 'lite',
 } as const;
 
 /** The submit dir of sub-workflow job `job` planned at run time, relative to its parent's submit dir. */
@@ -39,4 +41,9 @@ export function clusterDagPath(job: string): string {
 /** A clustered job's batch script (Slurm sites), relative to the submit dir. */
 export function clusterSbatchPath(job: string): string {
   return `${SUBMIT_FILES.clusters}/${job}.sbatch`;
+}
+
+/** The lite spec of a job (or a clustered task) run in a scratch dir, relative to the submit dir. */
+export function liteSpecPath(job: string): string {
+  return `${SUBMIT_FILES.lite}/${job}.json`;
 }

@@ -40,6 +40,18 @@ export interface ExecJob {
   stagingSite?: string;
   /** directory the job runs in (sharedfs compute jobs: the work dir on the site) */
   directory?: string;
+  /** nonsharedfs/condorio compute jobs: URL of the staging site's work dir (inputs come from and outputs go to it) */
+  stagingUrl?: string;
+  /** files the job uses as `checkpoint` (also in outputs) */
+  checkpoints?: string[];
+  /** inputs marked `bypass: true` in the workflow (pulled by the job from their replica, not staged) */
+  bypass?: string[];
+  /** nonsharedfs compute jobs: inputs that bypass the staging site, lfn -> their replica sources */
+  directSources?: Map<string, SourceUrl[]>;
+  /** nonsharedfs compute jobs: symlink inputs found on the execution site into the scratch dir (pegasus.transfer.links) */
+  links?: boolean;
+  /** nonsharedfs/condorio compute jobs: where the job's scratch dir is made (the site's localScratch) */
+  scratchRoot?: string;
   /** how data reaches the job */
   dataConfiguration?: 'sharedfs' | 'nonsharedfs' | 'condorio';
   inputs: string[];

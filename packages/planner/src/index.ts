@@ -55,6 +55,7 @@ export {
 export {
   auxillaryLocal,
   type DataConfiguration,
+  outputUrlOf,
   type PlanContext,
   stagingSiteFor,
   storageUrlOf,

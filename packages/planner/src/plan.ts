@@ -11,6 +11,7 @@ import {
   findSite,
   isOutputUse,
   type LoadedInputs,
+  liteSpecPath,
   loadInputs,
   loadReplicaCatalog,
   loadWorkflow,
@@ -30,6 +31,7 @@ import {
 } from '@pegasus-ts/model';
 import { emitBraindump } from './emit/braindump.js';
 import { emitClusterDag } from './emit/cluster-dag.js';
+import { liteSpecOf, liteSpecText, runsInScratch, withLiteTasks } from './emit/lite-spec.js';
 import { emitPlanYml } from './emit/plan-yml.js';
 import { jobPriorities } from './emit/priorities.js';
 import { emitSbatch, isSlurmSite } from './emit/sbatch.js';
@@ -516,6 +518,19 @@ export function pegasusTimestamp(d: Date): string {
 }
 
 /** Writes plan.yml, clusters/*.dag (+ .sbatch for Slurm sites), braindump.yml, pegasus.properties and catalogs/. */
+/** `lite/NAME.json` for every compute job and clustered task run in a scratch dir of its own. */
+async function writeLiteSpecs(ex: ExecutableWorkflow, submitDir: string): Promise<void> {
+  let made = false;
+  for (const j of ex.jobs) {
+    for (const t of j.kind === 'cluster' ? (j.tasks ?? []) : [j]) {
+      if (!runsInScratch(t)) continue;
+      if (!made) await mkdir(join(submitDir, SUBMIT_FILES.lite), { recursive: true });
+      made = true;
+      await writeFile(join(submitDir, liteSpecPath(t.name)), liteSpecText(liteSpecOf(t)));
+    }
+  }
+}
+
 export async function writeSubmitDir(
   ex: ExecutableWorkflow,
   o: WriteOptions,
@@ -527,12 +542,13 @@ export async function writeSubmitDir(
   let clusters = 0;
   let tasks = 0;
   const sbatch = new Set<string>();
+  await writeLiteSpecs(ex, o.submitDir);
   for (const j of ex.jobs) {
     if (j.kind !== 'cluster') continue;
     clusters++;
     tasks += j.tasks?.length ?? 0;
     const sink = BufferedWriter.truncate(join(o.submitDir, clusterDagPath(j.name)));
-    emitClusterDag(j, (s) => sink.write(s));
+    emitClusterDag(withLiteTasks(j, o.submitDir), (s) => sink.write(s));
     sink.close();
     const site = findSite(o.siteCatalog, j.site);
     if (site && isSlurmSite(site)) {

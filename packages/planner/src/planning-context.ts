@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   findDirectory,
   findSite,
@@ -89,6 +90,20 @@ export function storageUrlOf(ctx: PlanContext, siteName: string): string {
   let base = server ? server.url : `file://${dir.path ?? ''}`;
   if (ctx.properties.getBoolean('pegasus.dir.storage.deep', false)) base = joinUrl(base, ctx.relativeDir);
   return base;
+}
+
+/**
+ * Where an output goes on an output site: `<storage dir>/<lfn>` with `pegasus.dir.storage.mapper`
+ * `Flat` (the default), or `<storage dir>/<XX>/<lfn>` with `Hashed`, XX the first two hex digits
+ * of the lfn's sha256, so thousands of outputs spread over 256 sub-directories.
+ */
+export function outputUrlOf(ctx: PlanContext, siteName: string, lfn: string): string {
+  const base = storageUrlOf(ctx, siteName);
+  const mapper = ctx.properties.get('pegasus.dir.storage.mapper') ?? 'Flat';
+  if (mapper === 'Flat') return `${base}/${lfn}`;
+  if (mapper === 'Hashed')
+    return `${base}/${createHash('sha256').update(lfn).digest('hex').slice(0, 2)}/${lfn}`;
+  throw new PlanError(`pegasus.dir.storage.mapper is "${mapper}" (expected Flat or Hashed)`);
 }
 
 /** Whether auxiliary jobs for a site may run on the submit host (pegasus profile `auxillary.local`). */

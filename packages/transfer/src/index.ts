@@ -1,6 +1,18 @@
 export { SpecError, TransferError, UsageError } from './errors.js';
 export { type PlanDataJob, specFromPlanJob } from './from-plan.js';
 export {
+  type LiteInput,
+  type LiteOptions,
+  type LiteOutput,
+  type LiteResult,
+  type LiteSpec,
+  readLiteSpec,
+  runLiteJob,
+  stageInEntries,
+  stageOutEntries,
+  validateLiteSpec,
+} from './lite-job.js';
+export {
   INTEGRITY_MODES,
   type IntegrityMode,
   integrityFromProperty,

@@ -33,6 +33,11 @@ export interface TransferOptions {
   random?: () => number;
   /** stops starting entries and interrupts the running ones (their temp files are removed) */
   signal?: AbortSignal;
+  /**
+   * fsync each copied file before its rename (default true); off for copies into a job's scratch
+   * dir, which dies with the job anyway
+   */
+  durable?: boolean;
 }
 
 /** Options as the command line gives them (strings). */
@@ -56,6 +61,7 @@ export interface ResolvedTransferOptions {
   progressIntervalMs: number;
   random: () => number;
   signal: AbortSignal | undefined;
+  durable: boolean;
 }
 
 function checkNumber(name: string, v: number, min: number, max: number, integer: boolean): number {
@@ -88,6 +94,7 @@ export function resolveOptions(o: TransferOptions = {}): ResolvedTransferOptions
     progressIntervalMs: checkNumber('progress interval', o.progressIntervalMs ?? 2000, 0, 86_400_000, false),
     random: o.random ?? Math.random,
     signal: o.signal,
+    durable: o.durable ?? true,
   };
 }
 

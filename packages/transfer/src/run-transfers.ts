@@ -34,6 +34,7 @@ async function tryTransfer(
         o.integrity,
         e.generate_checksum === true,
         o.signal,
+        o.durable,
       );
       return { ...moved, source: src.url };
     } catch (err) {

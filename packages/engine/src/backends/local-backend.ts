@@ -4,7 +4,7 @@ import { SUBMIT_FILES } from '@pegasus-ts/model';
 import type { Attempt, BackendEvents } from '../backend.js';
 import { isDataJob, writeTransferSpec } from '../data-job.js';
 import { ProcessBackend, type ProcessLaunch, type SlotPool } from '../internal/process-backend.js';
-import { jobDirectory, jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
+import { jobCommand, jobDirectory, jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
 import type { PlanJob } from '../plan-file.js';
 import { subWorkflowCommand } from '../sub-workflow-job.js';
 
@@ -83,7 +83,7 @@ export class LocalBackend extends ProcessBackend {
     }
     const cwd = jobDirectory(job, submitDir);
     return {
-      argv: kickstartArgv(pegasusTs, attempt, label, submitDir, job.command, cwd),
+      argv: kickstartArgv(pegasusTs, attempt, label, submitDir, jobCommand(pegasusTs, job, submitDir), cwd),
       cwd: submitDir,
       env,
     };

@@ -4,7 +4,7 @@ import { shellQuote } from '@pegasus-ts/model';
 import type { Attempt, AttemptResult, Backend, BackendEvents } from '../backend.js';
 import { clusterProgress } from '../internal/cluster-progress.js';
 import { exitFromRecord } from '../internal/record-exit.js';
-import { jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
+import { jobCommand, jobEnv, kickstartArgv, type PegasusTsCommand } from '../job-command.js';
 import type { PlanJob } from '../plan-file.js';
 import { SlurmClient } from '../slurm/slurm-client.js';
 import type { SlurmJobInfo } from '../slurm/slurm-parse.js';
@@ -145,7 +145,8 @@ export class SlurmBackend implements Backend {
   /** jobs/NAME.NNN.sbatch for a compute job: kickstart runs it and writes its record. */
   private computeScript(a: Attempt): string {
     const { job } = a;
-    const argv = kickstartArgv(this.o.pegasusTs, a, this.o.label, this.o.submitDir, job.command);
+    const { pegasusTs, submitDir } = this.o;
+    const argv = kickstartArgv(pegasusTs, a, this.o.label, submitDir, jobCommand(pegasusTs, job, submitDir));
     const cores = Number(job.profiles.pegasus?.cores ?? 1) || 1;
     const lines = ['#!/bin/bash', `#SBATCH --ntasks=1`, `#SBATCH --cpus-per-task=${cores}`];
     const queue = job.profiles.pegasus?.queue;

@@ -11,7 +11,7 @@ import {
   type SourceUrl,
 } from '../executable-workflow.js';
 import { adjacencyOf, longestDepths } from '../internal/graph.js';
-import { auxillaryLocal, type PlanContext, storageUrlOf, workDirOf } from '../planning-context.js';
+import { auxillaryLocal, outputUrlOf, type PlanContext, workDirOf } from '../planning-context.js';
 import { selectReplicas } from './select-replicas.js';
 
 export interface DataMovementOptions {
@@ -150,13 +150,30 @@ class DataMovement {
     for (const lfn of j.inputs) {
       const p = this.producer.get(lfn);
       if (p === i) continue;
-      if (p === undefined) this.stageIn(i, S, lfn);
+      if (p === undefined && this.bypasses(j, lfn)) {
+        // the job pulls the file from its replica itself (its lite spec); no stage-in
+        j.directSources ??= new Map();
+        j.directSources.set(lfn, this.sourcesOf(j, lfn));
+      } else if (p === undefined) this.stageIn(i, S, lfn);
       else {
         const from = this.wf.jobs[p].stagingSite;
         if (from && from !== S) this.interSite(i, S, p, from, lfn);
       }
     }
   }
+
+  /**
+   * Whether a raw input of a job in a scratch dir skips the staging site: the file's `bypass`
+   * flag, or `pegasus.transfer.bypass.input.staging` (stageable executables are always staged).
+   */
+  private bypasses(j: ExecJob, lfn: string): boolean {
+    if (j.kind !== 'compute' || j.stagingUrl === undefined || this.options.executableSources?.has(lfn))
+      return false;
+    this.bypassAll ??= this.ctx.properties.getBoolean('pegasus.transfer.bypass.input.staging', false);
+    return this.bypassAll || (j.bypass?.includes(lfn) ?? false);
+  }
+
+  private bypassAll: boolean | undefined;
 
   /** A raw input of job `i`: into a stage-in job of its level, once per staging site. */
   private stageIn(i: number, S: string, lfn: string): void {
@@ -241,7 +258,7 @@ class DataMovement {
       for (const lfn of j.stageOut) {
         for (const O of ctx.outputSites) {
           const src = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
-          const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
+          const dest = { site: O, url: outputUrlOf(ctx, O, lfn) };
           const remote =
             (isFileUrl(src.url) && !auxillaryLocal(ctx, S)) ||
             (isFileUrl(dest.url) && !auxillaryLocal(ctx, O));
@@ -288,7 +305,7 @@ class DataMovement {
       if (!found) continue;
       const sources = replicaSources(found, undefined);
       for (const O of ctx.outputSites) {
-        const dest = { site: O, url: `${storageUrlOf(ctx, O)}/${lfn}` };
+        const dest = { site: O, url: outputUrlOf(ctx, O, lfn) };
         const { job, slot } = this.transferJob('out', 'local', false, REUSED_LEVEL, {}, ctx.defaultRetries);
         transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources, dest });
         if (reg && this.register) {

@@ -2,6 +2,7 @@ import {
   type AbstractWorkflow,
   argumentString,
   findContainer,
+  findDirectory,
   findSite,
   findTransformations,
   formatTransformationRef,
@@ -55,6 +56,7 @@ export function mapJobs(
   const tcs = [wf.transformationCatalog, ...ctx.transformationCatalogs].filter((t) => t !== undefined);
   const kept: number[] = [];
   for (let i = 0; i < wf.jobs.length; i++) if (keep[i]) kept.push(i);
+  const { installed: useInstalled, staged: useStaged } = transformationSelector(ctx);
   // candidate sites per transformation (cached)
   const candCache = new Map<string, string[]>();
   const candidates = (job: Job): string[] => {
@@ -70,10 +72,12 @@ export function mapJobs(
           `${describeJob(job)}: unknown transformation "${key}" (expected an entry in the transformation catalog)`,
         );
       }
-      const stageable = entries.some((t) => t.sites.some((s) => s.type === 'stageable'));
+      const stageable = useStaged && entries.some((t) => t.sites.some((s) => s.type === 'stageable'));
       c = ctx.executionSites.filter(
         (site) =>
-          stageable || entries.some((t) => t.sites.some((s) => s.name === site && s.type === 'installed')),
+          stageable ||
+          (useInstalled &&
+            entries.some((t) => t.sites.some((s) => s.name === site && s.type === 'installed'))),
       );
       candCache.set(key, c);
     }
@@ -119,13 +123,14 @@ export function mapJobs(
     let tprofiles: Profiles | undefined;
     let tcOfSite: (typeof tcs)[number] | undefined;
     if (pinnedPfn === undefined) {
+      const allowed = (x: TransformationSite): boolean => (x.type === 'installed' ? useInstalled : useStaged);
       for (const tc of tcs) {
         if (tsite) break;
         for (const t of findTransformations([tc], ref)) {
           const s =
-            t.sites.find((x) => x.name === site && x.type === 'installed') ??
-            t.sites.find((x) => x.name === site) ??
-            t.sites.find((x) => x.type === 'stageable');
+            t.sites.find((x) => x.name === site && x.type === 'installed' && useInstalled) ??
+            t.sites.find((x) => x.name === site && allowed(x)) ??
+            t.sites.find((x) => x.type === 'stageable' && useStaged);
           if (s) {
             tsite = s;
             tprofiles = mergeProfiles(t.profiles, s.profiles, 'replace');
@@ -158,7 +163,8 @@ export function mapJobs(
       const lfn = `${ref.namespace ? `${ref.namespace}-` : ''}${ref.name}${ref.version ? `-${ref.version}` : ''}`;
       executableSources.set(lfn, { site: tsite.name, url: tsite.pfn });
       inputs.push(lfn);
-      exe = `${work.path}/${lfn}`;
+      // without a shared filesystem the executable is staged into the job's scratch dir
+      exe = config === 'nonsharedfs' ? `./${lfn}` : `${work.path}/${lfn}`;
     } else {
       throw new PlanError(`${describeJob(job)}: no entry of "${trKey}" for site "${site}" (expected one)`);
     }
@@ -177,9 +183,21 @@ export function mapJobs(
     const outputs: string[] = [];
     let stageOut: string[] | undefined;
     let register: string[] | undefined;
+    let bypass: string[] | undefined;
+    let checkpoints: string[] | undefined;
     for (const u of job.uses) {
       if (u.forPlanning) continue;
-      if (isInputUse(u) && u.type !== 'checkpoint') inputs.push(u.lfn);
+      if (isInputUse(u) && u.type !== 'checkpoint') {
+        inputs.push(u.lfn);
+        if (u.bypass) {
+          bypass ??= [];
+          bypass.push(u.lfn);
+        }
+      }
+      if (u.type === 'checkpoint') {
+        checkpoints ??= [];
+        checkpoints.push(u.lfn);
+      }
       if (isOutputUse(u)) {
         outputs.push(u.lfn);
         if (u.stageOut) {
@@ -207,6 +225,14 @@ export function mapJobs(
       stagingSite: staging,
       directory: config === 'sharedfs' ? work.path : undefined,
       dataConfiguration: config,
+      stagingUrl: config === 'nonsharedfs' ? work.url : undefined,
+      scratchRoot: config === 'nonsharedfs' ? localScratchOf(ctx, site) : undefined,
+      bypass,
+      checkpoints,
+      links:
+        config === 'nonsharedfs' && ctx.properties.getBoolean('pegasus.transfer.links', false)
+          ? true
+          : undefined,
       inputs,
       outputs,
       stageOut,
@@ -227,6 +253,25 @@ export function mapJobs(
     for (const c of graph.children[i]) if (keep[c]) addEdge(out, newIndex[i], newIndex[c]);
   }
   return { workflow: out, executableSources };
+}
+
+/**
+ * `pegasus.transformation.selector`: which transformation catalog entries may run a job,
+ * `Installed` (installed on the site), `Staged` (stageable ones, staged to the job) or `All`
+ * (the default: an installed entry on the site first, else a stageable one).
+ */
+function transformationSelector(ctx: PlanContext): { installed: boolean; staged: boolean } {
+  const v = ctx.properties.get('pegasus.transformation.selector') ?? 'All';
+  if (v === 'All') return { installed: true, staged: true };
+  if (v === 'Installed') return { installed: true, staged: false };
+  if (v === 'Staged') return { installed: false, staged: true };
+  throw new PlanError(`pegasus.transformation.selector is "${v}" (expected Installed, Staged or All)`);
+}
+
+/** The localScratch path of an execution site (where lite jobs make their scratch dirs), if it has one. */
+function localScratchOf(ctx: PlanContext, site: string): string | undefined {
+  const s = findSite(ctx.siteCatalog, site);
+  return s ? findDirectory(s, 'localScratch')?.path : undefined;
 }
 
 function dataConfiguration(p: Profiles, job: Job): DataConfiguration {

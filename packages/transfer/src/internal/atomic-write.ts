@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, symlink, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const CHUNK = 1 << 20;
@@ -62,7 +62,7 @@ async function replaceAtomically<T>(dest: string, fill: (tmp: string) => Promise
 
 /**
  * Streams `chunks` into a temp file beside `dest` (parent dirs created), hashing on the way when
- * `hash`, fsyncs, lets `verify` accept the sum, then renames it to `dest`. `mode`: permission
+ * `hash`, fsyncs (unless `sync` is false), lets `verify` accept the sum, then renames it to `dest`. `mode`: permission
  * bits to set. On any error the temp file is removed and `dest` is untouched.
  */
 export function writeAtomically(
@@ -72,6 +72,7 @@ export function writeAtomically(
   verify: Verifier,
   mode?: number,
   signal?: AbortSignal,
+  sync = true,
 ): Promise<Written> {
   return replaceAtomically(dest, async (tmp) => {
     const fh = await open(tmp, 'wx');
@@ -89,7 +90,7 @@ export function writeAtomically(
         bytes += chunk.byteLength;
       }
       if (mode !== undefined) await fh.chmod(mode & 0o7777);
-      await fh.sync();
+      if (sync) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -99,10 +100,14 @@ export function writeAtomically(
   });
 }
 
-/** Copies `src` to `dest` through a temp file with copyFile (reflink when possible), fsync, rename. */
-export function copyAtomically(src: string, dest: string): Promise<Written> {
+/**
+ * Copies `src` to `dest` through a temp file with copyFile (reflink when possible), fsync (unless
+ * `sync` is false), rename.
+ */
+export function copyAtomically(src: string, dest: string, sync = true): Promise<Written> {
   return replaceAtomically(dest, async (tmp) => {
     await copyFile(src, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    if (!sync) return { bytes: (await stat(tmp)).size };
     const fh = await open(tmp, 'r+');
     try {
       await fh.sync();

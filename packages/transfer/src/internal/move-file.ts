@@ -49,6 +49,7 @@ export async function moveFile(
   integrity: IntegrityMode,
   generate: boolean,
   signal: AbortSignal | undefined,
+  durable = true,
 ): Promise<Moved> {
   const d = parseTransferUrl(dest.url);
   if (d.scheme !== 'file' && d.scheme !== 'symlink') {
@@ -101,7 +102,7 @@ export async function moveFile(
   if (there && there.dev === st.dev && there.ino === st.ino) {
     return checkInPlace(d.path, st.size, hash, verify, signal, 'none');
   }
-  if (!hash) return { ...(await copyAtomically(s.path, d.path)), action: 'copy' };
+  if (!hash) return { ...(await copyAtomically(s.path, d.path, durable)), action: 'copy' };
   const written = await writeAtomically(
     d.path,
     readChunks(s.path, st.size, signal),
@@ -109,6 +110,7 @@ export async function moveFile(
     verify,
     st.mode,
     signal,
+    durable,
   );
   return { ...written, action: 'copy' };
 }
