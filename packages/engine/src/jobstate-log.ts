@@ -105,7 +105,7 @@ export class JobstateReplay {
         this.open = true;
       } else if (l.event === 'DAGMAN_FINISHED') {
         this.open = false;
-        this.finishedCode = Number(f[4]);
+        this.finishedCode = l.value ?? undefined;
         for (const h of this.jobs.values()) h.failures = 0;
       }
       return;

@@ -108,7 +108,13 @@ export {
   type SiteCatalog,
   siteTags,
 } from './site-catalog.js';
-export { clusterDagPath, clusterSbatchPath, liteSpecPath, SUBMIT_FILES, subWorkflowDirPath } from './submit-dir.js';
+export {
+  clusterDagPath,
+  clusterSbatchPath,
+  liteSpecPath,
+  SUBMIT_FILES,
+  subWorkflowDirPath,
+} from './submit-dir.js';
 export {
   type Container,
   type ContainerType,
