@@ -34,7 +34,7 @@ afterEach(() => {
 
 /**
  * A temp dir holding a one-job workflow (wf/), its step script (fails while `run-broken` exists,
- * sleeps while `slow` exists) and plan.sh NAME [--inputs ...] (logs its arguments to plans.log,
+ * sleeps while `slow` exists, waits while `gate` exists) and plan.sh NAME [--inputs ...] (logs its arguments to plans.log,
  * fails while `plan-broken` exists, plans into submit/NAME).
  */
 function setUp(): Env {
@@ -62,7 +62,11 @@ function setUp(): Env {
     writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}`);
     chmodSync(path.join(dir, name), 0o755);
   };
-  script('step.sh', `[ -f ${dir}/run-broken ] && exit 1\n[ -f ${dir}/slow ] && sleep 120\nexit 0\n`);
+  script(
+    'step.sh',
+    `[ -f ${dir}/run-broken ] && exit 1\n[ -f ${dir}/slow ] && sleep 120\n` +
+      `while [ -f ${dir}/gate ]; do sleep 0.1; done\nexit 0\n`,
+  );
   script(
     'plan.sh',
     `echo "plan $*" >> ${dir}/plans.log\n` +
@@ -366,6 +370,40 @@ describe('pegasus-ts em', () => {
     expect(await ok(e, ['abort', 'ab.ready'])).toBe('ab.ready is ABORTED\n');
     expect((await get<WorkflowJson>(s.url, '/ensembles/ab/workflows/long')).state).toBe('ABORTED');
   }, 120_000);
+
+  it('hold holds the running engines (no job starts or is judged) until activate releases them', async () => {
+    const e = setUp();
+    const s = await startServer(e);
+    const gate = path.join(e.dir, 'gate');
+    writeFileSync(gate, '');
+    await ok(e, ['create', 'hx']);
+    await ok(e, ['submit', 'hx.one', './plan.sh', 'one']);
+    const [w] = await waitFor(s.url, 'hx', (ws) => ws[0]?.state === 'RUNNING', 'the run');
+    const submitDir = w.submit_dir as string;
+    await until(() => processesMentioning(`${submitDir}/invocations`).length > 0, 60_000, 'the step job');
+    const pid = Number(readFileSync(path.join(submitDir, 'engine.pid'), 'utf8').split(' ')[0]);
+    const procState = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+    expect(await ok(e, ['hold', 'hx'])).toContain('HELD');
+    await until(() => procState() === 'T', 30_000, 'the engine to be held');
+    // the job goes on while its engine is held; its end is not judged until the release
+    const journal = readFileSync(path.join(submitDir, 'jobstate.log'), 'utf8');
+    rmSync(gate);
+    await until(
+      () => processesMentioning(`${submitDir}/invocations`).length === 0,
+      60_000,
+      'the step to end',
+    );
+    // a few passes of the manager: the engine stays held, the journal unchanged
+    const tick = Date.now();
+    await until(() => Date.now() - tick > 1000, 10_000, 'a second');
+    expect(procState()).toBe('T');
+    expect(readFileSync(path.join(submitDir, 'jobstate.log'), 'utf8')).toBe(journal);
+    expect((await get<WorkflowJson>(s.url, '/ensembles/hx/workflows/one')).state).toBe('RUNNING');
+    await ok(e, ['activate', 'hx']);
+    await waitFor(s.url, 'hx', allIn('SUCCESSFUL', 1), 'the released run to succeed');
+    expect(jobstateCount(submitDir, / DAGMAN_STARTED /)).toBe(1);
+    expect(jobstateCount(submitDir, / DAGMAN_FINISHED 0 /)).toBe(1);
+  }, 180_000);
 
   it('bad input: one line, exit 2, no stack trace', async () => {
     const e = setUp();

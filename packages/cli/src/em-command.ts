@@ -115,8 +115,8 @@ export function addEmCommand(program: Command, ctx: CommandContext): void {
 
   for (const [verb, state, what] of [
     ['pause', 'PAUSED', 'plan and start nothing new (running workflows go on)'],
-    ['activate', 'ACTIVE', 'plan and run again'],
-    ['hold', 'HELD', 'hold the ensemble: nothing new is planned or started'],
+    ['activate', 'ACTIVE', 'plan and run again (releasing held engines)'],
+    ['hold', 'HELD', 'as pause, and hold the running engines (SIGSTOP) until activate or pause'],
   ] as const) {
     em.command(verb)
       .description(what)

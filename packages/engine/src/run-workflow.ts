@@ -148,7 +148,7 @@ export interface RemoveResult {
 
 /**
  * `pegasus-ts remove`: stops the engine driving `submitDir` (SIGTERM; it cancels its running jobs
- * and records them) and waits for it to exit. With no engine running (it was killed), cancels the
+ * and records them; a held engine is released to do so) and waits for it to exit. With no engine running (it was killed), cancels the
  * jobs the journal shows in flight: local processes by their attempt's record path, Slurm jobs
  * with scancel.
  */
@@ -160,6 +160,7 @@ export async function removeWorkflow(
   const engine = liveEngineProcess(dir);
   if (engine) {
     process.kill(engine.pid, 'SIGTERM');
+    process.kill(engine.pid, 'SIGCONT'); // a held engine (see holdEngine) must run to act on it
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);
     while (pidAlive(engine.pid)) {
       if (Date.now() > deadline)

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { liveEngine } from '@pegasus-ts/engine';
+import { engineHeld, holdEngine, liveEngine } from '@pegasus-ts/engine';
 import { conflict, EnsembleError } from './errors.js';
 import { parseFilePattern } from './file-pattern.js';
 import { homePaths } from './home.js';
@@ -118,6 +118,13 @@ export class Manager {
       }
       for (const w of this.store.workflowsIn(['PLANNING'])) this.checkPlanning(w);
       for (const w of this.store.workflowsIn(['RUNNING'])) this.checkRunning(w);
+      const held = new Set(
+        this.store
+          .ensembles()
+          .filter((e) => e.state === 'HELD')
+          .map((e) => e.name),
+      );
+      for (const w of this.store.workflowsIn(['RUNNING'])) this.applyHold(w, held.has(w.ensemble));
       const live = this.store.workflowsIn(['READY', 'PLANNING', 'QUEUED', 'RUNNING']);
       for (const e of this.store.ensembles()) {
         const moves = nextMoves(
@@ -240,6 +247,18 @@ export class Manager {
       `${w.ensemble}.${w.name}: ${r.kind === 'crashed' ? 'the engine is gone without finishing: resuming it' : 'starting the engine'}`,
     );
     this.launch(w);
+  }
+
+  /**
+   * A HELD ensemble holds the engines of its running workflows (SIGSTOP, as condor_hold holds a
+   * DAGMan job: no new job starts, running ones go on); any other state releases them. Applied
+   * every pass, so a manager restarted after a crash, or an engine started after the hold,
+   * ends up as the ensemble's state says.
+   */
+  private applyHold(w: Workflow, hold: boolean): void {
+    if (this.starting.has(w.id) || !w.submitDir || engineHeld(w.submitDir) === hold) return;
+    if (holdEngine(w.submitDir, hold) !== 'none')
+      this.log(`${w.ensemble}.${w.name}: engine ${hold ? 'held' : 'released'}`);
   }
 
   private run(w: Workflow): void {

@@ -13,7 +13,7 @@ export const WORKFLOW_STATES = [
 ] as const;
 export type WorkflowState = (typeof WORKFLOW_STATES)[number];
 
-/** ACTIVE: plans and runs; PAUSED and HELD: nothing new is planned or started, running workflows go on. */
+/** ACTIVE: plans and runs; PAUSED: nothing new is planned or started; HELD: as PAUSED, and running engines are held. */
 export const ENSEMBLE_STATES = ['ACTIVE', 'PAUSED', 'HELD'] as const;
 export type EnsembleState = (typeof ENSEMBLE_STATES)[number];
 

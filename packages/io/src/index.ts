@@ -8,5 +8,6 @@ export {
   readLockHolder,
   selfHolderText,
 } from './lock-file.js';
+export { type ProcStat, procStat } from './proc-stat.js';
 export { progressBar } from './progress-bar.js';
 export { readRange } from './read-range.js';

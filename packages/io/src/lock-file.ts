@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { procStat } from './proc-stat.js';
 
 /** Who holds a lock file: `pid host start` (start: the process's start time in /proc, when known). */
 export interface LockHolder {
@@ -211,18 +212,6 @@ function breakStale(path: string, seen: Seen, depth: number): void {
 }
 
 /** A process's state letter and start time from /proc; undefined without /proc or the process. */
-function procStat(pid: number): { state: string; start: string } | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // after "pid (comm) ": state is field 3, starttime field 22
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0], start: fields[19] };
-}
-
 function startOf(pid: number): string | undefined {
   return procStat(pid)?.start;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { procStat } from '@pegasus-ts/io';
 
 /** How far apart two readings of one start time may be: /proc/stat's btime is whole seconds. */
 const SLACK_MS = 2000;
@@ -20,17 +21,12 @@ function bootTimeMs(): number | undefined {
  */
 export function processStartTime(pid: number): number | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // fields after "(comm)": state is field 3, starttime field 22 (clock ticks since boot)
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    const boot = bootTimeMs();
-    if (!Number.isFinite(ticks) || boot === undefined) return undefined;
-    return boot + ticks * 10; // USER_HZ is 100 on every Linux
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  if (stat === undefined) return undefined;
+  const ticks = Number(stat.start);
+  const boot = bootTimeMs();
+  if (!Number.isFinite(ticks) || boot === undefined) return undefined;
+  return boot + ticks * 10; // USER_HZ is 100 on every Linux
 }
 
 /**
