@@ -99,12 +99,18 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     const json = JSON.parse((await pt(['status', '-l', '-j', top])).stdout);
     expect(Object.keys(json.dags)).toEqual(['root', 'inner']);
     expect(json.dags.inner).toMatchObject({ dagname: 'inner', state: 'Success', succeeded: 5 });
-    // statistics: the Sub-workflows row
-    const stats = await pt(['statistics', top, '-o', path.join(t.dir, 'stats')]);
+    // statistics summed over the levels: tasks pre, post + a, check, b; jobs 4 + 5 (the
+    // sub-workflow job under Sub-Workflows); workflow.txt has each level's rows, then All
+    const stats = await pt(['statistics', '-s', 'all', top, '-o', path.join(t.dir, 'stats')]);
     expect(stats.code, stats.stderr).toBe(0);
-    expect(readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8')).toMatch(
-      /Sub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/,
-    );
+    const summary = readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8');
+    expect(summary).toMatch(/\nTasks\s+5\s+0\s+0\s+5\s+0\s+5\n/);
+    expect(summary).toMatch(/\nJobs\s+9\s+0\s+0\s+9\s+0\s+9\n/);
+    expect(summary).toMatch(/\nSub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/);
+    const wfs = readFileSync(path.join(t.dir, 'stats/workflow.txt'), 'utf8');
+    expect(wfs).toMatch(/\nroot\s+outer\s+Jobs\s+4\s+0\s+0\s+4\s+0\s+4\n/);
+    expect(wfs).toMatch(/\ninner\s+inner\s+Jobs\s+5\s+0\s+0\s+5\s+0\s+5\n/);
+    expect(wfs).toMatch(/\nAll\s+All\s+Sub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/);
   }, 180_000);
 
   it('a failing job fails the sub-workflow and its parent job; the parent retries it; a rescue run after the fix reruns only what failed', async () => {
@@ -131,10 +137,11 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(an.stdout).toMatch(/=+check=+\n[\s\S]*command: \/usr\/bin\/test -e \S+fixed/);
     expect(an.stdout).toMatch(/1 failed job\(s\) in workflow inner/);
     expect(hasStackTrace(an.stdout + an.stderr)).toBe(false);
+    // summed over the levels: check failed (2 attempts, one per sub-workflow run), b and post never ran
     const failedStats = await pt(['statistics', top, '-o', path.join(t.dir, 'stats')]);
-    expect(readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8')).toMatch(
-      /Sub-Workflows\s+0\s+1\s+0\s+1\s+1\s+2\n/,
-    );
+    const failedSummary = readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8');
+    expect(failedSummary).toMatch(/\nSub-Workflows\s+0\s+1\s+0\s+1\s+1\s+2\n/);
+    expect(failedSummary).toMatch(/\nTasks\s+2\s+1\s+2\s+5\s+1\s+4\n/);
     expect(failedStats.code).toBe(0);
     writeFileSync(fixed, 'ok\n');
     const second = await pt(['run', '--foreground', '-q', top]);
