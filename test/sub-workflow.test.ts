@@ -210,6 +210,46 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(hasStackTrace(r.stderr + c.stderr)).toBe(false);
   }, 60_000);
 
+  it('remove of the parent stops the sub-workflow engine too; both say stopped; the rerun resumes both levels', async () => {
+    const t = tempDir('subwf-remove-');
+    cleanup = t.cleanup;
+    writeWorkflows(t.dir, { check: t.dir, sleep: 12 });
+    const { top, sub } = await planOuter(t.dir);
+    const r = await pt(['run', '--slots', '3', top]);
+    expect(r.code, r.stderr).toBe(0);
+    const topPid = readLockHolder(top)?.pid as number;
+    await until(
+      () => existsSync(path.join(sub, 'jobstate.log')) && eventCounts(sub, 'EXECUTE').has('b'),
+      120_000,
+      'the sub-workflow to run b',
+    );
+    const subPid = readLockHolder(sub)?.pid as number;
+    expect(subPid).toBeGreaterThan(0);
+    // the parent's --slots went down to the sub-workflow's engine
+    expect(readFileSync(path.join(top, 'jobs/inner.err.000'), 'utf8')).toMatch(/done before, 3 slots/);
+    const rm = await pt(['remove', top]);
+    expect(rm.code, rm.stderr).toBe(0);
+    await until(() => !alive(topPid) && !alive(subPid), 60_000, 'both engines to end');
+    for (const dir of [top, sub]) {
+      const ends = jobstate(dir).filter((f) => f[3] === 'DAGMAN_FINISHED');
+      expect(
+        ends.map((f) => f[4]),
+        dir,
+      ).toEqual(['2']);
+    }
+    expect(eventCounts(sub, 'JOB_ABORTED').get('b')).toBe(1);
+    expect(eventCounts(top, 'JOB_ABORTED').get('inner')).toBe(1);
+    const status = await pt(['status', '-l', top]);
+    expect(status.stdout).toMatch(/Failure \(stopped\)\s+outer\n/);
+    expect(status.stdout).toMatch(/Failure \(stopped\)\s+inner \(inner\)\n/);
+    const last = await pt(['run', '--foreground', '-q', top]);
+    expect(last.code, last.stderr).toBe(0);
+    for (const j of ['a', 'check']) expect(eventCounts(sub, 'SUBMIT').get(j), j).toBe(1);
+    expect(eventCounts(sub, 'SUBMIT').get('b')).toBe(2);
+    expect(eventCounts(top, 'SUBMIT').get('pre')).toBe(1);
+    expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
+  }, 240_000);
+
   it('kill -9 of both engines mid sub-workflow, then run: both levels resume, no finished job runs again', async () => {
     const t = tempDir('subwf-kill-');
     cleanup = t.cleanup;
