@@ -24,6 +24,8 @@ const TC = `transformationCatalog:
       sites: [{name: local, pfn: /usr/bin/test, type: installed}]
     - name: sleep
       sites: [{name: local, pfn: /bin/sleep, type: installed}]
+    - name: cat
+      sites: [{name: local, pfn: /bin/cat, type: installed}]
 `;
 
 /**
@@ -153,6 +155,46 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(eventCounts(top, 'SUBMIT').get('pre')).toBe(1);
     expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
   }, 240_000);
+
+  it("a file the sub-workflow makes, declared as the job's output, is read by the parent's child job and staged out by the parent", async () => {
+    const t = tempDir('subwf-out-');
+    cleanup = t.cleanup;
+    writeFileSync(
+      path.join(t.dir, 'outer.yml'),
+      `pegasus: "5.0"\nname: outer\n${TC}jobs:
+  - type: pegasusWorkflow
+    id: inner
+    file: inner.yml
+    arguments: [--sites, local]
+    uses: [{lfn: inner.yml, type: input}, {lfn: made.txt, type: output, stageOut: true, registerReplica: true}]
+  - {type: job, id: use, name: cat, arguments: [made.txt], uses: [{lfn: made.txt, type: input}]}
+`,
+    );
+    writeFileSync(
+      path.join(t.dir, 'inner.yml'),
+      `pegasus: "5.0"\nname: inner\n${TC}jobs:
+  - {type: job, id: mk, name: echo, arguments: [made-below], stdout: made.txt, uses: [{lfn: made.txt, type: output}]}
+`,
+    );
+    const p = await pt(
+      [
+        ...['plan', 'outer.yml', '--dir', path.join(t.dir, 'runs'), '--relative-dir', 'top', '-o', 'local'],
+        ...['-D', 'pegasus.data.configuration=sharedfs', '-q'],
+      ],
+      { cwd: t.dir },
+    );
+    expect(p.code, p.stderr).toBe(0);
+    const top = path.join(t.dir, 'runs/top');
+    const r = await pt(['run', '--foreground', '-q', top]);
+    expect(r.code, r.stderr).toBe(0);
+    // the parent's child read what the sub-workflow made; the parent staged it out and registered it
+    expect(readFileSync(path.join(top, 'jobs/use.out.000'), 'utf8')).toBe('made-below\n');
+    const replicas = readFileSync(path.join(top, 'output-replicas.yml'), 'utf8');
+    const url = /lfn: made\.txt[\s\S]*?pfn: "?file:\/\/([^"\s]+)/.exec(replicas)?.[1];
+    expect(url, replicas).toBeDefined();
+    expect(readFileSync(url as string, 'utf8')).toBe('made-below\n');
+    expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('inner')).toBe(1);
+  }, 120_000);
 
   it('a condorWorkflow job runs a submit dir planned beforehand, where it is', async () => {
     const t = tempDir('subwf-pre-');

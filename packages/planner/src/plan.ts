@@ -63,6 +63,8 @@ export interface PlanOptions {
   /** `s` (every execution site) or `e1=s1,e2=s2` entries */
   stagingSite?: string[];
   outputSites?: string[];
+  /** outputs staged to site `local` go to this directory instead of its storage dir (implies `-o local`) */
+  outputDir?: string;
   cleanup?: string;
   cluster?: string[];
   /** submit dirs of earlier runs whose output replica catalogs count for data reuse */
@@ -242,6 +244,8 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const dir = abs(options.dir ?? '.');
   const siteCatalog = withLocalSite(inputs.siteCatalog ?? wf.siteCatalog, dir);
   const sites = chooseSites(options, siteCatalog);
+  const outputDir = options.outputDir === undefined ? undefined : abs(options.outputDir);
+  if (outputDir !== undefined && !sites.outputSites.includes('local')) sites.outputSites.push('local');
   const settings = pipelineSettings(options, properties);
   const user = options.user ?? safeUser(env);
   const replicas = new ReplicaIndex([wf.replicaCatalog, inputs.replicaCatalog, ...reuseCatalogs]);
@@ -260,6 +264,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     replicas,
     properties,
     ...sites,
+    outputDir,
     defaultRetries: settings.defaultRetries,
     subWorkflows: subWorkflowSetup(subWorkflowFiles, dir, submitDir, inputs),
   };

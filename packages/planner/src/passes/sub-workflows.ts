@@ -5,6 +5,7 @@ import {
   type AbstractWorkflow,
   argumentString,
   getProfile,
+  isOutputUse,
   type Job,
   type ReplicaMatch,
   SUBMIT_FILES,
@@ -13,7 +14,7 @@ import {
 } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import type { ExecJob } from '../executable-workflow.js';
-import type { PlanContext } from '../planning-context.js';
+import { type PlanContext, workDirOf } from '../planning-context.js';
 import { describeJob } from './map-jobs.js';
 
 /**
@@ -125,13 +126,14 @@ export async function checkSubWorkflows(
 }
 
 /** Options a sub-workflow job's arguments may not set: the planner sets them. */
-const RESERVED = new Set(['--dir', '--relative-dir', '-S', '--submit']);
+const RESERVED = new Set(['--dir', '--relative-dir', '-S', '--submit', '-O', '--output-dir']);
 
 /**
  * The plan.yml job of a sub-workflow job. A pegasusWorkflow job's `command` is the `pegasus-ts`
  * command line that plans it when it becomes ready: `plan FILE --dir BASE --relative-dir
  * REL/sub-workflows/ID --conf PARENT/pegasus.properties -D pegasus.catalog.*.file=PARENT/catalogs/...`
- * then the job's own arguments (planner options; an option repeated later wins). A
+ * then the job's own arguments (planner options; an option repeated later wins), then, when the
+ * job has outputs, `--output-dir PARENT-WORK-DIR` (on `local`, where the parent's jobs find them). A
  * condorWorkflow job's `command` is empty: its submit dir is run as it is.
  */
 export function subWorkflowExecJob(
@@ -163,6 +165,18 @@ export function subWorkflowExecJob(
     subWorkflow: file,
   };
   if (job.type === 'condorWorkflow') return out;
+  // Outputs of the sub-workflow the parent's jobs use (`uses` of type output): the sub-workflow
+  // stages them out to the parent's work dir on `local` (`--output-dir`), where the job counts as
+  // their producer, so the parent moves, stages out and registers them like any job's outputs.
+  const outputs = job.uses.filter((u) => !u.forPlanning && isOutputUse(u));
+  if (outputs.length > 0) {
+    out.stagingSite = 'local';
+    out.outputs = outputs.map((u) => u.lfn);
+    const stageOut = outputs.filter((u) => u.stageOut).map((u) => u.lfn);
+    const register = outputs.filter((u) => u.registerReplica).map((u) => u.lfn);
+    if (stageOut.length) out.stageOut = stageOut;
+    if (register.length) out.register = register;
+  }
   const args = argumentString(job)
     .split(/\s+/)
     .filter((a) => a !== '');
@@ -181,6 +195,7 @@ export function subWorkflowExecJob(
   if (transformation) argv.push('-D', `pegasus.catalog.transformation.file=${transformation}`);
   if (replica) argv.push('-D', `pegasus.catalog.replica.file=${replica}`);
   out.argv = [...argv, ...args];
+  if (outputs.length > 0) out.argv.push('--output-dir', workDirOf(ctx, 'local').path);
   out.subWorkflow = sub;
   return out;
 }
