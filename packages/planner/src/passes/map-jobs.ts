@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import {
   type AbstractWorkflow,
   argumentString,
@@ -20,7 +21,7 @@ import {
 import { PlanError } from '../errors.js';
 import { addEdge, type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../executable-workflow.js';
 import { type DataConfiguration, type PlanContext, stagingSiteFor, workDirOf } from '../planning-context.js';
-import { containerArgv } from './containers.js';
+import { containerArgv, containerImageFile } from './containers.js';
 import { type SiteSelector, selectSites } from './select-sites.js';
 import { subWorkflowExecJob } from './sub-workflows.js';
 
@@ -173,11 +174,21 @@ export function mapJobs(
     // A container (the catalog entry's `container`): the command runs inside it, on the host's work dir.
     const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
     if (container) {
+      // An image file (`file://`) is staged to the job like a stageable executable, from its
+      // `image.site` (default local); with `bypass` the job uses it where it is.
+      let imagePath = containerImageFile(container);
+      if (imagePath !== undefined && !container.bypass) {
+        const lfn = basename(imagePath);
+        executableSources.set(lfn, { site: container.imageSite ?? 'local', url: container.image });
+        if (!inputs.includes(lfn)) inputs.push(lfn);
+        imagePath = config === 'nonsharedfs' ? `./${lfn}` : `${work.path}/${lfn}`;
+      }
       argv = containerArgv(container, argv, {
         workDir: work.path,
         cwd: config === 'sharedfs' ? work.path : undefined,
         profiles,
         describe: describeJob(job),
+        imagePath,
       });
     }
     const outputs: string[] = [];
