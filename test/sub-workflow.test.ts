@@ -233,7 +233,7 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     const r = await pt(['plan', 'outer.yml', '--dir', 'runs2'], { cwd: t.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `pegasus-ts plan: ${path.join(t.dir, 'outer.yml')}:14:5: job "inner": sub-workflow file "inner.yml" not found (looked for ${path.join(t.dir, 'inner.yml')}; expected a workflow YAML there or a replica catalog entry for it)\n`,
+      `pegasus-ts plan: ${path.join(t.dir, 'outer.yml')}:16:5: job "inner": sub-workflow file "inner.yml" not found (looked for ${path.join(t.dir, 'inner.yml')}; expected a workflow YAML there or a replica catalog entry for it)\n`,
     );
     expect(existsSync(path.join(t.dir, 'runs2'))).toBe(false);
     // inner.yml names outer.yml again: a cycle across levels
