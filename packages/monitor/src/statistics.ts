@@ -164,15 +164,13 @@ function countJobs(
     if (c === 'DONE') out.ok += g.n;
     else if (c === 'FAIL') out.failed += g.n;
   }
-  {
-    const r = db
-      .prepare(
-        `SELECT count(*) - count(DISTINCT ji.job_id) AS n FROM job_instance ji
-         WHERE ji.job_id IN (SELECT job_id FROM job ${where})`,
-      )
-      .get() as { n: number };
-    out.retries = r.n;
-  }
+  const r = db
+    .prepare(
+      `SELECT count(*) - count(DISTINCT ji.job_id) AS n FROM job_instance ji
+       WHERE ji.job_id IN (SELECT job_id FROM job ${where})`,
+    )
+    .get() as { n: number };
+  out.retries = r.n;
   return out;
 }
 

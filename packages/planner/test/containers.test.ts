@@ -129,6 +129,8 @@ describe('container image files (file://)', () => {
     expect(cmd[2]).toBe(
       `image=$(podman load -i "$1" | sed -n 's/^Loaded image[^:]*: *//p' | tail -n 1) && [ -n "$image" ] && shift && exec podman run --rm -v /scratch/run:/scratch/run -w /scratch/run "$image" "$@"`,
     );
+    // without a staged copy (bypass): the file where its URL says
+    expect(containerArgv(c, ['/bin/true'], job).slice(3, 5)).toEqual(['podman-load', '/images/tiny.tar']);
     const sif = container({ type: 'apptainer', image: 'file:///images/tiny.sif' });
     expect(containerArgv(sif, ['/bin/true'], { ...job, imagePath: './tiny.sif' })).toContain('./tiny.sif');
     const tc = parseTransformationCatalog(

@@ -13,9 +13,9 @@ export interface ContainerJobContext {
   /** the job, for errors (`FILE:LINE:COL: job "id"`) */
   describe: string;
   /**
-   * The image file the job uses (a `file://` image: staged into the work dir, or where it is with
-   * `bypass`): docker/podman load it (`TYPE load -i`) and run what it loaded, singularity/apptainer
-   * run it as it is.
+   * Where the job finds the container's image file (a `file://` image: staged into the work dir;
+   * default: where the URL says, as with `bypass`): docker/podman load it (`TYPE load -i`) and run
+   * what it loaded, singularity/apptainer run it as it is.
    */
   imagePath?: string;
 }
@@ -104,7 +104,8 @@ function mountOf(c: Container, m: string, job: string): string {
  * transformation's path inside the image (an installed PFN), or a staged one in the work dir.
  */
 export function containerArgv(c: Container, argv: readonly string[], job: ContainerJobContext): string[] {
-  const image = job.imagePath ?? containerImage(c);
+  const file = job.imagePath ?? containerImageFile(c);
+  const image = file ?? containerImage(c);
   const work = job.workDir;
   const cwd = job.cwd ?? work;
   const mounts = c.mounts.map((m) => mountOf(c, m, job.describe));
@@ -116,7 +117,7 @@ export function containerArgv(c: Container, argv: readonly string[], job: Contai
       for (const m of mounts) out.push('-v', m);
       out.push('-w', cwd);
       for (const k of envKeys) out.push('-e', k);
-      if (job.imagePath === undefined) return [...out, image, ...argv];
+      if (file === undefined) return [...out, image, ...argv];
       // an image file: loaded into the local store first, then the image it loaded is run
       const load =
         `image=$(${c.type} load -i "$1" | sed -n 's/^Loaded image[^:]*: *//p' | tail -n 1)` +
