@@ -156,24 +156,25 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
   }, 240_000);
 
-  it("a file the sub-workflow makes, declared as the job's output, is read by the parent's child job and staged out by the parent", async () => {
-    const t = tempDir('subwf-out-');
+  it("files across levels: the parent's file is read below, and what the sub-workflow makes (its job's output) is read by the parent's child and staged out", async () => {
+    const t = tempDir('subwf-files-');
     cleanup = t.cleanup;
     writeFileSync(
       path.join(t.dir, 'outer.yml'),
       `pegasus: "5.0"\nname: outer\n${TC}jobs:
+  - {type: job, id: pre, name: echo, arguments: [from-parent], stdout: seed.txt, uses: [{lfn: seed.txt, type: output}]}
   - type: pegasusWorkflow
     id: inner
     file: inner.yml
     arguments: [--sites, local]
-    uses: [{lfn: inner.yml, type: input}, {lfn: made.txt, type: output, stageOut: true, registerReplica: true}]
+    uses: [{lfn: inner.yml, type: input}, {lfn: seed.txt, type: input}, {lfn: made.txt, type: output, stageOut: true, registerReplica: true}]
   - {type: job, id: use, name: cat, arguments: [made.txt], uses: [{lfn: made.txt, type: input}]}
 `,
     );
     writeFileSync(
       path.join(t.dir, 'inner.yml'),
       `pegasus: "5.0"\nname: inner\n${TC}jobs:
-  - {type: job, id: mk, name: echo, arguments: [made-below], stdout: made.txt, uses: [{lfn: made.txt, type: output}]}
+  - {type: job, id: mk, name: cat, arguments: [seed.txt], stdout: made.txt, uses: [{lfn: seed.txt, type: input}, {lfn: made.txt, type: output}]}
 `,
     );
     const p = await pt(
@@ -187,13 +188,17 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     const top = path.join(t.dir, 'runs/top');
     const r = await pt(['run', '--foreground', '-q', top]);
     expect(r.code, r.stderr).toBe(0);
-    // the parent's child read what the sub-workflow made; the parent staged it out and registered it
-    expect(readFileSync(path.join(top, 'jobs/use.out.000'), 'utf8')).toBe('made-below\n');
+    // the sub-workflow staged the parent's seed.txt in; the parent's child read what it made
+    expect(readFileSync(path.join(top, 'jobs/use.out.000'), 'utf8')).toBe('from-parent\n');
+    const order = jobstate(top)
+      .filter((f) => f[2] === 'POST_SCRIPT_SUCCESS' && ['pre', 'inner', 'use'].includes(f[1]))
+      .map((f) => f[1]);
+    expect(order).toEqual(['pre', 'inner', 'use']);
+    // staged out and registered by the parent
     const replicas = readFileSync(path.join(top, 'output-replicas.yml'), 'utf8');
     const url = /lfn: made\.txt[\s\S]*?pfn: "?file:\/\/([^"\s]+)/.exec(replicas)?.[1];
     expect(url, replicas).toBeDefined();
-    expect(readFileSync(url as string, 'utf8')).toBe('made-below\n');
-    expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('inner')).toBe(1);
+    expect(readFileSync(url as string, 'utf8')).toBe('from-parent\n');
   }, 120_000);
 
   it('a condorWorkflow job runs a submit dir planned beforehand, where it is', async () => {

@@ -13,6 +13,7 @@ interface PlanFlags {
   stagingSite: string[];
   outputSites: string[];
   outputDir?: string;
+  inputDir: string[];
   cleanup?: string;
   cluster: string[];
   reuse: string[];
@@ -47,6 +48,12 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
     .option('--staging-site <s>', 'staging site, or e1=s1,e2=s2 per execution site', collect, [])
     .option('-o, --output-sites <sites>', 'output sites (comma-separated); none = no stage-out', collect, [])
     .option(
+      '-I, --input-dir <dirs>',
+      'directories whose files are replicas on site local (comma-separated)',
+      collect,
+      [],
+    )
+    .option(
       '-O, --output-dir <dir>',
       'outputs staged to site local go here, not to its storage dir (implies -o local)',
     )
@@ -73,6 +80,7 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
         stagingSite: flags.stagingSite,
         outputSites: flags.outputSites,
         outputDir: flags.outputDir,
+        inputDirs: flags.inputDir,
         cleanup: flags.cleanup,
         cluster: flags.cluster,
         reuse: flags.reuse,

@@ -108,11 +108,14 @@ export function mapJobs(
   const executableSources = new Map<string, { site: string; url: string }>();
   const newIndex = new Int32Array(wf.jobs.length).fill(-1);
 
+  // files jobs of this workflow write: a sub-workflow's inputs among them come from the parent
+  let produced: Set<string> | undefined;
   for (let k = 0; k < kept.length; k++) {
     const i = kept[k];
     if (wf.jobs[i].type !== 'job') {
+      produced ??= new Set(wf.jobs.flatMap((j) => j.uses.filter((u) => isOutputUse(u)).map((u) => u.lfn)));
       newIndex[i] = out.jobs.length;
-      out.jobs.push(subWorkflowExecJob(ctx, wf.jobs[i], levels[i], ctx.subWorkflows));
+      out.jobs.push(subWorkflowExecJob(ctx, wf.jobs[i], levels[i], ctx.subWorkflows, produced));
       continue;
     }
     const job = wf.jobs[i] as Job & { type: 'job' };
