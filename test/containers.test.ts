@@ -57,12 +57,12 @@ function buildImage(dir: string, env: Record<string, string>): void {
   });
 }
 
-async function writeWorkflow(dir: string, type: string): Promise<void> {
+async function writeWorkflow(dir: string, type: string, image = `docker://${IMAGE}`): Promise<void> {
   mkdirSync(path.join(dir, 'inputs'));
   writeFileSync(path.join(dir, 'inputs', 'in.txt'), 'staged on the host\n');
   const input = new api.File('in.txt');
   const rc = new api.ReplicaCatalog().addReplica('local', input, `file://${dir}/inputs/in.txt`);
-  const tiny = new api.Container('tiny', type as api.Container['type'], `docker://${IMAGE}`);
+  const tiny = new api.Container('tiny', type as api.Container['type'], image);
   const bb = new api.Transformation('bb', {
     site: 'local',
     pfn: '/bin/busybox',
@@ -157,6 +157,51 @@ describe('containers', () => {
       expect(r.code).toBe(0);
       for (const name of ['a', 'b'])
         expect(readFileSync(path.join(t.dir, 'outputs', `${name}.txt`), 'utf8')).toBe('staged on the host\n');
+    },
+    300_000,
+  );
+
+  it.skipIf(!hasPodman)(
+    `${hasPodman ? '' : '(skipped: podman or /bin/busybox missing) '}an image file on the submit host (file://) is staged to the job and loaded with podman load, not pulled`,
+    async () => {
+      const t = tempDir('containers-file-');
+      cleanup = t.cleanup;
+      const env = podmanEnv(t.dir);
+      const penv = { ...process.env, ...env };
+      buildImage(t.dir, env);
+      // the image saved to a file under a name the store then forgets (the build's name stays)
+      const name = `localhost/pegasus-ts-test-file:${path.basename(t.dir).toLowerCase()}`;
+      const tar = path.join(t.dir, 'tiny.tar');
+      execFileSync('podman', ['tag', IMAGE, name], { env: penv });
+      execFileSync('podman', ['save', '-q', '-o', tar, name], { env: penv });
+      execFileSync('podman', ['rmi', name], { env: penv, stdio: 'ignore' });
+      const exists = () => {
+        try {
+          execFileSync('podman', ['image', 'exists', name], { env: penv });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      expect(exists()).toBe(false);
+      await writeWorkflow(t.dir, 'podman', `file://${tar}`);
+      const plan = await pt(planArgs(t.dir), { cwd: t.dir });
+      expect(plan.code, plan.stderr).toBe(0);
+      const submitDir = plan.stdout.trim().split('\n').pop() as string;
+      // staged into the work dir like an input, from the submit host
+      const planYml = readFileSync(path.join(submitDir, SUBMIT_FILES.plan), 'utf8');
+      expect(planYml).toMatch(
+        new RegExp(`lfn: tiny\\.tar, linkage: input, sources: \\[\\{site: local, url: "file://${tar}"`),
+      );
+      try {
+        const r = await pt(['run', '--foreground', submitDir], { env });
+        expect(r.code, r.stderr).toBe(0);
+        for (const n of ['a', 'b'])
+          expect(readFileSync(path.join(t.dir, 'outputs', `${n}.txt`), 'utf8')).toBe('staged on the host\n');
+        expect(exists()).toBe(true);
+      } finally {
+        execFileSync('podman', ['rmi', '-i', name], { env: penv, stdio: 'ignore' });
+      }
     },
     300_000,
   );

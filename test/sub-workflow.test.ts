@@ -24,6 +24,8 @@ const TC = `transformationCatalog:
       sites: [{name: local, pfn: /usr/bin/test, type: installed}]
     - name: sleep
       sites: [{name: local, pfn: /bin/sleep, type: installed}]
+    - name: cat
+      sites: [{name: local, pfn: /bin/cat, type: installed}]
 `;
 
 /**
@@ -99,12 +101,18 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     const json = JSON.parse((await pt(['status', '-l', '-j', top])).stdout);
     expect(Object.keys(json.dags)).toEqual(['root', 'inner']);
     expect(json.dags.inner).toMatchObject({ dagname: 'inner', state: 'Success', succeeded: 5 });
-    // statistics: the Sub-workflows row
-    const stats = await pt(['statistics', top, '-o', path.join(t.dir, 'stats')]);
+    // statistics summed over the levels: tasks pre, post + a, check, b; jobs 4 + 5 (the
+    // sub-workflow job under Sub-Workflows); workflow.txt has each level's rows, then All
+    const stats = await pt(['statistics', '-s', 'all', top, '-o', path.join(t.dir, 'stats')]);
     expect(stats.code, stats.stderr).toBe(0);
-    expect(readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8')).toMatch(
-      /Sub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/,
-    );
+    const summary = readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8');
+    expect(summary).toMatch(/\nTasks\s+5\s+0\s+0\s+5\s+0\s+5\n/);
+    expect(summary).toMatch(/\nJobs\s+9\s+0\s+0\s+9\s+0\s+9\n/);
+    expect(summary).toMatch(/\nSub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/);
+    const wfs = readFileSync(path.join(t.dir, 'stats/workflow.txt'), 'utf8');
+    expect(wfs).toMatch(/\nroot\s+outer\s+Jobs\s+4\s+0\s+0\s+4\s+0\s+4\n/);
+    expect(wfs).toMatch(/\ninner\s+inner\s+Jobs\s+5\s+0\s+0\s+5\s+0\s+5\n/);
+    expect(wfs).toMatch(/\nAll\s+All\s+Sub-Workflows\s+1\s+0\s+0\s+1\s+0\s+1\n/);
   }, 180_000);
 
   it('a failing job fails the sub-workflow and its parent job; the parent retries it; a rescue run after the fix reruns only what failed', async () => {
@@ -131,10 +139,11 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(an.stdout).toMatch(/=+check=+\n[\s\S]*command: \/usr\/bin\/test -e \S+fixed/);
     expect(an.stdout).toMatch(/1 failed job\(s\) in workflow inner/);
     expect(hasStackTrace(an.stdout + an.stderr)).toBe(false);
+    // summed over the levels: check failed (2 attempts, one per sub-workflow run), b and post never ran
     const failedStats = await pt(['statistics', top, '-o', path.join(t.dir, 'stats')]);
-    expect(readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8')).toMatch(
-      /Sub-Workflows\s+0\s+1\s+0\s+1\s+1\s+2\n/,
-    );
+    const failedSummary = readFileSync(path.join(t.dir, 'stats/summary.txt'), 'utf8');
+    expect(failedSummary).toMatch(/\nSub-Workflows\s+0\s+1\s+0\s+1\s+1\s+2\n/);
+    expect(failedSummary).toMatch(/\nTasks\s+2\s+1\s+2\s+5\s+1\s+4\n/);
     expect(failedStats.code).toBe(0);
     writeFileSync(fixed, 'ok\n');
     const second = await pt(['run', '--foreground', '-q', top]);
@@ -146,6 +155,51 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     expect(eventCounts(top, 'SUBMIT').get('pre')).toBe(1);
     expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
   }, 240_000);
+
+  it("files across levels: the parent's file is read below, and what the sub-workflow makes (its job's output) is read by the parent's child and staged out", async () => {
+    const t = tempDir('subwf-files-');
+    cleanup = t.cleanup;
+    writeFileSync(
+      path.join(t.dir, 'outer.yml'),
+      `pegasus: "5.0"\nname: outer\n${TC}jobs:
+  - {type: job, id: pre, name: echo, arguments: [from-parent], stdout: seed.txt, uses: [{lfn: seed.txt, type: output}]}
+  - type: pegasusWorkflow
+    id: inner
+    file: inner.yml
+    arguments: [--sites, local]
+    uses: [{lfn: inner.yml, type: input}, {lfn: seed.txt, type: input}, {lfn: made.txt, type: output, stageOut: true, registerReplica: true}]
+  - {type: job, id: use, name: cat, arguments: [made.txt], uses: [{lfn: made.txt, type: input}]}
+`,
+    );
+    writeFileSync(
+      path.join(t.dir, 'inner.yml'),
+      `pegasus: "5.0"\nname: inner\n${TC}jobs:
+  - {type: job, id: mk, name: cat, arguments: [seed.txt], stdout: made.txt, uses: [{lfn: seed.txt, type: input}, {lfn: made.txt, type: output}]}
+`,
+    );
+    const p = await pt(
+      [
+        ...['plan', 'outer.yml', '--dir', path.join(t.dir, 'runs'), '--relative-dir', 'top', '-o', 'local'],
+        ...['-D', 'pegasus.data.configuration=sharedfs', '-q'],
+      ],
+      { cwd: t.dir },
+    );
+    expect(p.code, p.stderr).toBe(0);
+    const top = path.join(t.dir, 'runs/top');
+    const r = await pt(['run', '--foreground', '-q', top]);
+    expect(r.code, r.stderr).toBe(0);
+    // the sub-workflow staged the parent's seed.txt in; the parent's child read what it made
+    expect(readFileSync(path.join(top, 'jobs/use.out.000'), 'utf8')).toBe('from-parent\n');
+    const order = jobstate(top)
+      .filter((f) => f[2] === 'POST_SCRIPT_SUCCESS' && ['pre', 'inner', 'use'].includes(f[1]))
+      .map((f) => f[1]);
+    expect(order).toEqual(['pre', 'inner', 'use']);
+    // staged out and registered by the parent
+    const replicas = readFileSync(path.join(top, 'output-replicas.yml'), 'utf8');
+    const url = /lfn: made\.txt[\s\S]*?pfn: "?file:\/\/([^"\s]+)/.exec(replicas)?.[1];
+    expect(url, replicas).toBeDefined();
+    expect(readFileSync(url as string, 'utf8')).toBe('from-parent\n');
+  }, 120_000);
 
   it('a condorWorkflow job runs a submit dir planned beforehand, where it is', async () => {
     const t = tempDir('subwf-pre-');
@@ -184,7 +238,7 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     const r = await pt(['plan', 'outer.yml', '--dir', 'runs2'], { cwd: t.dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `pegasus-ts plan: ${path.join(t.dir, 'outer.yml')}:14:5: job "inner": sub-workflow file "inner.yml" not found (looked for ${path.join(t.dir, 'inner.yml')}; expected a workflow YAML there or a replica catalog entry for it)\n`,
+      `pegasus-ts plan: ${path.join(t.dir, 'outer.yml')}:16:5: job "inner": sub-workflow file "inner.yml" not found (looked for ${path.join(t.dir, 'inner.yml')}; expected a workflow YAML there or a replica catalog entry for it)\n`,
     );
     expect(existsSync(path.join(t.dir, 'runs2'))).toBe(false);
     // inner.yml names outer.yml again: a cycle across levels
@@ -202,6 +256,46 @@ describe('hierarchical workflows (pegasusWorkflow jobs)', () => {
     );
     expect(hasStackTrace(r.stderr + c.stderr)).toBe(false);
   }, 60_000);
+
+  it('remove of the parent stops the sub-workflow engine too; both say stopped; the rerun resumes both levels', async () => {
+    const t = tempDir('subwf-remove-');
+    cleanup = t.cleanup;
+    writeWorkflows(t.dir, { check: t.dir, sleep: 12 });
+    const { top, sub } = await planOuter(t.dir);
+    const r = await pt(['run', '--slots', '3', top]);
+    expect(r.code, r.stderr).toBe(0);
+    const topPid = readLockHolder(top)?.pid as number;
+    await until(
+      () => existsSync(path.join(sub, 'jobstate.log')) && eventCounts(sub, 'EXECUTE').has('b'),
+      120_000,
+      'the sub-workflow to run b',
+    );
+    const subPid = readLockHolder(sub)?.pid as number;
+    expect(subPid).toBeGreaterThan(0);
+    // the parent's --slots went down to the sub-workflow's engine
+    expect(readFileSync(path.join(top, 'jobs/inner.err.000'), 'utf8')).toMatch(/done before, 3 slots/);
+    const rm = await pt(['remove', top]);
+    expect(rm.code, rm.stderr).toBe(0);
+    await until(() => !alive(topPid) && !alive(subPid), 60_000, 'both engines to end');
+    for (const dir of [top, sub]) {
+      const ends = jobstate(dir).filter((f) => f[3] === 'DAGMAN_FINISHED');
+      expect(
+        ends.map((f) => f[4]),
+        dir,
+      ).toEqual(['2']);
+    }
+    expect(eventCounts(sub, 'JOB_ABORTED').get('b')).toBe(1);
+    expect(eventCounts(top, 'JOB_ABORTED').get('inner')).toBe(1);
+    const status = await pt(['status', '-l', top]);
+    expect(status.stdout).toMatch(/Failure \(stopped\)\s+outer\n/);
+    expect(status.stdout).toMatch(/Failure \(stopped\)\s+inner \(inner\)\n/);
+    const last = await pt(['run', '--foreground', '-q', top]);
+    expect(last.code, last.stderr).toBe(0);
+    for (const j of ['a', 'check']) expect(eventCounts(sub, 'SUBMIT').get(j), j).toBe(1);
+    expect(eventCounts(sub, 'SUBMIT').get('b')).toBe(2);
+    expect(eventCounts(top, 'SUBMIT').get('pre')).toBe(1);
+    expect(eventCounts(top, 'POST_SCRIPT_SUCCESS').get('post')).toBe(1);
+  }, 240_000);
 
   it('kill -9 of both engines mid sub-workflow, then run: both levels resume, no finished job runs again', async () => {
     const t = tempDir('subwf-kill-');

@@ -12,6 +12,8 @@ interface PlanFlags {
   sites: string[];
   stagingSite: string[];
   outputSites: string[];
+  outputDir?: string;
+  inputDir: string[];
   cleanup?: string;
   cluster: string[];
   reuse: string[];
@@ -45,6 +47,16 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
     .option('-s, --sites <sites>', 'candidate execution sites (comma-separated)', collect, [])
     .option('--staging-site <s>', 'staging site, or e1=s1,e2=s2 per execution site', collect, [])
     .option('-o, --output-sites <sites>', 'output sites (comma-separated); none = no stage-out', collect, [])
+    .option(
+      '-I, --input-dir <dirs>',
+      'directories whose files are replicas on site local (comma-separated)',
+      collect,
+      [],
+    )
+    .option(
+      '-O, --output-dir <dir>',
+      'outputs staged to site local go here, not to its storage dir (implies -o local)',
+    )
     .option('--cleanup <mode>', 'none, inplace or leaf (default: inplace)')
     .option(
       '-C, --cluster <styles>',
@@ -67,6 +79,8 @@ export function addPlanCommand(program: Command, ctx: CommandContext): Command {
         sites: flags.sites,
         stagingSite: flags.stagingSite,
         outputSites: flags.outputSites,
+        outputDir: flags.outputDir,
+        inputDirs: flags.inputDir,
         cleanup: flags.cleanup,
         cluster: flags.cluster,
         reuse: flags.reuse,

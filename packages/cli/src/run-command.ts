@@ -132,11 +132,14 @@ export function addRunCommands(program: Command, ctx: CommandContext): void {
     .description(
       'What a pegasusWorkflow or condorWorkflow job runs (under kickstart, started by the engine): plans ' +
         'the sub-workflow into SUBMIT_DIR with `pegasus-ts PLAN_ARGS...` unless SUBMIT_DIR holds a plan.yml, ' +
-        'then runs it in the foreground; exits 0 only if it succeeded. Run again, it resumes.',
+        'then runs it in the foreground; exits 0 only if it succeeded. Run again, it resumes. The parent ' +
+        'engine passes its own --slots, --cluster-workers and --poll on.',
     )
     .argument('<submit_dir>', "the sub-workflow's submit directory")
     .argument('[plan_args...]', 'after --: the pegasus-ts arguments that plan it (plan FILE ...)')
     .option('--slots <n>', 'jobs at once on this machine (default: the number of CPUs)')
+    .option('--cluster-workers <n>', 'workers per clustered job run on this machine (default: all slots)')
+    .option('--poll <ms>', 'Slurm poll interval in milliseconds (default: 1000)')
     .action(async (submitDir: string, planArgs: string[], flags: RunFlags) => {
       const engine = await import('@pegasus-ts/engine');
       const { runProgram } = await import('./program.js');

@@ -14,8 +14,9 @@ export function registerStatisticsCommand(program: Command, ctx: CommandContext)
     .summary('workflow statistics (pegasus-statistics)')
     .description(
       'Print the summary table (tasks, jobs, sub-workflows: succeeded, failed, incomplete, total, ' +
-        'retries) with workflow wall time, cumulative job wall time and badput, and write it to ' +
-        'statistics/summary.txt. With -s all also breakdown.txt (per transformation and host), ' +
+        "retries; a hierarchical workflow's summed over every level) with workflow wall time, cumulative " +
+        'job wall time and badput, and write it to statistics/summary.txt. With -s all also ' +
+        "workflow.txt (each level's rows, then All), breakdown.txt (per transformation and host), " +
         'jobs.txt (per job attempt), time.txt and time-per-host.txt (per hour or day) and gantt.svg.',
     )
     .argument('<submit-dir>', 'the submit directory (runNNNN)')
@@ -32,7 +33,11 @@ export function registerStatisticsCommand(program: Command, ctx: CommandContext)
       if (unit !== 'hour' && unit !== 'day') throw new m.MonitorError(`-t ${unit}: expected hour or day`, 2);
       const { db } = await m.openMonitor(submitDir);
       try {
-        const r = m.writeStatistics(db, submitDir, { level, outputDir: flags.outputDir, timeUnit: unit });
+        const r = await m.writeStatistics(db, submitDir, {
+          level,
+          outputDir: flags.outputDir,
+          timeUnit: unit,
+        });
         ctx.io.stdout(r.text);
         ctx.io.stdout(`\nSummary written to ${r.files[0]}\n`);
         if (r.files.length > 1) {

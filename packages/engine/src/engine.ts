@@ -19,6 +19,7 @@ import type { PegasusTsCommand } from './job-command.js';
 import { JobState } from './job-state.js';
 import { JobstateLog, readJobstate } from './jobstate-log.js';
 import { loadPlan, type Plan } from './plan-file.js';
+import { subWorkflowRunArgs } from './sub-workflow-job.js';
 import { SubmitLock } from './submit-lock.js';
 import { categoryOf, Throttles } from './throttles.js';
 import { WorkflowState } from './workflow-state.js';
@@ -123,6 +124,7 @@ export class Engine {
       slots,
       env: o.env,
       integrity: properties.get('pegasus.integrity.checking'),
+      subWorkflowArgs: subWorkflowRunArgs(o),
     });
     const cluster = new ClusterBackend(events, {
       submitDir,
@@ -200,7 +202,7 @@ export class Engine {
       this.startedAt = Date.now();
       const adopt = this.restore(history);
       this.log(
-        `engine ${process.pid} started on ${dir}: ${this.plan.jobs.length} jobs, ${this.state.count(JobState.SUCCESS)} done before` +
+        `engine ${process.pid} started on ${dir}: ${this.plan.jobs.length} jobs, ${this.state.count(JobState.SUCCESS)} done before, ${this.o.slots ?? availableParallelism()} slots` +
           (adopt.length ? `, ${adopt.length} in flight (adopting)` : '') +
           (history.crashed ? ' (the previous engine stopped without finishing: resuming)' : ''),
       );

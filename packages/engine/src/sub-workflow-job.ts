@@ -24,8 +24,26 @@ export function subWorkflowDir(job: PlanJob, submitDir: string): string {
 }
 
 /** The application a sub-workflow job's attempt runs (kickstart wraps it). */
-export function subWorkflowCommand(pegasusTs: PegasusTsCommand, job: PlanJob, submitDir: string): string[] {
-  return [...pegasusTs, 'sub-workflow', subWorkflowDir(job, submitDir), '--', ...job.command];
+export function subWorkflowCommand(
+  pegasusTs: PegasusTsCommand,
+  job: PlanJob,
+  submitDir: string,
+  runArgs: readonly string[] = [],
+): string[] {
+  return [...pegasusTs, 'sub-workflow', ...runArgs, subWorkflowDir(job, submitDir), '--', ...job.command];
+}
+
+/**
+ * The run options of an engine that its sub-workflows' engines get too (`pegasus-ts sub-workflow`
+ * options): `--slots` (this machine's slots: the lower engine runs on it as well), `--cluster-workers`
+ * and the Slurm `--poll` interval, those given only. The environment goes down with the process.
+ */
+export function subWorkflowRunArgs(o: Pick<EngineOptions, 'slots' | 'clusterWorkers' | 'slurm'>): string[] {
+  const args: string[] = [];
+  if (o.slots !== undefined) args.push('--slots', String(o.slots));
+  if (o.clusterWorkers !== undefined) args.push('--cluster-workers', String(o.clusterWorkers));
+  if (o.slurm?.pollMs !== undefined) args.push('--poll', String(o.slurm.pollMs));
+  return args;
 }
 
 export interface SubWorkflowOptions extends EngineOptions {

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlanJob } from '../src/plan-file.js';
-import { runSubWorkflow, subWorkflowCommand, subWorkflowDir } from '../src/sub-workflow-job.js';
+import {
+  runSubWorkflow,
+  subWorkflowCommand,
+  subWorkflowDir,
+  subWorkflowRunArgs,
+} from '../src/sub-workflow-job.js';
 
 let dir: string;
 beforeEach(() => {
@@ -43,6 +48,21 @@ describe('sub-workflow jobs', () => {
       'local',
     ]);
     expect(subWorkflowDir(job('/old/run0007', []), '/s/run0001')).toBe('/old/run0007');
+  });
+
+  it("passes the engine's given run options on to the sub-workflow's engine", () => {
+    expect(subWorkflowRunArgs({})).toEqual([]);
+    const args = subWorkflowRunArgs({ slots: 3, clusterWorkers: 2, slurm: { pollMs: 200 } });
+    expect(args).toEqual(['--slots', '3', '--cluster-workers', '2', '--poll', '200']);
+    expect(subWorkflowCommand(['pt'], job('sub-workflows/inner', ['plan', 'i.yml']), '/s', args)).toEqual([
+      'pt',
+      'sub-workflow',
+      ...args,
+      '/s/sub-workflows/inner',
+      '--',
+      'plan',
+      'i.yml',
+    ]);
   });
 
   it('plans only through `plan`, and says so when planning fails, after clearing a planning cut short', async () => {

@@ -64,13 +64,16 @@ export {
   type CountRow,
   formatSummary,
   querySummary,
+  querySummaryTree,
   type StatisticsOptions,
   type StatisticsResult,
   type Summary,
+  type WorkflowCounts,
   writeBreakdown,
   writeJobs,
   writeStatistics,
   writeTime,
+  writeWorkflows,
 } from './statistics.js';
 export {
   formatStatus,

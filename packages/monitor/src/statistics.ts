@@ -5,6 +5,7 @@ import type { Db } from './database.js';
 import { formatDuration, formatTable } from './format.js';
 import { renderGantt } from './gantt.js';
 import { jobCategory } from './job-category.js';
+import { mapSubWorkflows } from './sub-workflows.js';
 import { type WorkflowRun, workflowInfo, workflowRun } from './workflow-state.js';
 
 export interface CountRow {
@@ -19,6 +20,7 @@ export interface CountRow {
 export interface Summary {
   run: WorkflowRun;
   tasks: CountRow;
+  /** Every job but the sub-workflow jobs (those are `subWorkflows`), as pegasus-statistics counts. */
   jobs: CountRow;
   subWorkflows: CountRow;
   workflowWallTime: number;
@@ -26,6 +28,20 @@ export interface Summary {
   cumulativeJobWallTimeSubmitSide: number;
   badput: number;
   badputSubmitSide: number;
+  /**
+   * The workflows summed (querySummaryTree): this one (`path` '') and every planned sub-workflow
+   * below it (`path` = the job path, `a/b`), each with its own three rows; absent from querySummary.
+   */
+  workflows?: WorkflowCounts[];
+}
+
+/** One workflow's rows in a hierarchical run's summary. */
+export interface WorkflowCounts {
+  path: string;
+  label: string;
+  tasks: CountRow;
+  jobs: CountRow;
+  subWorkflows: CountRow;
 }
 
 const row = (succeeded: number, failed: number, total: number, retries: number): CountRow => ({
@@ -49,28 +65,29 @@ export function querySummary(db: Db, submitDir: string): Summary {
     )
     .get() as { tasks: number; ok: number; tries: number };
   const tasks = row(t.ok, t.tasks - t.ok, totalTasks, t.tries - t.tasks);
-  const jobs = countJobs(db, running, '');
+  const jobs = countJobs(db, running, "WHERE type_desc != 'sub-workflow'");
   const subWorkflows = countJobs(db, running, "WHERE type_desc = 'sub-workflow'");
+  // a sub-workflow job's time is the time of the jobs below it: counted there, not twice
   const inst = db
     .prepare(
-      `SELECT count(*) AS n, count(DISTINCT job_id) AS jobs,
-         coalesce(sum(local_duration * multiplier_factor), 0) AS submit_side,
+      `SELECT coalesce(sum(local_duration * multiplier_factor), 0) AS submit_side,
          coalesce(sum(CASE WHEN final = 'failure' THEN local_duration * multiplier_factor END), 0) AS bad_submit_side
-       FROM job_instance`,
+       FROM job_instance WHERE job_id NOT IN (SELECT job_id FROM job WHERE type_desc = 'sub-workflow')`,
     )
-    .get() as { n: number; jobs: number; submit_side: number; bad_submit_side: number };
+    .get() as { submit_side: number; bad_submit_side: number };
   const ks = db
     .prepare(
       `SELECT coalesce(sum(i.remote_duration * ji.multiplier_factor), 0) AS total,
          coalesce(sum(CASE WHEN ji.final = 'failure' THEN i.remote_duration * ji.multiplier_factor END), 0) AS bad
        FROM invocation i JOIN job_instance ji ON ji.job_instance_id = i.job_instance_id
-       WHERE i.task_submit_seq >= 1`,
+       WHERE i.task_submit_seq >= 1
+         AND ji.job_id NOT IN (SELECT job_id FROM job WHERE type_desc = 'sub-workflow')`,
     )
     .get() as { total: number; bad: number };
   return {
     run,
     tasks,
-    jobs: row(jobs.ok, jobs.failed, jobs.total, inst.n - inst.jobs),
+    jobs: row(jobs.ok, jobs.failed, jobs.total, jobs.retries),
     subWorkflows: row(subWorkflows.ok, subWorkflows.failed, subWorkflows.total, subWorkflows.retries),
     workflowWallTime: run.wallTime,
     cumulativeJobWallTime: ks.total,
@@ -79,6 +96,56 @@ export function querySummary(db: Db, submitDir: string): Summary {
     badputSubmitSide: inst.bad_submit_side,
   };
 }
+
+/**
+ * The summary of a hierarchical run, as pegasus-statistics gives it: tasks, jobs and sub-workflow
+ * jobs of every level summed (each planned sub-workflow's database brought up to date first), and
+ * so the cumulative job times; the workflow wall time is this workflow's (its sub-workflows run
+ * inside it). `workflows` keeps each level's own rows. A workflow without sub-workflows gives
+ * querySummary's numbers.
+ */
+export async function querySummaryTree(
+  db: Db,
+  submitDir: string,
+  seen?: ReadonlySet<string>,
+  path = '',
+): Promise<Summary> {
+  const top = querySummary(db, submitDir);
+  const own: WorkflowCounts = {
+    path,
+    label: workflowInfo(db).label,
+    tasks: top.tasks,
+    jobs: top.jobs,
+    subWorkflows: top.subWorkflows,
+  };
+  const below = await mapSubWorkflows(
+    db,
+    submitDir,
+    (sub, subDb, above) => querySummaryTree(subDb, sub.dir, above, `${path}${sub.job}/`),
+    seen,
+  );
+  const sum: Summary = { ...top, workflows: [own] };
+  for (const b of below) {
+    sum.tasks = addRows(sum.tasks, b.tasks);
+    sum.jobs = addRows(sum.jobs, b.jobs);
+    sum.subWorkflows = addRows(sum.subWorkflows, b.subWorkflows);
+    sum.cumulativeJobWallTime += b.cumulativeJobWallTime;
+    sum.cumulativeJobWallTimeSubmitSide += b.cumulativeJobWallTimeSubmitSide;
+    sum.badput += b.badput;
+    sum.badputSubmitSide += b.badputSubmitSide;
+    sum.workflows?.push(...(b.workflows ?? []));
+  }
+  return sum;
+}
+
+const addRows = (a: CountRow, b: CountRow): CountRow => ({
+  succeeded: a.succeeded + b.succeeded,
+  failed: a.failed + b.failed,
+  incomplete: a.incomplete + b.incomplete,
+  total: a.total + b.total,
+  retries: a.retries + b.retries,
+  totalRetries: a.totalRetries + b.totalRetries,
+});
 
 /** Jobs (those `where` selects) by how they stand: succeeded, failed for good, in all, and retries. */
 function countJobs(
@@ -97,22 +164,21 @@ function countJobs(
     if (c === 'DONE') out.ok += g.n;
     else if (c === 'FAIL') out.failed += g.n;
   }
-  if (where) {
-    const r = db
-      .prepare(
-        `SELECT count(*) - count(DISTINCT ji.job_id) AS n FROM job_instance ji
-         WHERE ji.job_id IN (SELECT job_id FROM job ${where})`,
-      )
-      .get() as { n: number };
-    out.retries = r.n;
-  }
+  const r = db
+    .prepare(
+      `SELECT count(*) - count(DISTINCT ji.job_id) AS n FROM job_instance ji
+       WHERE ji.job_id IN (SELECT job_id FROM job ${where})`,
+    )
+    .get() as { n: number };
+  out.retries = r.n;
   return out;
 }
 
 const LEGEND = `#
 # Pegasus-TS Workflow Statistics
 #
-# Type           : type of entity (tasks, jobs, sub-workflows)
+# Type           : type of entity (tasks, jobs, sub-workflows); a hierarchical workflow's
+#                  numbers sum every level (its sub-workflows and theirs)
 # Succeeded      : entities that ended successfully
 # Failed         : entities that ended in failure
 # Incomplete     : entities that never ran or did not finish (Total - Succeeded - Failed)
@@ -411,14 +477,14 @@ export interface StatisticsResult {
 }
 
 /** Computes the summary and writes the statistics files (summary.txt always). */
-export function writeStatistics(
+export async function writeStatistics(
   db: Db,
   submitDir: string,
   options: StatisticsOptions = {},
-): StatisticsResult {
+): Promise<StatisticsResult> {
   const outputDir = options.outputDir ?? join(submitDir, 'statistics');
   mkdirSync(outputDir, { recursive: true });
-  const summary = querySummary(db, submitDir);
+  const summary = await querySummaryTree(db, submitDir);
   const text = formatSummary(summary);
   const files: string[] = [];
   const out = (name: string) => {
@@ -430,6 +496,7 @@ export function writeStatistics(
   s.write(text);
   s.close();
   if (options.level === 'all') {
+    writeWorkflows(summary, out('workflow.txt'));
     writeBreakdown(db, out('breakdown.txt'));
     writeJobs(db, out('jobs.txt'));
     writeTime(db, outputDir, options.timeUnit ?? 'hour');
@@ -439,4 +506,26 @@ export function writeStatistics(
     g.close();
   }
   return { summary, text, outputDir, files };
+}
+
+/** workflow.txt: each workflow's tasks, jobs and sub-workflows (`root`, then job paths), then `All`. */
+export function writeWorkflows(s: Summary, path: string): void {
+  const rows: (string | number)[][] = [];
+  const add = (wf: string, label: string, c: Pick<Summary, 'tasks' | 'jobs' | 'subWorkflows'>) => {
+    for (const [type, r] of [
+      ['Tasks', c.tasks],
+      ['Jobs', c.jobs],
+      ['Sub-Workflows', c.subWorkflows],
+    ] as const) {
+      rows.push([wf, label, type, r.succeeded, r.failed, r.incomplete, r.total, r.retries, r.totalRetries]);
+    }
+  };
+  for (const w of s.workflows ?? []) add(w.path === '' ? 'root' : w.path.slice(0, -1), w.label, w);
+  add('All', 'All', s);
+  writeTable(
+    path,
+    'Workflow statistics (every level of a hierarchical workflow, then all of them summed)',
+    ['Workflow', 'Label', 'Type', 'Succeeded', 'Failed', 'Incomplete', 'Total', 'Retries', 'Total+Retries'],
+    rows,
+  );
 }

@@ -190,7 +190,7 @@ describe('a successful run', () => {
   it('statistics -s all: the summary text and every file', async () => {
     const f = fromFiles(success.submitDir);
     const { db } = await openMonitor(success.submitDir);
-    const r = writeStatistics(db, success.submitDir, { level: 'all' });
+    const r = await writeStatistics(db, success.submitDir, { level: 'all' });
     db.close();
     expect(r.text).toMatch(/Tasks\s+13\s+0\s+0\s+13\s+0\s+13/);
     const n = f.jobs.length;
@@ -291,7 +291,7 @@ describe('a failed run (one task fails every try)', () => {
     const f = fromFiles(failure.submitDir);
     const out = join(failure.dir, 'stats-failed');
     const { db } = await openMonitor(failure.submitDir);
-    const r = writeStatistics(db, failure.submitDir, { level: 'all', outputDir: out });
+    const r = await writeStatistics(db, failure.submitDir, { level: 'all', outputDir: out });
     db.close();
     expect(r.summary.badput).toBeGreaterThan(0);
     expect(r.summary.badputSubmitSide).toBeGreaterThan(0);
@@ -313,7 +313,7 @@ describe('a rescue run: the failed run, the input fixed, run again', () => {
     const { db } = await openMonitor(retry.submitDir);
     const text = formatStatus(queryStatus(db, retry.submitDir));
     expect(text).toContain(', 2 engine starts');
-    const r = writeStatistics(db, retry.submitDir, { outputDir: join(retry.dir, 'stats') });
+    const r = await writeStatistics(db, retry.submitDir, { outputDir: join(retry.dir, 'stats') });
     db.close();
     expect(r.summary.jobs).toMatchObject({ succeeded: f.jobs.length, failed: 0, retries: 3 });
     expect(r.summary.tasks).toMatchObject({ succeeded: 13, failed: 0, incomplete: 0 });

@@ -37,6 +37,7 @@ import { jobPriorities } from './emit/priorities.js';
 import { emitSbatch, isSlurmSite } from './emit/sbatch.js';
 import { PlanError, UsageError } from './errors.js';
 import { addJob, auxJob, type ExecutableWorkflow } from './executable-workflow.js';
+import { inputDirCatalog } from './input-dirs.js';
 import { dedupeEdges } from './internal/graph.js';
 import { addCleanup, type CleanupMode } from './passes/add-cleanup.js';
 import { addCreateDirs, addDataMovement } from './passes/add-data-movement.js';
@@ -63,6 +64,10 @@ export interface PlanOptions {
   /** `s` (every execution site) or `e1=s1,e2=s2` entries */
   stagingSite?: string[];
   outputSites?: string[];
+  /** outputs staged to site `local` go to this directory instead of its storage dir (implies `-o local`) */
+  outputDir?: string;
+  /** directories whose files are replicas on site `local` (lfn = path relative to the directory) */
+  inputDirs?: string[];
   cleanup?: string;
   cluster?: string[];
   /** submit dirs of earlier runs whose output replica catalogs count for data reuse */
@@ -236,14 +241,19 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
   const properties = await loadProperties(options, abs, env);
   const workflowPath = abs(options.workflow ?? 'workflow.yml');
   const reuseCatalogs = await loadReuseCatalogs(options, abs);
+  const inputDirs = splitList(options.inputDirs).map(abs);
+  if (inputDirs.length) reuseCatalogs.push(inputDirCatalog(inputDirs));
   const inputs = await loadWorkflowInputs(workflowPath, properties, reuseCatalogs, abs, env);
   lap('load');
   const wf = inputs.workflow;
   const dir = abs(options.dir ?? '.');
   const siteCatalog = withLocalSite(inputs.siteCatalog ?? wf.siteCatalog, dir);
   const sites = chooseSites(options, siteCatalog);
+  const outputDir = options.outputDir === undefined ? undefined : abs(options.outputDir);
+  if (outputDir !== undefined && !sites.outputSites.includes('local')) sites.outputSites.push('local');
   const settings = pipelineSettings(options, properties);
   const user = options.user ?? safeUser(env);
+  // the earlier runs' outputs (--reuse) and the --input-dir listings count as replicas too
   const replicas = new ReplicaIndex([wf.replicaCatalog, inputs.replicaCatalog, ...reuseCatalogs]);
   const subWorkflowFiles = await checkSubWorkflows(
     wf,
@@ -260,6 +270,7 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     replicas,
     properties,
     ...sites,
+    outputDir,
     defaultRetries: settings.defaultRetries,
     subWorkflows: subWorkflowSetup(subWorkflowFiles, dir, submitDir, inputs),
   };

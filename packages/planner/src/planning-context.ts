@@ -30,6 +30,8 @@ export interface PlanContext {
   stagingSites: Map<string, string>;
   /** --output-sites */
   outputSites: string[];
+  /** --output-dir: the storage directory (absolute path) of the output site `local` instead of its catalog's */
+  outputDir?: string;
   /** dagman.retry (default 1) */
   defaultRetries: number;
   /** the sub-workflow jobs' files and what they are planned with (plan(); absent: none allowed) */
@@ -77,8 +79,12 @@ export function workDirOf(ctx: PlanContext, siteName: string): { path: string; u
   return out;
 }
 
-/** The storage directory URL of an output site (localStorage preferred, else sharedStorage). */
+/**
+ * The storage directory URL of an output site (localStorage preferred, else sharedStorage; site
+ * `local` with `--output-dir`: that directory).
+ */
 export function storageUrlOf(ctx: PlanContext, siteName: string): string {
+  if (ctx.outputDir !== undefined && siteName === 'local') return `file://${ctx.outputDir}`;
   const site = siteOf(ctx, siteName);
   const dir = findDirectory(site, 'localStorage') ?? findDirectory(site, 'sharedStorage');
   if (!dir) {

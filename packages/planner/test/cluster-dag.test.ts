@@ -1,6 +1,7 @@
 import { parseTaskLine } from '@pegasus-ts/cluster/dag-format';
 import { describe, expect, it } from 'vitest';
 import { clusterDagText, taskOptions } from '../src/emit/cluster-dag.js';
+import { emitSbatch } from '../src/emit/sbatch.js';
 import { auxJob, type ExecJob } from '../src/executable-workflow.js';
 
 const task = (name: string, profiles: ExecJob['profiles']): ExecJob => ({
@@ -26,5 +27,30 @@ describe('cluster .dag TASK options', () => {
       .find((l) => l.startsWith('TASK'));
     expect(line).toBe('TASK g -g 1 -t 1 /bin/t g');
     expect(parseTaskLine(line as string)).toEqual({ name: 'g', argv: ['/bin/t', 'g'] });
+  });
+
+  it('a Slurm script asks for the GPUs of the task that asks the most (#SBATCH --gres=gpu:N), none when no task does', () => {
+    const site = { name: 'hpc', directories: [], grids: [], profiles: {} } as unknown as Parameters<
+      typeof emitSbatch
+    >[1];
+    const cluster = (tasks: ExecJob[]): ExecJob => ({ ...task('merge', {}), kind: 'cluster', tasks });
+    const script = emitSbatch(
+      cluster([
+        task('a', { pegasus: { gpus: 1 } }),
+        task('b', { condor: { request_gpus: 3 } }),
+        task('c', {}),
+      ]),
+      site,
+      { submitDir: '/s' },
+    );
+    const gres = script.split('\n').filter((l) => l.includes('--gres'));
+    expect(gres).toEqual(['#SBATCH --gres=gpu:3']);
+    const none = emitSbatch(cluster([task('c', {}), task('d', { pegasus: { gpus: 0 } })]), site, {
+      submitDir: '/s',
+    });
+    expect(none).not.toContain('--gres');
+    expect(() =>
+      emitSbatch(cluster([task('e', { pegasus: { gpus: 'x' } })]), site, { submitDir: '/s' }),
+    ).toThrow('job "e": pegasus profile gpus is "x" (expected a number of GPUs >= 0)');
   });
 });

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Container, parseTransformationCatalog } from '@pegasus-ts/model';
 import { describe, expect, it } from 'vitest';
-import { containerArgv, containerImage } from '../src/passes/containers.js';
+import { parse } from 'yaml';
+import { containerArgv, containerImage, containerImageFile } from '../src/passes/containers.js';
+import { plan } from '../src/plan.js';
 
 const container = (over: Partial<Container> = {}): Container => ({
   name: 'c',
@@ -108,11 +110,80 @@ describe('containerArgv', () => {
       'tc.yml',
     );
     expect(() => containerImage(tc.containers[0])).toThrow(
-      'tc.yml:6:5: container "web": image "http://example.org/tiny.tar" cannot be used by docker (expected docker://NAME or a NAME in the local image store; load image files beforehand)',
+      'tc.yml:6:5: container "web": image "http://example.org/tiny.tar" cannot be used by docker (expected docker://NAME, a NAME in the local image store, or file://PATH of a saved image)',
     );
     expect(() => containerArgv(tc.containers[1], ['/bin/true'], job)).toThrow(
       'tc.yml:7:5: container "rel" (for job "j"): mount "data:/data" (expected /HOST/PATH[:/CONTAINER/PATH[:OPTIONS]])',
     );
+  });
+});
+
+describe('container image files (file://)', () => {
+  it('docker/podman load the file, then run the image it loaded; apptainer runs the file', () => {
+    const c = container({ image: 'file:///images/tiny.tar' });
+    expect(containerImageFile(c)).toBe('/images/tiny.tar');
+    expect(containerImageFile(container())).toBeUndefined();
+    const cmd = containerArgv(c, ['/bin/true', 'x y'], { ...job, imagePath: '/scratch/run/tiny.tar' });
+    expect(cmd.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(cmd.slice(3)).toEqual(['podman-load', '/scratch/run/tiny.tar', '/bin/true', 'x y']);
+    expect(cmd[2]).toBe(
+      `image=$(podman load -i "$1" | sed -n 's/^Loaded image[^:]*: *//p' | tail -n 1) && [ -n "$image" ] && shift && exec podman run --rm -v /scratch/run:/scratch/run -w /scratch/run "$image" "$@"`,
+    );
+    // without a staged copy (bypass): the file where its URL says
+    expect(containerArgv(c, ['/bin/true'], job).slice(3, 5)).toEqual(['podman-load', '/images/tiny.tar']);
+    const sif = container({ type: 'apptainer', image: 'file:///images/tiny.sif' });
+    expect(containerArgv(sif, ['/bin/true'], { ...job, imagePath: './tiny.sif' })).toContain('./tiny.sif');
+    const tc = parseTransformationCatalog(
+      'pegasus: "5.0"\ntransformations:\n  - {name: t, sites: [{name: local, pfn: /bin/true, type: installed, container: s}]}\ncontainers:\n  - {name: s, type: shifter, image: "file:///images/x.tar"}\n',
+      'tc.yml',
+    );
+    expect(() => containerImageFile(tc.containers[0])).toThrow(
+      'tc.yml:5:5: container "s": image "file:///images/x.tar" cannot be used by shifter (expected docker://NAME)',
+    );
+  });
+
+  it('plans the image file as an input staged from its image.site, or used where it is with bypass', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'planner-image-'));
+    try {
+      const wf = (bypass: boolean) => `pegasus: "5.0"
+name: img
+transformationCatalog:
+  pegasus: "5.0"
+  transformations:
+    - name: t
+      sites: [{name: local, pfn: /bin/true, type: installed, container: tiny}]
+  containers:
+    - {name: tiny, type: apptainer, image: "file://${dir}/images/tiny.sif", image.site: local, bypass: ${bypass}}
+jobs:
+  - {type: job, id: j, name: t, arguments: [], uses: []}
+`;
+      const jobsOf = async (bypass: boolean) => {
+        writeFileSync(join(dir, 'wf.yml'), wf(bypass));
+        const r = await plan({
+          cwd: dir,
+          workflow: 'wf.yml',
+          dir: join(dir, 'runs'),
+          sites: ['local'],
+          defines: ['pegasus.data.configuration=sharedfs'],
+        });
+        return parse(readFileSync(r.planFile, 'utf8')).jobs as {
+          name: string;
+          command: string[];
+          directory?: string;
+          transfers?: { lfn: string; sources: { site: string; url: string }[] }[];
+        }[];
+      };
+      const staged = await jobsOf(false);
+      const j = staged.find((x) => x.name === 'j');
+      expect(j?.command).toContain(`${j?.directory}/tiny.sif`);
+      const t = staged.flatMap((x) => x.transfers ?? []).find((x) => x.lfn === 'tiny.sif');
+      expect(t?.sources).toEqual([{ site: 'local', url: `file://${dir}/images/tiny.sif` }]);
+      const bypassed = await jobsOf(true);
+      expect(bypassed.find((x) => x.name === 'j')?.command).toContain(`${dir}/images/tiny.sif`);
+      expect(bypassed.flatMap((x) => x.transfers ?? []).some((x) => x.lfn === 'tiny.sif')).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -139,4 +139,119 @@ describe('plan: hierarchical workflows', () => {
       /outer.yml:10:5: job "inner": argument --dir is set by the planner for a sub-workflow/,
     );
   });
+  it("makes a sub-workflow's declared outputs available to the parent's jobs: an edge, no stage-in, staged out and registered from the parent's work dir", async () => {
+    const outer = `pegasus: "5.0"\nname: outer\n${TC}jobs:
+  - type: pegasusWorkflow
+    id: inner
+    file: inner.yml
+    arguments: [--sites, local]
+    uses: [{lfn: inner.yml, type: input}, {lfn: made.txt, type: output, stageOut: true, registerReplica: true}]
+  - {type: job, id: use, name: echo, arguments: [made.txt], uses: [{lfn: made.txt, type: input}]}
+`;
+    await writeFile(join(dir, 'outer.yml'), outer);
+    await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
+    const r = await plan({
+      cwd: dir,
+      workflow: 'outer.yml',
+      dir: join(dir, 'runs'),
+      relativeDir: 'top',
+      outputSites: ['local'],
+    });
+    const p = parse(await readFile(r.planFile, 'utf8'));
+    const inner = p.jobs.find((j: { name: string }) => j.name === 'inner');
+    expect(inner.command.slice(-2)).toEqual(['--output-dir', inner.command.at(-1)]);
+    const workDir = inner.command.at(-1) as string;
+    expect(workDir.endsWith('/top')).toBe(true);
+    expect(inner.outputs).toEqual(['made.txt']);
+    // the data edge, and no stage-in: made.txt is not looked for in a replica catalog
+    expect(p.edges).toContainEqual(['inner', 'use']);
+    const transfers = p.jobs.flatMap((j: { name: string; transfers?: { lfn: string }[] }) =>
+      (j.transfers ?? []).map((t) => ({ job: j.name, ...t })),
+    );
+    expect(transfers.filter((t: { job: string }) => t.job.startsWith('stage_in'))).toEqual([]);
+    // staged out from the parent's work dir on local, after the sub-workflow, and registered
+    const out = transfers.find(
+      (t: { job: string; lfn: string }) => t.job.startsWith('stage_out') && t.lfn === 'made.txt',
+    );
+    expect(out.sources[0].url).toBe(`file://${workDir}/made.txt`);
+    expect(p.edges).toContainEqual(['inner', out.job]);
+    const reg = p.jobs.find((j: { kind: string }) => j.kind === 'registration');
+    expect(reg.registrations[0]).toMatchObject({ lfn: 'made.txt', site: 'local' });
+    // the parent's work dir exists before the sub-workflow stages into it
+    const mk = p.jobs.find((j: { kind: string }) => j.kind === 'create-dir');
+    expect(p.edges).toContainEqual([mk.name, 'inner']);
+  });
+
+  it("brings an input of the sub-workflow made by a parent's job to the parent's work dir, where the sub-workflow's planner finds it (--input-dir)", async () => {
+    const outer = `pegasus: "5.0"\nname: outer\n${TC}jobs:
+  - {type: job, id: pre, name: echo, arguments: [x], stdout: seed.txt, uses: [{lfn: seed.txt, type: output}]}
+  - type: pegasusWorkflow
+    id: inner
+    file: inner.yml
+    arguments: []
+    uses: [{lfn: inner.yml, type: input}, {lfn: seed.txt, type: input}]
+`;
+    await writeFile(join(dir, 'outer.yml'), outer);
+    await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
+    const r = await plan({
+      cwd: dir,
+      workflow: 'outer.yml',
+      dir: join(dir, 'runs'),
+      relativeDir: 'top',
+      outputSites: ['local'],
+    });
+    const p = parse(await readFile(r.planFile, 'utf8'));
+    const inner = p.jobs.find((j: { name: string }) => j.name === 'inner');
+    expect(inner.command.slice(-2)[0]).toBe('--input-dir');
+    expect(inner.command.at(-1).endsWith('/top')).toBe(true);
+    // the parent-made file is the job's input (inner.yml is for planning only)
+    expect(inner.inputs).toEqual(['seed.txt']);
+    expect(p.edges).toContainEqual(['pre', 'inner']);
+    // the parent's in-place cleanup removes seed.txt only after the sub-workflow job
+    const clean = p.jobs.find((j: { kind: string; targets?: { url: string }[] }) =>
+      j.targets?.some((t) => t.url.endsWith('/seed.txt')),
+    );
+    expect(clean.kind).toBe('cleanup');
+    expect(p.edges).toContainEqual(['inner', clean.name]);
+    // and the planner lists such a directory as replicas on local
+    await mkdir(join(dir, 'made/sub'), { recursive: true });
+    await writeFile(join(dir, 'made/sub/deep.txt'), 'x');
+    await writeFile(
+      join(dir, 'one.yml'),
+      `pegasus: "5.0"\nname: one\n${TC}jobs:\n  - {type: job, id: j, name: echo, arguments: [x], uses: [{lfn: sub/deep.txt, type: input}]}\n`,
+    );
+    const one = await plan({ cwd: dir, workflow: 'one.yml', dir: join(dir, 'runs'), inputDirs: ['made'] });
+    const transfers = parse(await readFile(one.planFile, 'utf8')).jobs.flatMap(
+      (j: { transfers?: { lfn: string; sources: { url: string }[] }[] }) => j.transfers ?? [],
+    );
+    expect(transfers.find((t: { lfn: string }) => t.lfn === 'sub/deep.txt').sources[0].url).toBe(
+      `file://${join(dir, 'made/sub/deep.txt')}`,
+    );
+    await expect(
+      plan({ cwd: dir, workflow: 'one.yml', dir: join(dir, 'runs'), inputDirs: ['nowhere'] }),
+    ).rejects.toThrow(`--input-dir ${join(dir, 'nowhere')}: ENOENT (expected a readable directory)`);
+  });
+
+  it("--output-dir: outputs staged to local go to that directory; refused in a sub-workflow job's arguments", async () => {
+    await writeFile(
+      join(dir, 'one.yml'),
+      `pegasus: "5.0"\nname: one\n${TC}jobs:\n  - {type: job, id: mk, name: echo, arguments: [x], stdout: o.txt, uses: [{lfn: o.txt, type: output}]}\n`,
+    );
+    const r = await plan({ cwd: dir, workflow: 'one.yml', dir: join(dir, 'runs'), outputDir: 'outs' });
+    const p = parse(await readFile(r.planFile, 'utf8'));
+    const out = p.jobs.flatMap(
+      (j: { transfers?: { lfn: string; dest: { url: string } }[] }) => j.transfers ?? [],
+    );
+    expect(out.find((t: { lfn: string }) => t.lfn === 'o.txt').dest.url).toBe(
+      `file://${join(dir, 'outs')}/o.txt`,
+    );
+    await writeFile(
+      join(dir, 'outer.yml'),
+      workflow('outer', [['inner', 'pegasusWorkflow', 'inner.yml']], '[--output-dir, /x]'),
+    );
+    await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
+    await expect(plan({ cwd: dir, workflow: 'outer.yml', dir: join(dir, 'runs') })).rejects.toThrow(
+      /outer.yml:10:5: job "inner": argument --output-dir is set by the planner for a sub-workflow/,
+    );
+  });
 });

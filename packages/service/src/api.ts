@@ -10,7 +10,7 @@ import {
   listJobInstances,
   listJobs,
   listTasks,
-  querySummary,
+  querySummaryTree,
   workflowRun,
 } from '@pegasus-ts/monitor';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -128,7 +128,7 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
 
   get('/workflows/:wf/statistics', async (req) => {
     const w = await wf(req);
-    const summary = querySummary(w.db, w.submitDir);
+    const summary = await querySummaryTree(w.db, w.submitDir);
     return { summary, text: formatSummary(summary) };
   });
 

@@ -17,6 +17,8 @@ export interface LocalBackendOptions {
   env?: NodeJS.ProcessEnv;
   /** `pegasus.integrity.checking` (none, full, nosymlink), passed to `pegasus-ts transfer --integrity` */
   integrity?: string;
+  /** the engine's run options its sub-workflows' engines get (`subWorkflowRunArgs`) */
+  subWorkflowArgs?: readonly string[];
 }
 
 /**
@@ -63,7 +65,7 @@ export class LocalBackend extends ProcessBackend {
       };
     }
     if (job.kind === 'sub-workflow') {
-      const app = subWorkflowCommand(pegasusTs, job, submitDir);
+      const app = subWorkflowCommand(pegasusTs, job, submitDir, this.o.subWorkflowArgs);
       return {
         argv: kickstartArgv(pegasusTs, attempt, label, submitDir, app, submitDir),
         cwd: submitDir,

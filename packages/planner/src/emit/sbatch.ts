@@ -1,6 +1,7 @@
 import { getProfile, type Profiles, type Site, shellQuote } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import type { ExecJob } from '../executable-workflow.js';
+import { taskOptions } from './cluster-dag.js';
 
 /** Whether a site is a Slurm site: a grid with `scheduler: slurm`. */
 export function isSlurmSite(site: Site | undefined): boolean {
@@ -53,7 +54,8 @@ export interface SbatchOptions {
 /**
  * A Slurm batch script for a cluster job: #SBATCH lines from the job's profiles (pegasus
  * `nodes` (1), `ppn` (workers per node, 1), `cores` (cpus per worker), `memory` (MB per node),
- * `maxwalltime` (minutes; also globus maxwalltime), `queue`, `project`, and `glite.arguments`
+ * `maxwalltime` (minutes; also globus maxwalltime), `queue`, `project`, `--gres=gpu:N` when tasks
+ * ask for GPUs (N = the most one task asks: pegasus `gpus` / condor `request_gpus`), and `glite.arguments`
  * / `slurm.directives` for extra lines), and a body that runs the cluster runner on the .dag,
  * with a master rank plus nodes x ppn workers, under `srun` or `mpirun` (the site's
  * `mpi.launcher`), or with ZeroMQ over tcp when the site says `mpi.launcher: none`.
@@ -78,6 +80,9 @@ export function emitSbatch(job: ExecJob, site: Site, options: SbatchOptions): st
   L.push(`#SBATCH --nodes=${nodes}`);
   L.push(`#SBATCH --ntasks=${workers + 1}`);
   if (cores !== undefined) L.push(`#SBATCH --cpus-per-task=${cores}`);
+  // GPUs: as many per node as the task that asks the most (its `-g` in the .dag)
+  const gpus = Math.max(0, ...(job.tasks ?? []).map((t) => taskOptions(t).gpus ?? 0));
+  if (gpus > 0) L.push(`#SBATCH --gres=gpu:${gpus}`);
   if (mem !== undefined) {
     const m = Number(mem);
     if (!Number.isFinite(m) || m <= 0)

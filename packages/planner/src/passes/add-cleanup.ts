@@ -20,7 +20,8 @@ const CLEANUP_ARGV = ['pegasus-ts', 'transfer'];
 /** The (site, lfn) pairs a job reads or writes on staging sites. */
 function* filesOf(wf: ExecutableWorkflow, i: number): IterableIterator<[string, string]> {
   const j = wf.jobs[i];
-  if (j.kind === 'compute' || j.kind === 'cluster') {
+  // a sub-workflow job reads and writes the files it shares with its parent in the parent's work dir
+  if (j.kind === 'compute' || j.kind === 'cluster' || j.kind === 'sub-workflow') {
     if (!j.stagingSite) return;
     for (const f of j.inputs) yield [j.stagingSite, f];
     for (const f of j.outputs) yield [j.stagingSite, f];

@@ -1,4 +1,5 @@
-import { type Container, locationOf, type Profiles } from '@pegasus-ts/model';
+import { fileURLToPath } from 'node:url';
+import { type Container, locationOf, type Profiles, shellQuote } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 
 /** Where the wrapped command runs on the host, and what of it the container must see. */
@@ -11,6 +12,12 @@ export interface ContainerJobContext {
   profiles?: Profiles;
   /** the job, for errors (`FILE:LINE:COL: job "id"`) */
   describe: string;
+  /**
+   * Where the job finds the container's image file (a `file://` image: staged into the work dir;
+   * default: where the URL says, as with `bypass`): docker/podman load it (`TYPE load -i`) and run
+   * what it loaded, singularity/apptainer run it as it is.
+   */
+  imagePath?: string;
 }
 
 /** Where a container was written, for errors: `FILE:LINE:COL: container "name"`. */
@@ -20,10 +27,28 @@ function describeContainer(c: Container): string {
 }
 
 /**
- * The image reference the runtime is given. Images are never pulled or staged by the planner:
- * docker/podman take a name in their local store (`docker://` is dropped); singularity/apptainer
- * take a `docker://`, `library://`, `shub://`, `oras://` reference or a local image file
- * (`file://` is dropped); shifter takes `docker:NAME`.
+ * The image file of a container whose `image` is a `file://` URL (an image saved with `docker
+ * save`/`podman save`, or a singularity/apptainer image file), else undefined. The file is on the
+ * container's `image.site` (default `local`, the submit host).
+ */
+export function containerImageFile(c: Container): string | undefined {
+  if (!/^file:\/\//i.test(c.image)) return undefined;
+  if (c.type === 'shifter')
+    throw new PlanError(
+      `${describeContainer(c)}: image "${c.image}" cannot be used by shifter (expected docker://NAME)`,
+    );
+  try {
+    return fileURLToPath(c.image);
+  } catch {
+    throw new PlanError(`${describeContainer(c)}: image "${c.image}" (expected file:///ABSOLUTE/PATH)`);
+  }
+}
+
+/**
+ * The image reference the runtime is given when it is not a file (`containerImageFile`): images
+ * are never pulled by the planner: docker/podman take a name in their local store (`docker://`
+ * is dropped); singularity/apptainer take a `docker://`, `library://`, `shub://`, `oras://`
+ * reference; shifter takes `docker:NAME`.
  */
 export function containerImage(c: Container): string {
   const image = c.image;
@@ -38,7 +63,7 @@ export function containerImage(c: Container): string {
     case 'podman':
       if (scheme === undefined) return image;
       if (scheme === 'docker') return image.slice('docker://'.length);
-      return fail('docker://NAME or a NAME in the local image store; load image files beforehand');
+      return fail('docker://NAME, a NAME in the local image store, or file://PATH of a saved image');
     case 'singularity':
     case 'apptainer':
       if (scheme === undefined) return image;
@@ -79,7 +104,8 @@ function mountOf(c: Container, m: string, job: string): string {
  * transformation's path inside the image (an installed PFN), or a staged one in the work dir.
  */
 export function containerArgv(c: Container, argv: readonly string[], job: ContainerJobContext): string[] {
-  const image = containerImage(c);
+  const file = job.imagePath ?? containerImageFile(c);
+  const image = file ?? containerImage(c);
   const work = job.workDir;
   const cwd = job.cwd ?? work;
   const mounts = c.mounts.map((m) => mountOf(c, m, job.describe));
@@ -91,8 +117,12 @@ export function containerArgv(c: Container, argv: readonly string[], job: Contai
       for (const m of mounts) out.push('-v', m);
       out.push('-w', cwd);
       for (const k of envKeys) out.push('-e', k);
-      out.push(image, ...argv);
-      return out;
+      if (file === undefined) return [...out, image, ...argv];
+      // an image file: loaded into the local store first, then the image it loaded is run
+      const load =
+        `image=$(${c.type} load -i "$1" | sed -n 's/^Loaded image[^:]*: *//p' | tail -n 1)` +
+        ` && [ -n "$image" ] && shift && exec ${out.map(shellQuote).join(' ')} "$image" "$@"`;
+      return ['/bin/sh', '-c', load, `${c.type}-load`, image, ...argv];
     }
     case 'singularity':
     case 'apptainer': {

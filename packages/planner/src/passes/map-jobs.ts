@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import {
   type AbstractWorkflow,
   argumentString,
@@ -20,7 +21,7 @@ import {
 import { PlanError } from '../errors.js';
 import { addEdge, type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../executable-workflow.js';
 import { type DataConfiguration, type PlanContext, stagingSiteFor, workDirOf } from '../planning-context.js';
-import { containerArgv } from './containers.js';
+import { containerArgv, containerImageFile } from './containers.js';
 import { type SiteSelector, selectSites } from './select-sites.js';
 import { subWorkflowExecJob } from './sub-workflows.js';
 
@@ -107,11 +108,14 @@ export function mapJobs(
   const executableSources = new Map<string, { site: string; url: string }>();
   const newIndex = new Int32Array(wf.jobs.length).fill(-1);
 
+  // files jobs of this workflow write: a sub-workflow's inputs among them come from the parent
+  let produced: Set<string> | undefined;
   for (let k = 0; k < kept.length; k++) {
     const i = kept[k];
     if (wf.jobs[i].type !== 'job') {
+      produced ??= new Set(wf.jobs.flatMap((j) => j.uses.filter((u) => isOutputUse(u)).map((u) => u.lfn)));
       newIndex[i] = out.jobs.length;
-      out.jobs.push(subWorkflowExecJob(ctx, wf.jobs[i], levels[i], ctx.subWorkflows));
+      out.jobs.push(subWorkflowExecJob(ctx, wf.jobs[i], levels[i], ctx.subWorkflows, produced));
       continue;
     }
     const job = wf.jobs[i] as Job & { type: 'job' };
@@ -173,11 +177,21 @@ export function mapJobs(
     // A container (the catalog entry's `container`): the command runs inside it, on the host's work dir.
     const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
     if (container) {
+      // An image file (`file://`) is staged to the job like a stageable executable, from its
+      // `image.site` (default local); with `bypass` the job uses it where it is.
+      let imagePath = containerImageFile(container);
+      if (imagePath !== undefined && !container.bypass) {
+        const lfn = basename(imagePath);
+        executableSources.set(lfn, { site: container.imageSite ?? 'local', url: container.image });
+        if (!inputs.includes(lfn)) inputs.push(lfn);
+        imagePath = config === 'nonsharedfs' ? `./${lfn}` : `${work.path}/${lfn}`;
+      }
       argv = containerArgv(container, argv, {
         workDir: work.path,
         cwd: config === 'sharedfs' ? work.path : undefined,
         profiles,
         describe: describeJob(job),
+        imagePath,
       });
     }
     const outputs: string[] = [];

@@ -5,6 +5,8 @@ import {
   type AbstractWorkflow,
   argumentString,
   getProfile,
+  isInputUse,
+  isOutputUse,
   type Job,
   type ReplicaMatch,
   SUBMIT_FILES,
@@ -13,7 +15,7 @@ import {
 } from '@pegasus-ts/model';
 import { PlanError } from '../errors.js';
 import type { ExecJob } from '../executable-workflow.js';
-import type { PlanContext } from '../planning-context.js';
+import { type PlanContext, workDirOf } from '../planning-context.js';
 import { describeJob } from './map-jobs.js';
 
 /**
@@ -125,13 +127,24 @@ export async function checkSubWorkflows(
 }
 
 /** Options a sub-workflow job's arguments may not set: the planner sets them. */
-const RESERVED = new Set(['--dir', '--relative-dir', '-S', '--submit']);
+const RESERVED = new Set([
+  '--dir',
+  '--relative-dir',
+  '-S',
+  '--submit',
+  '-O',
+  '--output-dir',
+  '-I',
+  '--input-dir',
+]);
 
 /**
  * The plan.yml job of a sub-workflow job. A pegasusWorkflow job's `command` is the `pegasus-ts`
  * command line that plans it when it becomes ready: `plan FILE --dir BASE --relative-dir
  * REL/sub-workflows/ID --conf PARENT/pegasus.properties -D pegasus.catalog.*.file=PARENT/catalogs/...`
- * then the job's own arguments (planner options; an option repeated later wins). A
+ * then the job's own arguments (planner options; an option repeated later wins), then
+ * `--input-dir PARENT-WORK-DIR` when inputs of the job are made by the parent's jobs and
+ * `--output-dir PARENT-WORK-DIR` when it has outputs (the parent's work dir on `local`). A
  * condorWorkflow job's `command` is empty: its submit dir is run as it is.
  */
 export function subWorkflowExecJob(
@@ -139,6 +152,7 @@ export function subWorkflowExecJob(
   job: Job,
   level: number,
   setup: SubWorkflowSetup | undefined,
+  produced: ReadonlySet<string> = new Set(),
 ): ExecJob {
   if (!isSubWorkflow(job)) throw new Error(`${job.id} is not a sub-workflow job`);
   const file = setup?.files.get(job.id);
@@ -163,6 +177,25 @@ export function subWorkflowExecJob(
     subWorkflow: file,
   };
   if (job.type === 'condorWorkflow') return out;
+  // Outputs of the sub-workflow the parent's jobs use (`uses` of type output): the sub-workflow
+  // stages them out to the parent's work dir on `local` (`--output-dir`), where the job counts as
+  // their producer, so the parent moves, stages out and registers them like any job's outputs.
+  const outputs = job.uses.filter((u) => !u.forPlanning && isOutputUse(u));
+  // Its inputs that jobs of the parent make: brought to the parent's work dir on `local` (the job
+  // is their reader there), where the sub-workflow's planner finds them (`--input-dir`).
+  const made = job.uses.filter((u) => !u.forPlanning && isInputUse(u) && produced.has(u.lfn));
+  if (made.length > 0) {
+    out.stagingSite = 'local';
+    out.inputs = made.map((u) => u.lfn);
+  }
+  if (outputs.length > 0) {
+    out.stagingSite = 'local';
+    out.outputs = outputs.map((u) => u.lfn);
+    const stageOut = outputs.filter((u) => u.stageOut).map((u) => u.lfn);
+    const register = outputs.filter((u) => u.registerReplica).map((u) => u.lfn);
+    if (stageOut.length) out.stageOut = stageOut;
+    if (register.length) out.register = register;
+  }
   const args = argumentString(job)
     .split(/\s+/)
     .filter((a) => a !== '');
@@ -181,6 +214,8 @@ export function subWorkflowExecJob(
   if (transformation) argv.push('-D', `pegasus.catalog.transformation.file=${transformation}`);
   if (replica) argv.push('-D', `pegasus.catalog.replica.file=${replica}`);
   out.argv = [...argv, ...args];
+  if (made.length > 0) out.argv.push('--input-dir', workDirOf(ctx, 'local').path);
+  if (outputs.length > 0) out.argv.push('--output-dir', workDirOf(ctx, 'local').path);
   out.subWorkflow = sub;
   return out;
 }
