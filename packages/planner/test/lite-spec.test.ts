@@ -74,10 +74,30 @@ describe('lite specs (nonsharedfs)', () => {
     expect(JSON.parse(liteSpecText(liteSpecOf(j)))).toEqual(liteSpecOf(j));
   });
 
-  it('sharedfs and condorio jobs get no scratch dir', () => {
+  it('a sharedfs job gets no scratch dir', () => {
     expect(runsInScratch(mapOne('sharedfs').job)).toBe(false);
     expect(mapOne('sharedfs').job.argv[0]).toBe('/scratch/a/run0001/sim');
-    expect(runsInScratch(mapOne('condorio').job)).toBe(false);
+  });
+
+  it('condorio: files move through the submit host (staging site local, whatever --staging-site says)', () => {
+    const { job: j, wf } = mapOne('condorio');
+    expect(runsInScratch(j)).toBe(true);
+    expect(j.stagingSite).toBe('local');
+    expect(j.argv[0]).toBe('./sim');
+    const url = (lfn: string) => [{ site_label: 'local', url: `file:///scratch/local/run0001/${lfn}` }];
+    const spec = liteSpecOf(j);
+    expect(spec.scratch).toBe('/node/tmp');
+    expect(spec.inputs).toEqual([
+      { lfn: 'sim', src_urls: url('sim'), executable: true },
+      { lfn: 'in.dat', src_urls: url('in.dat') },
+    ]);
+    expect(spec.outputs[0]).toEqual({ lfn: 'out.dat', dest_urls: url('out.dat') });
+    // stage-in jobs bring the inputs to the submit host's work dir
+    const dests = wf.jobs.filter((x) => x.kind === 'stage-in').flatMap((x) => x.transfers ?? []);
+    expect(dests.map((t) => t.dest.url).sort()).toEqual([
+      'file:///scratch/local/run0001/in.dat',
+      'file:///scratch/local/run0001/sim',
+    ]);
   });
 
   it('bypass (per file, or pegasus.transfer.bypass.input.staging): the job pulls the input from its replica, no stage-in', () => {

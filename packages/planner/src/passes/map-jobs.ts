@@ -155,6 +155,8 @@ export function mapJobs(
     const config = dataConfiguration(profiles, job);
     const staging = stagingSiteFor(ctx, site, config);
     const work = workDirOf(ctx, staging);
+    // nonsharedfs and condorio: the job runs in a scratch dir of its own (a lite job)
+    const inScratch = config !== 'sharedfs';
     let exe: string;
     const inputs: string[] = [];
     if (pinnedPfn !== undefined) exe = String(pinnedPfn);
@@ -164,7 +166,7 @@ export function mapJobs(
       executableSources.set(lfn, { site: tsite.name, url: tsite.pfn });
       inputs.push(lfn);
       // without a shared filesystem the executable is staged into the job's scratch dir
-      exe = config === 'nonsharedfs' ? `./${lfn}` : `${work.path}/${lfn}`;
+      exe = inScratch ? `./${lfn}` : `${work.path}/${lfn}`;
     } else {
       throw new PlanError(`${describeJob(job)}: no entry of "${trKey}" for site "${site}" (expected one)`);
     }
@@ -225,8 +227,8 @@ export function mapJobs(
       stagingSite: staging,
       directory: config === 'sharedfs' ? work.path : undefined,
       dataConfiguration: config,
-      stagingUrl: config === 'nonsharedfs' ? work.url : undefined,
-      scratchRoot: config === 'nonsharedfs' ? localScratchOf(ctx, site) : undefined,
+      stagingUrl: inScratch ? work.url : undefined,
+      scratchRoot: inScratch ? localScratchOf(ctx, site) : undefined,
       bypass,
       checkpoints,
       links:
