@@ -74,6 +74,13 @@ describe('lite specs (nonsharedfs)', () => {
     expect(JSON.parse(liteSpecText(liteSpecOf(j)))).toEqual(liteSpecOf(j));
   });
 
+  it('pegasus.transfer.threads goes into the spec (how many files the job moves at once)', () => {
+    expect(liteSpecOf(mapOne('nonsharedfs').job).threads).toBeUndefined();
+    const { job } = mapOne('nonsharedfs', [['pegasus.transfer.threads', '3']]);
+    expect(liteSpecOf(job).threads).toBe(3);
+    expect(liteSpecText(liteSpecOf(job))).toContain('  "threads": 3,\n');
+  });
+
   it('a sharedfs job gets no scratch dir', () => {
     expect(runsInScratch(mapOne('sharedfs').job)).toBe(false);
     expect(mapOne('sharedfs').job.argv[0]).toBe('/scratch/a/run0001/sim');
