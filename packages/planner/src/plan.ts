@@ -251,7 +251,13 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     (lfn) => replicas.lookup(lfn),
     (file) => loadWorkflow(file).catch((e) => Promise.reject(modelToPlanError(e))),
   );
-  const { submitDir, relativeDir } = await createSubmitDir(dir, user, wf.name, options.relativeDir);
+  const { submitDir, relativeDir } = await createSubmitDir(
+    dir,
+    user,
+    wf.name,
+    options.relativeDir,
+    properties.getBoolean('pegasus.dir.useTimestamp', false) ? new Date() : undefined,
+  );
   const ctx: PlanContext = {
     label: wf.name,
     relativeDir,
