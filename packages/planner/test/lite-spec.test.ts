@@ -81,6 +81,38 @@ describe('lite specs (nonsharedfs)', () => {
     expect(liteSpecText(liteSpecOf(job))).toContain('  "threads": 3,\n');
   });
 
+  it('condorio: a job in a container still runs on the submit host work dir the container mounts', () => {
+    const c = new api.Container('img', api.Container.PODMAN, 'docker://busybox');
+    const tc = new api.TransformationCatalog()
+      .addContainers(c)
+      .addTransformations(new api.Transformation('sim', { site: 'a', pfn: '/bin/sim', container: c }));
+    const wf = new api.Workflow('w')
+      .addTransformationCatalog(tc)
+      .addJobs(new api.Job('sim', { id: 'j1' }))
+      .toModel();
+    const ctx = context({
+      properties: new Properties(new Map([['pegasus.data.configuration', 'condorio']])),
+    });
+    const { workflow } = mapJobs(
+      ctx,
+      wf,
+      new WorkflowGraph(wf),
+      new Uint8Array(1).fill(1),
+      new Int32Array(1),
+      'random',
+    );
+    const j = workflow.jobs[0];
+    expect(runsInScratch(j)).toBe(false);
+    expect(j.dataConfiguration).toBeUndefined();
+    expect(j.argv.slice(0, 5)).toEqual([
+      'podman',
+      'run',
+      '--rm',
+      '-v',
+      '/scratch/local/run0001:/scratch/local/run0001',
+    ]);
+  });
+
   it('a sharedfs job gets no scratch dir', () => {
     expect(runsInScratch(mapOne('sharedfs').job)).toBe(false);
     expect(mapOne('sharedfs').job.argv[0]).toBe('/scratch/a/run0001/sim');

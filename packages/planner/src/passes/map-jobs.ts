@@ -155,8 +155,10 @@ export function mapJobs(
     const config = dataConfiguration(profiles, job);
     const staging = stagingSiteFor(ctx, site, config);
     const work = workDirOf(ctx, staging);
-    // nonsharedfs and condorio: the job runs in a scratch dir of its own (a lite job)
-    const inScratch = config !== 'sharedfs';
+    const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
+    // nonsharedfs and condorio: the job runs in a scratch dir of its own (a lite job); a condorio
+    // job in a container still runs on the submit host's work dir, which the container mounts
+    const inScratch = config === 'nonsharedfs' || (config === 'condorio' && !container);
     let exe: string;
     const inputs: string[] = [];
     if (pinnedPfn !== undefined) exe = String(pinnedPfn);
@@ -173,7 +175,6 @@ export function mapJobs(
     const args = argumentString(job);
     let argv = args === '' ? [exe] : [exe, ...args.split(/\s+/)];
     // A container (the catalog entry's `container`): the command runs inside it, on the host's work dir.
-    const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
     if (container) {
       argv = containerArgv(container, argv, {
         workDir: work.path,
@@ -226,7 +227,8 @@ export function mapJobs(
       abstractId: job.id,
       stagingSite: staging,
       directory: config === 'sharedfs' ? work.path : undefined,
-      dataConfiguration: config,
+      // how the engine runs the job: as a lite job (nonsharedfs, condorio) or in place
+      dataConfiguration: config === 'condorio' && !inScratch ? undefined : config,
       stagingUrl: inScratch ? work.url : undefined,
       scratchRoot: inScratch ? localScratchOf(ctx, site) : undefined,
       bypass,
