@@ -1,9 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { api, loadSiteCatalog, mergeProfiles, Properties, ReplicaIndex } from '@pegasus-ts/model';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ExecJob, type ExecutableWorkflow, emptyWorkflow } from '../src/executable-workflow.js';
 import { addDataMovement } from '../src/passes/add-data-movement.js';
+import { plan as planWorkflow } from '../src/plan.js';
 import { context, tempDir } from './helpers.js';
 
 /** Four independent jobs, each reading two raw inputs of its own and writing one staged-out output. */
@@ -164,6 +167,45 @@ describe('pegasus.transfer.threads', () => {
     const profiles = { pegasus: { 'transfer.threads': 'many' } };
     expect(() => addDataMovement(ctx, fourJobs(profiles))).toThrow(
       `${file}:8:9: pegasus profile transfer.threads is "many" (expected an integer from 1 to 1024)`,
+    );
+  });
+});
+
+describe('transfer profiles of a site (plan)', () => {
+  const ROOT = new URL('../../..', import.meta.url).pathname;
+
+  it("the execution site's stagein.clusters and transfer.threads shape its transfer jobs; a bad one names sites.yml:line", async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    await promisify(execFile)('node', [
+      join(ROOT, 'examples/koto/build-workflow.mjs'),
+      ...['--jobs', '4', '--out', t.dir],
+    ]);
+    const sitesFile = join(t.dir, 'sites.yml');
+    const sites = await readFile(sitesFile, 'utf8');
+    const withProfiles = (threads: string) =>
+      sites.replace(
+        '        job.aggregator: mpiexec',
+        `        job.aggregator: mpiexec\n        stagein.clusters: 2\n        transfer.threads: ${threads}`,
+      );
+    await writeFile(sitesFile, withProfiles('5'));
+    const r = await planWorkflow({ cwd: t.dir, dir: join(t.dir, 'submit'), outputSites: ['local'] });
+    const planText = await readFile(r.planFile, 'utf8');
+    const stageIns = [...planText.matchAll(/^ {2}- name: (stage_in_\S+)$/gm)].map((m) => m[1]);
+    // two raw inputs read by the simulations at level 0: one per stage-in job, two jobs
+    expect(stageIns.sort()).toEqual(['stage_in_remote_slurm_0_0', 'stage_in_remote_slurm_0_1']);
+    expect(planText).toMatch(
+      /name: stage_in_remote_slurm_0_0\n[\s\S]*?profiles: \{pegasus: \{transfer.threads: "5"\}\}/,
+    );
+    await writeFile(sitesFile, withProfiles('lots'));
+    const line =
+      withProfiles('lots')
+        .split('\n')
+        .findIndex((l) => l.includes('transfer.threads')) + 1;
+    await expect(
+      planWorkflow({ cwd: t.dir, dir: join(t.dir, 'submit2'), outputSites: ['local'] }),
+    ).rejects.toThrow(
+      `${sitesFile}:${line}:9: pegasus profile transfer.threads is "lots" (expected an integer from 1 to 1024)`,
     );
   });
 });
