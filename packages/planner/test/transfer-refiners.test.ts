@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { api, loadSiteCatalog, mergeProfiles, Properties, ReplicaIndex } from '@pegasus-ts/model';
@@ -189,7 +189,12 @@ describe('transfer profiles of a site (plan)', () => {
         `        job.aggregator: mpiexec\n        stagein.clusters: 2\n        transfer.threads: ${threads}`,
       );
     await writeFile(sitesFile, withProfiles('5'));
-    const r = await planWorkflow({ cwd: t.dir, dir: join(t.dir, 'submit'), outputSites: ['local'] });
+    const r = await planWorkflow({
+      cwd: t.dir,
+      dir: join(t.dir, 'submit'),
+      outputSites: ['local'],
+      user: 'alice',
+    });
     const planText = await readFile(r.planFile, 'utf8');
     const stageIns = [...planText.matchAll(/^ {2}- name: (stage_in_\S+)$/gm)].map((m) => m[1]);
     // two raw inputs read by the simulations at level 0: one per stage-in job, two jobs
@@ -203,9 +208,11 @@ describe('transfer profiles of a site (plan)', () => {
         .split('\n')
         .findIndex((l) => l.includes('transfer.threads')) + 1;
     await expect(
-      planWorkflow({ cwd: t.dir, dir: join(t.dir, 'submit2'), outputSites: ['local'] }),
+      planWorkflow({ cwd: t.dir, dir: join(t.dir, 'submit2'), outputSites: ['local'], user: 'alice' }),
     ).rejects.toThrow(
       `${sitesFile}:${line}:9: pegasus profile transfer.threads is "lots" (expected an integer from 1 to 1024)`,
     );
+    // nothing half-made: no run dir left behind
+    expect(await readdir(join(t.dir, 'submit2', 'alice', 'pegasus', 'koto-mc'))).toEqual([]);
   });
 });
