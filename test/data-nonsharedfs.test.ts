@@ -317,5 +317,25 @@ describe.skipIf(slurm.skip !== undefined)(
       expect(existsSync(path.join(dir, 'node-scratch'))).toBe(true);
       expect(readdirSync(path.join(dir, 'node-scratch'))).toEqual([]);
     }, 300_000);
+
+    it('condorio: the Slurm jobs pull from and push to the submit host work dir, never the staging site', async () => {
+      const t = tempDir('data-condorio-slurm-');
+      cleanup = t.cleanup;
+      const dir = t.dir;
+      const submitDir = planNonShared(dir, 'slurm', 3, 'condorio');
+      const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], {
+        env: { SLURM_CONF: slurm.env.SLURM_CONF ?? '' },
+      });
+      expect(r.stderr).toContain('workflow succeeded');
+      expect(r.code).toBe(0);
+      checkMerged(dir, 3);
+      expect(readdirSync(path.join(dir, 'node-scratch'))).toEqual([]);
+      // the intermediate files went through the submit host's work dir (removed by the cleanup
+      // jobs since); the staging site was not used
+      expect(existsSync(path.join(dir, 'staging'))).toBe(false);
+      const merge = readFileSync(path.join(submitDir, 'lite', 'merge.json'), 'utf8');
+      expect(merge).toContain(`"url":"file://${dir}/submit-scratch/`);
+      expect(merge).not.toContain(`${dir}/staging`);
+    }, 300_000);
   },
 );
