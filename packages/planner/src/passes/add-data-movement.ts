@@ -108,11 +108,11 @@ function isFileUrl(u: string): boolean {
 }
 
 /**
- * Data movement (Pegasus's BalancedCluster refiner): stage-in jobs for raw inputs (each file
- * once per staging site), inter-site jobs between staging sites, stage-out jobs to the output
- * sites and registration jobs, then one create-dir job per staging site. Per level and staging
- * site (and local/remote), about one transfer job per ten nodes of the level, files assigned
- * round-robin. Names: `stage_in_{local|remote}_<site>_<level>_<i>`, `stage_out_...`,
+ * Data movement: stage-in jobs for raw inputs (each file once per staging site), inter-site jobs
+ * between staging sites, stage-out jobs to the output sites and registration jobs, then one
+ * create-dir job per staging site. Transfer jobs as `pegasus.transfer.refiner` says
+ * ({@link TransferRefiner}; BalancedCluster: per level and staging site, and local/remote, about
+ * one transfer job per ten nodes of the level, files assigned round-robin). Names: `stage_in_{local|remote}_<site>_<level>_<i>`, `stage_out_...`,
  * `register_<site>_<level>_<i>`, `stage_inter_{local|remote}_<parent>_<n>`,
  * `create_dir_<label>_0_<site>`. Mutates and returns `wf`.
  */
@@ -342,10 +342,12 @@ class DataMovement {
   stageReusedOutputs(): void {
     const { ctx, wf } = this;
     if (!this.options.reusedOutputs || ctx.outputSites.length === 0) return;
+    let baseProfiles: Profiles | undefined;
     for (const { lfn, register: reg } of this.options.reusedOutputs) {
       const found = ctx.replicas.lookup(lfn);
       if (!found) continue;
       const sources = replicaSources(found, undefined);
+      baseProfiles ??= ctx.properties.profiles();
       for (const O of ctx.outputSites) {
         const dest = { site: O, url: outputUrlOf(ctx, O, lfn) };
         const { job, suffix } = this.transferJob(
@@ -353,7 +355,7 @@ class DataMovement {
           'local',
           false,
           REUSED_LEVEL,
-          ctx.properties.profiles(),
+          baseProfiles,
           ctx.defaultRetries,
         );
         transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources, dest });
