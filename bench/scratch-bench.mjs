@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Peak scratch usage without a shared filesystem (issue 13): the KOTO workflow with
-// pegasus.data.configuration=nonsharedfs and a separate staging site, run by `pegasus-ts run`
-// twice in the same run: with in-place cleanup (clean-up jobs remove files from the staging site
-// once their last reader is done) and without cleanup. Every 50 ms the bench sums the bytes and
-// files under the staging site's dir and the node-local scratch root; it prints the peaks side by
-// side and their ratio. Each simulation's output is padded to --pad-kb so the sizes mean something.
-//   node bench/scratch-bench.mjs [--jobs 40] [--pad-kb 256]
+// Peak scratch usage without a shared filesystem (issue 13): a workflow run with
+// pegasus.data.configuration=nonsharedfs and a separate staging site by `pegasus-ts run`, twice in
+// the same run: with in-place cleanup (clean-up jobs remove files from the staging site once their
+// last reader is done) and without cleanup. Every 50 ms the bench sums the bytes and files under
+// the staging site's dir and the node-local scratch root; it prints the peaks side by side and
+// their ratio. Shapes: `koto` (the KOTO example: simulations fanning in to one merge, each
+// simulation's output padded to --pad-kb) and `chain` (--jobs steps, each reading its parent's
+// output and writing --pad-kb of its own; only the last output is staged out).
+//   node bench/scratch-bench.mjs [--shape koto|chain] [--jobs 40] [--pad-kb 256]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,8 +18,17 @@ import { parseArgs } from 'node:util';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'packages/cli/bin/pegasus-ts.js');
 const { values } = parseArgs({
-  options: { jobs: { type: 'string', default: '40' }, 'pad-kb': { type: 'string', default: '256' } },
+  options: {
+    shape: { type: 'string', default: 'koto' },
+    jobs: { type: 'string', default: '40' },
+    'pad-kb': { type: 'string', default: '256' },
+  },
 });
+const shape = values.shape;
+if (shape !== 'koto' && shape !== 'chain') {
+  console.error(`scratch-bench: --shape ${shape} (expected koto or chain)`);
+  process.exit(2);
+}
 const jobs = Number(values.jobs);
 const padKb = Number(values['pad-kb']);
 
@@ -58,8 +69,8 @@ function usage(dir) {
   return { bytes, files };
 }
 
-async function once(cleanup) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `pegasus-ts-scratch-bench-${cleanup}-`));
+/** The KOTO example in `dir`, its simulation padded by padKb. */
+async function buildKoto(dir) {
   await new Promise((resolve, reject) => {
     const c = spawn(process.execPath, [
       path.join(ROOT, 'examples/koto/build-workflow.mjs'),
@@ -76,6 +87,48 @@ async function once(cleanup) {
   );
   const tc = path.join(dir, 'transformations.yml');
   writeFileSync(tc, readFileSync(tc, 'utf8').replace(/pfn: \S*koto-sim\b/, `pfn: ${sim}`));
+}
+
+/** A chain of `jobs` steps in `dir`: step k reads c(k-1).dat (step 0 a raw input) and writes padKb to ck.dat. */
+function buildChain(dir) {
+  const step = path.join(dir, 'step');
+  writeFileSync(step, '#!/bin/sh\ntest -s "$1" || exit 1\nhead -c "$3" /dev/zero > "$2"\n', { mode: 0o755 });
+  mkdirSync(path.join(dir, 'inputs'));
+  writeFileSync(path.join(dir, 'inputs', 'c-in.dat'), Buffer.alloc(padKb * 1024));
+  const lines = ["pegasus: '5.0'", 'name: chain', 'jobs:'];
+  for (let k = 0; k < jobs; k++) {
+    const input = k === 0 ? 'c-in.dat' : `c${k - 1}.dat`;
+    const last = k === jobs - 1;
+    lines.push(
+      `  - {type: job, id: step${k}, name: step, arguments: [${input}, c${k}.dat, '${padKb * 1024}'], uses: [{lfn: ${input}, type: input}, {lfn: c${k}.dat, type: output, stageOut: ${last}, registerReplica: false}]}`,
+    );
+  }
+  lines.push('jobDependencies:');
+  for (let k = 1; k < jobs; k++) lines.push(`  - {id: step${k - 1}, children: [step${k}]}`);
+  writeFileSync(path.join(dir, 'workflow.yml'), `${lines.join('\n')}\n`);
+  writeFileSync(
+    path.join(dir, 'transformations.yml'),
+    `pegasus: '5.0'\ntransformations:\n  - {name: step, sites: [{name: local, pfn: ${step}, type: installed}]}\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'replicas.yml'),
+    `pegasus: '5.0'\nreplicas:\n  - {lfn: c-in.dat, pfns: [{site: local, pfn: 'file://${dir}/inputs/c-in.dat'}]}\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'pegasus.properties'),
+    [
+      'pegasus.catalog.site.file = sites.yml',
+      'pegasus.catalog.transformation.file = transformations.yml',
+      'pegasus.catalog.replica.file = replicas.yml',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function once(cleanup) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `pegasus-ts-scratch-bench-${cleanup}-`));
+  if (shape === 'koto') await buildKoto(dir);
+  else buildChain(dir);
   const d = (t, n) =>
     `{type: ${t}, path: '${dir}/${n}', fileServers: [{url: 'file://${dir}/${n}', operation: all}]}`;
   writeFileSync(
@@ -126,15 +179,15 @@ process.stderr.write(`cleanup none: peak ${mb(none.peak.bytes)} MB\n`);
 const inplace = await once('inplace');
 process.stderr.write(`cleanup inplace: peak ${mb(inplace.peak.bytes)} MB\n`);
 console.log(
-  '| jobs | pad | cleanup | peak scratch (staging + node-local) | left on staging at the end | run time |',
+  '| shape | jobs | pad | cleanup | peak scratch (staging + node-local) | left on staging at the end | run time |',
 );
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of [
   ['none', none],
   ['inplace', inplace],
 ]) {
   console.log(
-    `| ${jobs} | ${padKb} KB | ${name} | ${mb(r.peak.bytes)} MB (${r.peak.files} files) | ${mb(r.end.bytes)} MB (${r.end.files} files) | ${r.seconds.toFixed(1)} s |`,
+    `| ${shape} | ${jobs} | ${padKb} KB | ${name} | ${mb(r.peak.bytes)} MB (${r.peak.files} files) | ${mb(r.end.bytes)} MB (${r.end.files} files) | ${r.seconds.toFixed(1)} s |`,
   );
 }
 console.log(`\npeak with in-place cleanup / without: ${(inplace.peak.bytes / none.peak.bytes).toFixed(2)}x`);

@@ -54,8 +54,16 @@ function writeSites(dir: string, exec: 'local' | 'slurm'): void {
   mkdirSync(path.join(dir, 'node-scratch'));
 }
 
-/** Plans the KOTO workflow (simulations clustered, merge alone) with nonsharedfs and staging site `staging`. */
-function planNonShared(dir: string, exec: 'local' | 'slurm', jobs: number): string {
+/**
+ * Plans the KOTO workflow (simulations clustered, merge alone) without a shared filesystem:
+ * nonsharedfs with staging site `staging`, or condorio (files through the submit host's work dir).
+ */
+function planNonShared(
+  dir: string,
+  exec: 'local' | 'slurm',
+  jobs: number,
+  config: 'nonsharedfs' | 'condorio' = 'nonsharedfs',
+): string {
   buildKoto(dir, { jobs, site: exec });
   writeSites(dir, exec);
   const out = execFileSync(
@@ -63,9 +71,10 @@ function planNonShared(dir: string, exec: 'local' | 'slurm', jobs: number): stri
     [
       BIN,
       'plan',
-      ...['--dir', path.join(dir, 'submit'), '--sites', exec, '--staging-site', `${exec}=staging`],
+      ...['--dir', path.join(dir, 'submit'), '--sites', exec],
+      ...(config === 'nonsharedfs' ? ['--staging-site', `${exec}=staging`] : []),
       ...['--cluster', 'horizontal', '--output-sites', 'local'],
-      ...['-D', 'pegasus.data.configuration=nonsharedfs', '-q', 'workflow.yml'],
+      ...['-D', `pegasus.data.configuration=${config}`, '-q', 'workflow.yml'],
     ],
     { cwd: dir, encoding: 'utf8' },
   );
@@ -107,6 +116,40 @@ function readTrace(file: string): Trace {
   return { taskPids, opens };
 }
 
+/**
+ * Runs a planned KOTO submit dir under `strace -f`, checks the merged output and the removed
+ * scratch dirs, and that no task process opened a path of the test's tree outside the node-local
+ * scratch root. Returns the trace.
+ */
+function runTraced(dir: string, submitDir: string, jobs: number): Trace {
+  const traceFile = path.join(dir, 'strace.txt');
+  execFileSync(
+    'strace',
+    [
+      ...['-f', '-qq', '-o', traceFile, '-e', 'trace=execve,open,openat,clone,clone3,fork,vfork'],
+      ...[process.execPath, BIN, 'run', '--foreground', '-q', submitDir],
+    ],
+    { stdio: 'ignore', timeout: 170_000 },
+  );
+  checkMerged(dir, jobs);
+  for (const j of planJobs(submitDir))
+    expect(eventCounts(submitDir, 'POST_SCRIPT_SUCCESS').get(j), j).toBe(1);
+  // the job's named stdout went to its scratch dir and was staged out with the outputs
+  expect(readFileSync(path.join(dir, 'outputs', 'merge.log'), 'utf8')).toContain('koto-merge');
+  // scratch dirs are removed
+  expect(readdirSync(path.join(dir, 'node-scratch'))).toEqual([]);
+  const trace = readTrace(traceFile);
+  const { taskPids, opens } = trace;
+  expect(taskPids.size).toBeGreaterThanOrEqual(jobs + 1);
+  const scratch = `${path.join(dir, 'node-scratch')}/`;
+  const taskOpens = opens.filter(([pid]) => taskPids.has(pid));
+  const inScratch = taskOpens.filter(([, p]) => p.startsWith(scratch) || !p.startsWith('/'));
+  expect(inScratch.length).toBeGreaterThanOrEqual(jobs + 1);
+  const outside = taskOpens.filter(([, p]) => p.startsWith(`${dir}/`) && !p.startsWith(scratch));
+  expect(outside).toEqual([]);
+  return trace;
+}
+
 describe('nonsharedfs: compute jobs in scratch dirs of their own', () => {
   it.skipIf(!hasStrace)(
     'runs KOTO with a separate staging site; no task opens a path of the run outside its scratch dir',
@@ -120,32 +163,34 @@ describe('nonsharedfs: compute jobs in scratch dirs of their own', () => {
       // the simulations are tasks of one clustered job, run in scratch dirs by the cluster runner's worker
       const dag = readFileSync(path.join(submitDir, 'clusters', `${planJobs(submitDir)[0]}.dag`), 'utf8');
       expect(dag).toContain(`pegasus-ts lite --spec ${submitDir}/lite/sim_00000.json -- `);
-      const traceFile = path.join(dir, 'strace.txt');
-      execFileSync(
-        'strace',
-        [
-          ...['-f', '-qq', '-o', traceFile, '-e', 'trace=execve,open,openat,clone,clone3,fork,vfork'],
-          ...[process.execPath, BIN, 'run', '--foreground', '-q', submitDir],
-        ],
-        { stdio: 'ignore', timeout: 170_000 },
-      );
-      checkMerged(dir, 2);
-      for (const j of planJobs(submitDir))
-        expect(eventCounts(submitDir, 'POST_SCRIPT_SUCCESS').get(j), j).toBe(1);
-      // the job's named stdout went to its scratch dir and was staged out with the outputs
-      expect(readFileSync(path.join(dir, 'outputs', 'merge.log'), 'utf8')).toContain('koto-merge');
-      // scratch dirs are removed; the staging site held the intermediate files
-      expect(readdirSync(path.join(dir, 'node-scratch'))).toEqual([]);
-      const { taskPids, opens } = readTrace(traceFile);
-      expect(taskPids.size).toBeGreaterThanOrEqual(3);
-      const scratch = `${path.join(dir, 'node-scratch')}/`;
-      const taskOpens = opens.filter(([pid]) => taskPids.has(pid));
-      const inScratch = taskOpens.filter(([, p]) => p.startsWith(scratch) || !p.startsWith('/'));
-      expect(inScratch.length).toBeGreaterThanOrEqual(3);
-      const outside = taskOpens.filter(([, p]) => p.startsWith(`${dir}/`) && !p.startsWith(scratch));
-      expect(outside).toEqual([]);
+      const { taskPids, opens } = runTraced(dir, submitDir, 2);
       // the trace does see the run's other directories (the wrapper's and the transfers' opens)
       expect(opens.some(([pid, p]) => !taskPids.has(pid) && p.startsWith(`${dir}/staging/`))).toBe(true);
+    },
+    180_000,
+  );
+
+  it.skipIf(!hasStrace)(
+    'condorio: KOTO with files through the submit host; no task opens a path of the run outside its scratch dir',
+    async () => {
+      const t = tempDir('data-condorio-');
+      cleanup = t.cleanup;
+      const dir = t.dir;
+      const submitDir = planNonShared(dir, 'local', 2, 'condorio');
+      // the staging site is the submit host's work dir: inputs come from it, outputs go back to it
+      const work = `file://${dir}/submit-scratch/`;
+      const spec = JSON.parse(readFileSync(path.join(submitDir, 'lite', 'merge.json'), 'utf8'));
+      expect(spec.scratch).toBe(path.join(dir, 'node-scratch'));
+      const urls = (l: { src_urls?: { url: string }[]; dest_urls?: { url: string }[] }[]) =>
+        l.flatMap((x) => [...(x.src_urls ?? []), ...(x.dest_urls ?? [])]).map((u) => u.url);
+      expect(urls(spec.inputs).length).toBeGreaterThanOrEqual(2);
+      expect(urls([...spec.inputs, ...spec.outputs]).filter((u) => !u.startsWith(work))).toEqual([]);
+      const { taskPids, opens } = runTraced(dir, submitDir, 2);
+      // the wrappers and transfer jobs did go through the submit host's work dir, never the staging site's
+      expect(opens.some(([pid, p]) => !taskPids.has(pid) && p.startsWith(`${dir}/submit-scratch/`))).toBe(
+        true,
+      );
+      expect(opens.some(([, p]) => p.startsWith(`${dir}/staging/`))).toBe(false);
     },
     180_000,
   );
@@ -271,6 +316,26 @@ describe.skipIf(slurm.skip !== undefined)(
       checkMerged(dir, 4);
       expect(existsSync(path.join(dir, 'node-scratch'))).toBe(true);
       expect(readdirSync(path.join(dir, 'node-scratch'))).toEqual([]);
+    }, 300_000);
+
+    it('condorio: the Slurm jobs pull from and push to the submit host work dir, never the staging site', async () => {
+      const t = tempDir('data-condorio-slurm-');
+      cleanup = t.cleanup;
+      const dir = t.dir;
+      const submitDir = planNonShared(dir, 'slurm', 3, 'condorio');
+      const r = await pt(['run', '--foreground', '-q', '--poll', '250', submitDir], {
+        env: { SLURM_CONF: slurm.env.SLURM_CONF ?? '' },
+      });
+      expect(r.stderr).toContain('workflow succeeded');
+      expect(r.code).toBe(0);
+      checkMerged(dir, 3);
+      expect(readdirSync(path.join(dir, 'node-scratch'))).toEqual([]);
+      // the intermediate files went through the submit host's work dir (removed by the cleanup
+      // jobs since); the staging site was not used
+      expect(existsSync(path.join(dir, 'staging'))).toBe(false);
+      const merge = readFileSync(path.join(submitDir, 'lite', 'merge.json'), 'utf8');
+      expect(merge).toContain(`"url":"file://${dir}/submit-scratch/`);
+      expect(merge).not.toContain(`${dir}/staging`);
     }, 300_000);
   },
 );

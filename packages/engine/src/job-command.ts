@@ -11,14 +11,17 @@ export function jobDirectory(job: PlanJob, submitDir: string): string {
   return job.directory ?? submitDir;
 }
 
-/** Whether a job runs in a scratch dir of its own (a compute job of a nonsharedfs site). */
+/** Whether a job runs in a scratch dir of its own (a compute job of a nonsharedfs or condorio site). */
 export function inScratch(job: PlanJob): boolean {
-  return job.kind === 'compute' && job.dataConfiguration === 'nonsharedfs';
+  return (
+    job.kind === 'compute' &&
+    (job.dataConfiguration === 'nonsharedfs' || job.dataConfiguration === 'condorio')
+  );
 }
 
 /**
  * What a compute job runs: its command, or for a job without a shared filesystem
- * (`dataConfiguration: nonsharedfs`) `pegasus-ts lite --spec lite/NAME.json -- command`, which
+ * (`dataConfiguration: nonsharedfs` or `condorio`) `pegasus-ts lite --spec lite/NAME.json -- command`, which
  * makes it a scratch dir, stages its inputs in from and its outputs back to the staging site.
  */
 export function jobCommand(pegasusTs: PegasusTsCommand, job: PlanJob, submitDir: string): string[] {

@@ -2,17 +2,15 @@ import { originOf } from './internal/source.js';
 
 /**
  * Where a loaded model object (workflow, job, use, dependency, site, transformation, replica, ...)
- * was written: file, 1-based line and column; undefined for objects built in code. Lets later
+ * was written (or, given keys, where the value under them is, e.g. `locationOf(site, 'profiles',
+ * 'pegasus', 'cores')`): file, 1-based line and column; undefined for objects built in code. Lets later
  * stages (the planner) report their own errors against the user's file.
  */
 export function locationOf(
   obj: object,
-  key?: string,
+  ...keys: string[]
 ): { file: string; line: number; column: number } | undefined {
   const o = originOf(obj);
   if (!o) return undefined;
-  return {
-    file: o.source.file,
-    ...o.source.locate(key === undefined ? o.path : [...o.path, key], key !== undefined),
-  };
+  return { file: o.source.file, ...o.source.locate([...o.path, ...keys], keys.length > 0) };
 }

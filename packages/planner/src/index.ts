@@ -61,4 +61,4 @@ export {
   storageUrlOf,
   workDirOf,
 } from './planning-context.js';
-export { createSubmitDir, nextRunName } from './submit-dir.js';
+export { createSubmitDir, nextRunName, timestampRunName } from './submit-dir.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BufferedWriter } from '@pegasus-ts/io';
@@ -261,7 +261,13 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     (lfn) => replicas.lookup(lfn),
     (file) => loadWorkflow(file).catch((e) => Promise.reject(modelToPlanError(e))),
   );
-  const { submitDir, relativeDir } = await createSubmitDir(dir, user, wf.name, options.relativeDir);
+  const { submitDir, relativeDir } = await createSubmitDir(
+    dir,
+    user,
+    wf.name,
+    options.relativeDir,
+    properties.getBoolean('pegasus.dir.useTimestamp', false) ? new Date() : undefined,
+  );
   const ctx: PlanContext = {
     label: wf.name,
     relativeDir,
@@ -274,18 +280,25 @@ export async function plan(options: PlanOptions): Promise<PlanResult> {
     defaultRetries: settings.defaultRetries,
     subWorkflows: subWorkflowSetup(subWorkflowFiles, dir, submitDir, inputs),
   };
-  const ex = runPipeline(
-    {
-      workflow: wf,
-      ctx,
-      cleanup,
-      cluster,
-      force: options.force ?? false,
-      selector: settings.selector,
-      random: settings.random,
-    },
-    timings,
-  );
+  let ex: ExecutableWorkflow;
+  try {
+    ex = runPipeline(
+      {
+        workflow: wf,
+        ctx,
+        cleanup,
+        cluster,
+        force: options.force ?? false,
+        selector: settings.selector,
+        random: settings.random,
+      },
+      timings,
+    );
+  } catch (e) {
+    // a plan that fails leaves no empty run dir behind (one given by --relative-dir stays)
+    if (options.relativeDir === undefined) await rmdir(submitDir).catch(() => {});
+    throw e;
+  }
   t0 = performance.now();
   const written = await writeSubmitDir(ex, {
     submitDir,

@@ -3,6 +3,7 @@ import {
   findDirectory,
   findSite,
   getProfile,
+  locationOf,
   type Properties,
   type ReplicaIndex,
   type Site,
@@ -124,4 +125,17 @@ export function stagingSiteFor(ctx: PlanContext, execSite: string, config: DataC
   if (config === 'sharedfs') return execSite;
   if (config === 'condorio') return 'local';
   return ctx.stagingSites.get(execSite) ?? ctx.stagingSites.get('*') ?? execSite;
+}
+
+/**
+ * `FILE:LINE:COL: ` of where a pegasus profile key of a site is set (its site catalog entry, else
+ * the properties file), for errors about its value; '' when it was set in code or by `-D`.
+ */
+export function profileWhere(ctx: PlanContext, siteName: string, key: string): string {
+  const site = findSite(ctx.siteCatalog, siteName);
+  const at =
+    (site && getProfile(site.profiles, 'pegasus', key) !== undefined
+      ? locationOf(site, 'profiles', 'pegasus', key)
+      : undefined) ?? ctx.properties.locate(`pegasus.${key}`);
+  return at ? `${at.file}:${at.line}:${at.column}: ` : '';
 }

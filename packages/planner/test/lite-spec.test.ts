@@ -74,10 +74,69 @@ describe('lite specs (nonsharedfs)', () => {
     expect(JSON.parse(liteSpecText(liteSpecOf(j)))).toEqual(liteSpecOf(j));
   });
 
-  it('sharedfs and condorio jobs get no scratch dir', () => {
+  it('pegasus.transfer.threads goes into the spec (how many files the job moves at once)', () => {
+    expect(liteSpecOf(mapOne('nonsharedfs').job).threads).toBeUndefined();
+    const { job } = mapOne('nonsharedfs', [['pegasus.transfer.threads', '3']]);
+    expect(liteSpecOf(job).threads).toBe(3);
+    expect(liteSpecText(liteSpecOf(job))).toContain('  "threads": 3,\n');
+  });
+
+  it('condorio: a job in a container still runs on the submit host work dir the container mounts', () => {
+    const c = new api.Container('img', api.Container.PODMAN, 'docker://busybox');
+    const tc = new api.TransformationCatalog()
+      .addContainers(c)
+      .addTransformations(new api.Transformation('sim', { site: 'a', pfn: '/bin/sim', container: c }));
+    const wf = new api.Workflow('w')
+      .addTransformationCatalog(tc)
+      .addJobs(new api.Job('sim', { id: 'j1' }))
+      .toModel();
+    const ctx = context({
+      properties: new Properties(new Map([['pegasus.data.configuration', 'condorio']])),
+    });
+    const { workflow } = mapJobs(
+      ctx,
+      wf,
+      new WorkflowGraph(wf),
+      new Uint8Array(1).fill(1),
+      new Int32Array(1),
+      'random',
+    );
+    const j = workflow.jobs[0];
+    expect(runsInScratch(j)).toBe(false);
+    expect(j.dataConfiguration).toBeUndefined();
+    expect(j.argv.slice(0, 5)).toEqual([
+      'podman',
+      'run',
+      '--rm',
+      '-v',
+      '/scratch/local/run0001:/scratch/local/run0001',
+    ]);
+  });
+
+  it('a sharedfs job gets no scratch dir', () => {
     expect(runsInScratch(mapOne('sharedfs').job)).toBe(false);
     expect(mapOne('sharedfs').job.argv[0]).toBe('/scratch/a/run0001/sim');
-    expect(runsInScratch(mapOne('condorio').job)).toBe(false);
+  });
+
+  it('condorio: files move through the submit host (staging site local, whatever --staging-site says)', () => {
+    const { job: j, wf } = mapOne('condorio');
+    expect(runsInScratch(j)).toBe(true);
+    expect(j.stagingSite).toBe('local');
+    expect(j.argv[0]).toBe('./sim');
+    const url = (lfn: string) => [{ site_label: 'local', url: `file:///scratch/local/run0001/${lfn}` }];
+    const spec = liteSpecOf(j);
+    expect(spec.scratch).toBe('/node/tmp');
+    expect(spec.inputs).toEqual([
+      { lfn: 'sim', src_urls: url('sim'), executable: true },
+      { lfn: 'in.dat', src_urls: url('in.dat') },
+    ]);
+    expect(spec.outputs[0]).toEqual({ lfn: 'out.dat', dest_urls: url('out.dat') });
+    // stage-in jobs bring the inputs to the submit host's work dir
+    const dests = wf.jobs.filter((x) => x.kind === 'stage-in').flatMap((x) => x.transfers ?? []);
+    expect(dests.map((t) => t.dest.url).sort()).toEqual([
+      'file:///scratch/local/run0001/in.dat',
+      'file:///scratch/local/run0001/sim',
+    ]);
   });
 
   it('bypass (per file, or pegasus.transfer.bypass.input.staging): the job pulls the input from its replica, no stage-in', () => {

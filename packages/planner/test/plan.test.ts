@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PlanError } from '../src/errors.js';
 import { plan } from '../src/plan.js';
+import { createSubmitDir, timestampRunName } from '../src/submit-dir.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -142,6 +143,42 @@ describe('plan: the reference anchors', () => {
       `${wf}:89:11: unknown transformation "diamond::preprocess:2.0" for job ID000001 (expected an entry in the transformation catalog)`,
     );
     expect(lines.every((l) => l.startsWith(`${wf}:`))).toBe(true);
+  });
+});
+
+describe('pegasus.dir.useTimestamp', () => {
+  it('names the run by its planning time (ISO basic, local offset), which deep storage and the work dirs follow', async () => {
+    await run('node', [join(ROOT, 'examples/koto/build-workflow.mjs'), '--jobs', '2', '--out', dir]);
+    const before = new Date();
+    const r = await plan({
+      cwd: dir,
+      dir: join(dir, 'submit'),
+      outputSites: ['local'],
+      user: 'alice',
+      defines: ['pegasus.dir.useTimestamp=true', 'pegasus.dir.storage.deep=true'],
+    });
+    const leaf = r.submitDir.split('/').pop() as string;
+    expect(leaf).toMatch(/^\d{8}T\d{6}[+-]\d{4}$/);
+    const stamp = (d: Date) => timestampRunName(d).slice(0, 15);
+    expect([stamp(before), stamp(new Date())]).toContain(leaf.slice(0, 15));
+    expect(r.submitDir).toBe(join(dir, 'submit/alice/pegasus/koto-mc', leaf));
+    const p = parse(await readFile(r.planFile, 'utf8'));
+    const rel = `alice/pegasus/koto-mc/${leaf}`;
+    const outs = p.jobs.flatMap((j: { transfers?: { linkage: string; dest: { url: string } }[] }) =>
+      (j.transfers ?? []).filter((t) => t.linkage === 'output').map((t) => t.dest.url),
+    );
+    expect(outs).toContain(`file://${dir}/outputs/${rel}/koto-merged.root`);
+    expect(p.jobs.find((j: { name: string }) => j.name === 'merge').directory).toBe(`${dir}/scratch/${rel}`);
+  });
+
+  it('a second plan of the same second gets a suffix; the default stays runNNNN', async () => {
+    const at = new Date(2023, 2, 3, 22, 23, 33);
+    expect(timestampRunName(at)).toMatch(/^20230303T222333[+-]\d{4}$/);
+    const a = await createSubmitDir(dir, 'u', 'w', undefined, at);
+    const b = await createSubmitDir(dir, 'u', 'w', undefined, at);
+    expect(a.relativeDir).toBe(`u/pegasus/w/${timestampRunName(at)}`);
+    expect(b.relativeDir).toBe(`u/pegasus/w/${timestampRunName(at)}.001`);
+    expect((await createSubmitDir(dir, 'u', 'w')).relativeDir).toBe('u/pegasus/w/run0001');
   });
 });
 

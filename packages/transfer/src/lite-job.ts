@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from './errors.js';
@@ -45,6 +45,8 @@ export interface LiteSpec {
   termAfter?: number;
   /** seconds after which the task gets SIGKILL (pegasus `maxwalltime`) */
   killAfter?: number;
+  /** how many files move at once each way (pegasus `transfer.threads`; default: the `jobs` option) */
+  threads?: number;
   /** files of the scratch dir the task's stdin, stdout and stderr are connected to (lfns) */
   stdin?: string;
   stdout?: string;
@@ -183,6 +185,13 @@ export function validateLiteSpec(value: unknown, file = 'lite spec'): LiteSpec {
     }
     spec[key] = n;
   }
+  if (v.threads !== undefined) {
+    const n = v.threads;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1024) {
+      throw new SpecError(`${file}: threads: is ${JSON.stringify(n)} (expected an integer from 1 to 1024)`);
+    }
+    spec.threads = n;
+  }
   for (const key of ['stdin', 'stdout', 'stderr'] as const) {
     if (v[key] !== undefined) spec[key] = checkLfn(file, key, v[key]);
   }
@@ -260,7 +269,7 @@ export interface LiteOptions extends TransferOptions {
 }
 
 /**
- * Runs one lite job: makes `<scratch>/pegasus.XXXXXX`, pulls the inputs there, calls
+ * Runs one lite job: makes `<scratch>/pegasus.XXXXXX` (and `<scratch>` when missing), pulls the inputs there, calls
  * `run(scratchDir, spec)` (which starts the task with that cwd, its stdio on the spec's `stdin`,
  * `stdout`, `stderr` files there, and resolves to its exit code), pushes
  * the outputs back when the task succeeded, and removes the scratch dir whatever happened. A
@@ -269,10 +278,13 @@ export interface LiteOptions extends TransferOptions {
 export async function runLiteJob(
   spec: LiteSpec,
   run: (scratchDir: string, spec: LiteSpec) => Promise<number>,
-  options: LiteOptions = {},
+  given: LiteOptions = {},
 ): Promise<LiteResult> {
+  const options = spec.threads === undefined ? given : { ...given, jobs: spec.threads };
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const root = spec.scratch ?? options.scratchRoot ?? tmpdir();
+  // the site's scratch root may not exist yet on a fresh node
+  await mkdir(root, { recursive: true });
   const scratchDir = await mkdtemp(join(root, 'pegasus.'));
   const result: LiteResult = { exitCode: 1, scratchDir };
   try {

@@ -217,5 +217,48 @@ describe('validateLiteSpec', () => {
     expect(bad({ job: 'j', inputs: [{ lfn: 'a', src_urls: [] }], outputs: [] })).toThrow(
       'x.json: inputs[0].src_urls (lfn "a"): is an array (expected a non-empty array)',
     );
+    expect(bad({ job: 'j', inputs: [], outputs: [], threads: 0 })).toThrow(
+      'x.json: threads: is 0 (expected an integer from 1 to 1024)',
+    );
+  });
+});
+
+describe('runLiteJob: threads (pegasus transfer.threads)', () => {
+  it('pulls at most `threads` inputs at once', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    let running = 0;
+    let most = 0;
+    const s = await httpServer(async (_req, res) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 30));
+      running--;
+      res.end('data');
+    });
+    try {
+      for (const threads of [1, 3]) {
+        most = 0;
+        const spec = validateLiteSpec(
+          {
+            job: 'j',
+            scratch: t.dir,
+            threads,
+            inputs: Array.from({ length: 6 }, (_, i) => ({
+              lfn: `f${i}`,
+              src_urls: [{ site_label: 'web', url: `${s.url}/f${i}` }],
+            })),
+            outputs: [],
+          },
+          'j.json',
+        );
+        const r = await runLiteJob(spec, async () => 0, { ...quiet, jobs: 6 });
+        expect(r.exitCode).toBe(0);
+        expect(most, `threads ${threads}`).toBeLessThanOrEqual(threads);
+      }
+      expect(most).toBeGreaterThan(1);
+    } finally {
+      await s.close();
+    }
   });
 });

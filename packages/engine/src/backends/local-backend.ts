@@ -23,7 +23,7 @@ export interface LocalBackendOptions {
 
 /**
  * Compute, data and registration jobs on this machine, each through `pegasus-ts kickstart`: data
- * jobs run `pegasus-ts transfer --spec jobs/NAME.transfer.json`, registration jobs
+ * jobs run `pegasus-ts transfer --spec jobs/NAME.transfer.json [--jobs <pegasus transfer.threads>]`, registration jobs
  * `pegasus-ts rc-client --catalog output-replicas.yml --insert jobs/NAME.register.json`, sub-workflow
  * jobs `pegasus-ts sub-workflow DIR -- PLAN-ARGS` (sub-workflow-job.ts).
  */
@@ -77,6 +77,9 @@ export class LocalBackend extends ProcessBackend {
       writeTransferSpec(job, spec);
       const app = [...pegasusTs, 'transfer', '--spec', spec];
       if (this.o.integrity) app.push('--integrity', this.o.integrity);
+      // pegasus.transfer.threads: how many files the job moves at once (the planner sets it)
+      const threads = job.profiles.pegasus?.['transfer.threads'];
+      if (threads !== undefined) app.push('--jobs', String(threads));
       return {
         argv: kickstartArgv(pegasusTs, attempt, label, submitDir, app, submitDir),
         cwd: submitDir,

@@ -18,6 +18,7 @@ export interface LiteSpecJson {
   checkpoints?: { lfn: string; dest_urls: LiteUrl[] }[];
   termAfter?: number;
   killAfter?: number;
+  threads?: number;
   stdin?: string;
   stdout?: string;
   stderr?: string;
@@ -82,6 +83,9 @@ export function liteSpecOf(job: ExecJob): LiteSpecJson {
   const kill = minutes('maxwalltime');
   if (term !== undefined) spec.termAfter = term;
   if (kill !== undefined) spec.killAfter = kill;
+  // pegasus transfer.threads: files moved at once each way (a bad value is the data movement pass's error)
+  const threads = Number(getProfile(job.profiles, 'pegasus', 'transfer.threads'));
+  if (Number.isInteger(threads) && threads >= 1 && threads <= 1024) spec.threads = threads;
   if (job.scratchRoot) spec.scratch = job.scratchRoot;
   if (job.stdin !== undefined) spec.stdin = job.stdin;
   if (job.stdout !== undefined) spec.stdout = job.stdout;
@@ -95,7 +99,7 @@ export function liteSpecText(spec: LiteSpecJson): string {
     items.length === 0 ? '[]' : `[\n    ${items.map((i) => JSON.stringify(i)).join(',\n    ')}\n  ]`;
   let s = `{\n  "job": ${JSON.stringify(spec.job)},\n`;
   if (spec.scratch) s += `  "scratch": ${JSON.stringify(spec.scratch)},\n`;
-  for (const k of ['termAfter', 'killAfter', 'stdin', 'stdout', 'stderr'] as const) {
+  for (const k of ['termAfter', 'killAfter', 'threads', 'stdin', 'stdout', 'stderr'] as const) {
     if (spec[k] !== undefined) s += `  "${k}": ${JSON.stringify(spec[k])},\n`;
   }
   if (spec.checkpoints) s += `  "checkpoints": ${list(spec.checkpoints)},\n`;

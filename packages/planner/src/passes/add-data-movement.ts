@@ -11,7 +11,13 @@ import {
   type SourceUrl,
 } from '../executable-workflow.js';
 import { adjacencyOf, longestDepths } from '../internal/graph.js';
-import { auxillaryLocal, outputUrlOf, type PlanContext, workDirOf } from '../planning-context.js';
+import {
+  auxillaryLocal,
+  outputUrlOf,
+  type PlanContext,
+  profileWhere,
+  workDirOf,
+} from '../planning-context.js';
 import { selectReplicas } from './select-replicas.js';
 
 export interface DataMovementOptions {
@@ -32,17 +38,49 @@ function bucketSize(
   kind: 'stagein' | 'stageout',
   where: 'local' | 'remote',
   nodes: number,
+  at: (key: string) => string,
 ): number {
-  const v =
-    getProfile(p, 'pegasus', `${kind}.${where}.clusters`) ?? getProfile(p, 'pegasus', `${kind}.clusters`);
+  const specific = `${kind}.${where}.clusters`;
+  const key = getProfile(p, 'pegasus', specific) !== undefined ? specific : `${kind}.clusters`;
+  const v = getProfile(p, 'pegasus', key);
   if (v !== undefined) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) {
-      throw new PlanError(`pegasus profile ${kind}.clusters is "${v}" (expected an integer >= 1)`);
+      throw new PlanError(`${at(key)}pegasus profile ${key} is "${v}" (expected an integer >= 1)`);
     }
     return n;
   }
   return Math.max(1, Math.ceil(nodes / 10));
+}
+
+/**
+ * `pegasus.transfer.refiner`: how files are grouped into transfer jobs. `BalancedCluster` (the
+ * default): per level, bucket and staging site, files round-robin over the bucket's jobs, one
+ * file at a time. `Cluster`: the same jobs, but all the files of one compute job go into one of
+ * them (jobs round-robin). `Basic`: one stage-in and one stage-out job per compute job.
+ */
+export type TransferRefiner = 'BalancedCluster' | 'Cluster' | 'Basic';
+
+export function transferRefiner(value: string | undefined): TransferRefiner {
+  const v = value ?? 'BalancedCluster';
+  if (v === 'BalancedCluster' || v === 'Cluster' || v === 'Basic') return v;
+  throw new PlanError(`pegasus.transfer.refiner is "${v}" (expected BalancedCluster, Cluster or Basic)`);
+}
+
+/**
+ * How many files one transfer job moves at once: the pegasus profile (or property)
+ * `transfer.threads`, default 2 as in Pegasus; what `pegasus-ts transfer --jobs` gets.
+ */
+function transferThreads(p: Profiles, at: (key: string) => string): number {
+  const v = getProfile(p, 'pegasus', 'transfer.threads');
+  if (v === undefined) return 2;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new PlanError(
+      `${at('transfer.threads')}pegasus profile transfer.threads is "${v}" (expected an integer from 1 to 1024)`,
+    );
+  }
+  return n;
 }
 
 /**
@@ -70,11 +108,11 @@ function isFileUrl(u: string): boolean {
 }
 
 /**
- * Data movement (Pegasus's BalancedCluster refiner): stage-in jobs for raw inputs (each file
- * once per staging site), inter-site jobs between staging sites, stage-out jobs to the output
- * sites and registration jobs, then one create-dir job per staging site. Per level and staging
- * site (and local/remote), about one transfer job per ten nodes of the level, files assigned
- * round-robin. Names: `stage_in_{local|remote}_<site>_<level>_<i>`, `stage_out_...`,
+ * Data movement: stage-in jobs for raw inputs (each file once per staging site), inter-site jobs
+ * between staging sites, stage-out jobs to the output sites and registration jobs, then one
+ * create-dir job per staging site. Transfer jobs as `pegasus.transfer.refiner` says
+ * ({@link TransferRefiner}; BalancedCluster: per level and staging site, and local/remote, about
+ * one transfer job per ten nodes of the level, files assigned round-robin). Names: `stage_in_{local|remote}_<site>_<level>_<i>`, `stage_out_...`,
  * `register_<site>_<level>_<i>`, `stage_inter_{local|remote}_<parent>_<n>`,
  * `create_dir_<label>_0_<site>`. Mutates and returns `wf`.
  */
@@ -96,6 +134,8 @@ type Transfer = NonNullable<ExecJob['transfers']>[number];
 interface Bucket {
   jobs: (number | undefined)[];
   next: number;
+  /** the Cluster refiner: compute job -> its slot (all its files in one transfer job) */
+  slotOf?: Map<number, number>;
 }
 
 /** Level of the stage-out jobs of outputs whose producers data reuse removed. */
@@ -106,6 +146,7 @@ class DataMovement {
   /** the jobs before any data job was added (the ones whose files move) */
   readonly computeJobs: number;
   private readonly register: boolean;
+  private readonly refiner: TransferRefiner;
   private readonly depth: Int32Array;
   private readonly nodesAtLevel = new Map<number, number>();
   /** lfn -> the first job that writes it */
@@ -131,6 +172,7 @@ class DataMovement {
     private readonly options: DataMovementOptions,
   ) {
     this.register = options.register ?? true;
+    this.refiner = transferRefiner(ctx.properties.get('pegasus.transfer.refiner'));
     const n0 = wf.jobs.length;
     this.computeJobs = n0;
     this.depth = longestDepths(adjacencyOf(wf));
@@ -188,7 +230,7 @@ class DataMovement {
     const sources = this.sourcesOf(j, lfn);
     const dest = { site: S, url: `${workDirOf(ctx, S).url}/${lfn}` };
     const remote = isFileUrl(dest.url) && !auxillaryLocal(ctx, S);
-    const { job } = this.transferJob('in', S, remote, this.depth[i], j.profiles, j.retries);
+    const { job } = this.transferJob('in', S, remote, this.depth[i], j.profiles, j.retries, i);
     transfersOf(wf.jobs[job]).push({ lfn, linkage: 'input', sources, dest });
     this.stagedIn.set(key, job);
     addEdge(wf, job, i);
@@ -262,11 +304,11 @@ class DataMovement {
           const remote =
             (isFileUrl(src.url) && !auxillaryLocal(ctx, S)) ||
             (isFileUrl(dest.url) && !auxillaryLocal(ctx, O));
-          const { job, slot } = this.transferJob('out', S, remote, level, j.profiles, j.retries);
+          const { job, suffix } = this.transferJob('out', S, remote, level, j.profiles, j.retries, i);
           transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources: [src], dest });
           addEdge(wf, i, job);
           if (toRegister?.has(lfn)) {
-            const r = this.registrationJob(`register_${S}_${level}_${slot}`, level, j.retries);
+            const r = this.registrationJob(`register_${suffix}`, level, j.retries);
             registrationsOf(wf.jobs[r]).push({ lfn, url: dest.url, site: O });
             addEdge(wf, job, r);
           }
@@ -300,20 +342,25 @@ class DataMovement {
   stageReusedOutputs(): void {
     const { ctx, wf } = this;
     if (!this.options.reusedOutputs || ctx.outputSites.length === 0) return;
+    let baseProfiles: Profiles | undefined;
     for (const { lfn, register: reg } of this.options.reusedOutputs) {
       const found = ctx.replicas.lookup(lfn);
       if (!found) continue;
       const sources = replicaSources(found, undefined);
+      baseProfiles ??= ctx.properties.profiles();
       for (const O of ctx.outputSites) {
         const dest = { site: O, url: outputUrlOf(ctx, O, lfn) };
-        const { job, slot } = this.transferJob('out', 'local', false, REUSED_LEVEL, {}, ctx.defaultRetries);
+        const { job, suffix } = this.transferJob(
+          'out',
+          'local',
+          false,
+          REUSED_LEVEL,
+          baseProfiles,
+          ctx.defaultRetries,
+        );
         transfersOf(wf.jobs[job]).push({ lfn, linkage: 'output', sources, dest });
         if (reg && this.register) {
-          const r = this.registrationJob(
-            `register_local_${REUSED_LEVEL}_${slot}`,
-            REUSED_LEVEL,
-            ctx.defaultRetries,
-          );
+          const r = this.registrationJob(`register_${suffix}`, REUSED_LEVEL, ctx.defaultRetries);
           registrationsOf(wf.jobs[r]).push({ lfn, url: dest.url, site: O });
           addEdge(wf, job, r);
         }
@@ -322,9 +369,11 @@ class DataMovement {
   }
 
   /**
-   * The next transfer job (round-robin) of a bucket: stage-in or stage-out, staging site,
-   * local or remote, level; made on first use. Bucket size: {@link bucketSize} (10 at the
-   * reused outputs' level).
+   * The transfer job of a bucket (stage-in or stage-out, staging site, local or remote, level)
+   * that takes the next file of compute job `forJob`, made on first use. BalancedCluster: the next
+   * job round-robin, {@link bucketSize} jobs (10 at the reused outputs' level); Cluster: the same
+   * jobs, the job's first file picks one and its other files follow; Basic: a job of its own
+   * (`..._<compute job>_0`). `suffix` names the twin registration job (`register_<suffix>`).
    */
   private transferJob(
     kind: 'in' | 'out',
@@ -333,27 +382,46 @@ class DataMovement {
     level: number,
     profiles: Profiles,
     retries: number,
-  ): { job: number; slot: number } {
-    const key = `${kind}\0${site}\0${remote ? 'r' : 'l'}\0${level}`;
+    forJob?: number,
+  ): { job: number; suffix: string } {
+    const basic = this.refiner === 'Basic' && forJob !== undefined;
+    const execSite = forJob === undefined ? 'local' : this.wf.jobs[forJob].site;
+    const at = (k: string) => profileWhere(this.ctx, execSite, k);
+    const owner = basic ? this.wf.jobs[forJob].name : `${site}_${level}`;
+    const key = `${kind}\0${site}\0${remote ? 'r' : 'l'}\0${basic ? `job ${forJob}` : level}`;
     let b = this.buckets.get(key);
     if (!b) {
       const size =
         level === REUSED_LEVEL
           ? 10
-          : bucketSize(
-              profiles,
-              kind === 'in' ? 'stagein' : 'stageout',
-              remote ? 'remote' : 'local',
-              this.nodesAtLevel.get(level) ?? 1,
-            );
+          : basic
+            ? 1
+            : bucketSize(
+                profiles,
+                kind === 'in' ? 'stagein' : 'stageout',
+                remote ? 'remote' : 'local',
+                this.nodesAtLevel.get(level) ?? 1,
+                at,
+              );
       b = { jobs: new Array(size).fill(undefined), next: 0 };
       this.buckets.set(key, b);
     }
-    const slot = b.next;
-    b.next = (b.next + 1) % b.jobs.length;
+    let slot: number;
+    const pinned = this.refiner === 'Cluster' && forJob !== undefined;
+    const mine = pinned ? b.slotOf?.get(forJob) : undefined;
+    if (mine !== undefined) slot = mine;
+    else {
+      slot = b.next;
+      b.next = (b.next + 1) % b.jobs.length;
+      if (pinned) {
+        b.slotOf ??= new Map();
+        b.slotOf.set(forJob, slot);
+      }
+    }
+    const suffix = `${owner}_${slot}`;
     let j = b.jobs[slot];
     if (j === undefined) {
-      const name = `${kind === 'in' ? 'stage_in' : 'stage_out'}_${remote ? 'remote' : 'local'}_${site}_${level}_${slot}`;
+      const name = `${kind === 'in' ? 'stage_in' : 'stage_out'}_${remote ? 'remote' : 'local'}_${suffix}`;
       const job = auxJob(
         name,
         kind === 'in' ? 'stage-in' : 'stage-out',
@@ -365,10 +433,11 @@ class DataMovement {
       );
       job.stagingSite = site;
       job.transfers = [];
+      job.profiles = { pegasus: { 'transfer.threads': String(transferThreads(profiles, at)) } };
       j = addJob(this.wf, job);
       b.jobs[slot] = j;
     }
-    return { job: j, slot };
+    return { job: j, suffix };
   }
 
   /** The registration job of this name (made on first use), on the submit host. */

@@ -159,6 +159,10 @@ export function mapJobs(
     const config = dataConfiguration(profiles, job);
     const staging = stagingSiteFor(ctx, site, config);
     const work = workDirOf(ctx, staging);
+    const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
+    // nonsharedfs and condorio: the job runs in a scratch dir of its own (a lite job); a condorio
+    // job in a container still runs on the submit host's work dir, which the container mounts
+    const inScratch = config === 'nonsharedfs' || (config === 'condorio' && !container);
     let exe: string;
     const inputs: string[] = [];
     if (pinnedPfn !== undefined) exe = String(pinnedPfn);
@@ -168,14 +172,13 @@ export function mapJobs(
       executableSources.set(lfn, { site: tsite.name, url: tsite.pfn });
       inputs.push(lfn);
       // without a shared filesystem the executable is staged into the job's scratch dir
-      exe = config === 'nonsharedfs' ? `./${lfn}` : `${work.path}/${lfn}`;
+      exe = inScratch ? `./${lfn}` : `${work.path}/${lfn}`;
     } else {
       throw new PlanError(`${describeJob(job)}: no entry of "${trKey}" for site "${site}" (expected one)`);
     }
     const args = argumentString(job);
     let argv = args === '' ? [exe] : [exe, ...args.split(/\s+/)];
     // A container (the catalog entry's `container`): the command runs inside it, on the host's work dir.
-    const container = tsite?.container === undefined ? undefined : findContainer(tcOfSite, tsite.container);
     if (container) {
       // An image file (`file://`) is staged to the job like a stageable executable, from its
       // `image.site` (default local); with `bypass` the job uses it where it is.
@@ -238,9 +241,10 @@ export function mapJobs(
       abstractId: job.id,
       stagingSite: staging,
       directory: config === 'sharedfs' ? work.path : undefined,
-      dataConfiguration: config,
-      stagingUrl: config === 'nonsharedfs' ? work.url : undefined,
-      scratchRoot: config === 'nonsharedfs' ? localScratchOf(ctx, site) : undefined,
+      // how the engine runs the job: as a lite job (nonsharedfs, condorio) or in place
+      dataConfiguration: config === 'condorio' && !inScratch ? undefined : config,
+      stagingUrl: inScratch ? work.url : undefined,
+      scratchRoot: inScratch ? localScratchOf(ctx, site) : undefined,
       bypass,
       checkpoints,
       links:
