@@ -32,6 +32,20 @@ function workflow(name: string, subs: [string, string, string][], args = '[--sit
   return s;
 }
 
+/** Plans `outer` (with an empty inner.yml beside it) into runs/top; the parsed plan.yml. */
+async function planOuter(outer: string) {
+  await writeFile(join(dir, 'outer.yml'), outer);
+  await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
+  const r = await plan({
+    cwd: dir,
+    workflow: 'outer.yml',
+    dir: join(dir, 'runs'),
+    relativeDir: 'top',
+    outputSites: ['local'],
+  });
+  return parse(await readFile(r.planFile, 'utf8'));
+}
+
 describe('plan: hierarchical workflows', () => {
   it('writes a sub-workflow job that plans the file beside the workflow into sub-workflows/ID, with the parent catalogs', async () => {
     await writeFile(join(dir, 'outer.yml'), workflow('outer', [['inner', 'pegasusWorkflow', 'inner.yml']]));
@@ -148,16 +162,7 @@ describe('plan: hierarchical workflows', () => {
     uses: [{lfn: inner.yml, type: input}, {lfn: made.txt, type: output, stageOut: true, registerReplica: true}]
   - {type: job, id: use, name: echo, arguments: [made.txt], uses: [{lfn: made.txt, type: input}]}
 `;
-    await writeFile(join(dir, 'outer.yml'), outer);
-    await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
-    const r = await plan({
-      cwd: dir,
-      workflow: 'outer.yml',
-      dir: join(dir, 'runs'),
-      relativeDir: 'top',
-      outputSites: ['local'],
-    });
-    const p = parse(await readFile(r.planFile, 'utf8'));
+    const p = await planOuter(outer);
     const inner = p.jobs.find((j: { name: string }) => j.name === 'inner');
     expect(inner.command.slice(-2)).toEqual(['--output-dir', inner.command.at(-1)]);
     const workDir = inner.command.at(-1) as string;
@@ -191,16 +196,7 @@ describe('plan: hierarchical workflows', () => {
     arguments: []
     uses: [{lfn: inner.yml, type: input}, {lfn: seed.txt, type: input}]
 `;
-    await writeFile(join(dir, 'outer.yml'), outer);
-    await writeFile(join(dir, 'inner.yml'), workflow('inner', []));
-    const r = await plan({
-      cwd: dir,
-      workflow: 'outer.yml',
-      dir: join(dir, 'runs'),
-      relativeDir: 'top',
-      outputSites: ['local'],
-    });
-    const p = parse(await readFile(r.planFile, 'utf8'));
+    const p = await planOuter(outer);
     const inner = p.jobs.find((j: { name: string }) => j.name === 'inner');
     expect(inner.command.slice(-2)[0]).toBe('--input-dir');
     expect(inner.command.at(-1).endsWith('/top')).toBe(true);
