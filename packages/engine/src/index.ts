@@ -4,7 +4,7 @@ export { InternalBackend } from './backends/internal-backend.js';
 export { LocalBackend } from './backends/local-backend.js';
 export { isDataJob, writeTransferSpec } from './data-job.js';
 export { Engine, type EngineOptions, type Progress, RunExit, type RunResult } from './engine.js';
-export { type EngineHoldState, engineHeld, holdEngine } from './engine-hold.js';
+export { holdEngine } from './engine-hold.js';
 export { EngineError, UsageError } from './errors.js';
 export { exitFromRecordText } from './internal/record-exit.js';
 export { kickstartArgv, type PegasusTsCommand } from './job-command.js';

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { engineHeld, holdEngine, liveEngine } from '@pegasus-ts/engine';
+import { holdEngine, liveEngine } from '@pegasus-ts/engine';
 import { conflict, EnsembleError } from './errors.js';
 import { parseFilePattern } from './file-pattern.js';
 import { homePaths } from './home.js';
@@ -256,8 +256,8 @@ export class Manager {
    * ends up as the ensemble's state says.
    */
   private applyHold(w: Workflow, hold: boolean): void {
-    if (this.starting.has(w.id) || !w.submitDir || engineHeld(w.submitDir) === hold) return;
-    if (holdEngine(w.submitDir, hold) !== 'none')
+    if (this.starting.has(w.id) || !w.submitDir) return;
+    if (holdEngine(w.submitDir, hold))
       this.log(`${w.ensemble}.${w.name}: engine ${hold ? 'held' : 'released'}`);
   }
 
